@@ -1,0 +1,37 @@
+/* What the processor and the OS let the CPU backend use, decided once at
+ * run time: the SIMD level for the kernel table, and the OpenBLAS core to
+ * ask for. */
+#ifndef TESSEL_BACKEND_CPU_FEATURES_H
+#define TESSEL_BACKEND_CPU_FEATURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum tsi_cpu_simd {
+    TSI_CPU_SIMD_SCALAR = 0,
+    TSI_CPU_SIMD_AVX2,   /* AVX2 + FMA + F16C, OS saves YMM */
+    TSI_CPU_SIMD_AVX512, /* + AVX-512 F/BW/VL/DQ, OS saves ZMM and opmask */
+    TSI_CPU_SIMD_NEON    /* aarch64 Advanced SIMD (always present there) */
+} tsi_cpu_simd;
+
+typedef struct tsi_cpu_features {
+    char vendor[16]; /* cpuid vendor string ("AuthenticAMD"); "" when unknown */
+    char name[128];  /* /proc/cpuinfo model name, or "CPU" */
+    /* Instruction sets usable right now: CPU flag AND OS register state. */
+    bool avx, avx2, fma, f16c, avx512; /* avx512 = F+BW+VL+DQ together */
+    tsi_cpu_simd best;                 /* highest level the machine runs */
+    tsi_cpu_simd simd;                 /* chosen: best, lowered by TESSEL_CPU_SIMD */
+} tsi_cpu_features;
+
+/* Detect (cheap; no caching needed) and apply TESSEL_CPU_SIMD. A request
+ * above what the machine runs is ignored: the override only lowers. */
+void tsi_cpu_features_detect(tsi_cpu_features *out);
+
+/* "avx2+fma f16c", "avx512 f16c", "neon", "scalar". */
+const char *tsi_cpu_simd_label(tsi_cpu_simd level);
+
+/* The OPENBLAS_CORETYPE matching the detected instruction sets ("SkylakeX",
+ * "Haswell", "Sandybridge"), or NULL to leave OpenBLAS's own choice. */
+const char *tsi_cpu_openblas_core_for(const tsi_cpu_features *f);
+
+#endif

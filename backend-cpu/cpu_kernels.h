@@ -1,0 +1,66 @@
+/* The table of inner kernels the op files call: one table per SIMD level
+ * (scalar, AVX2, AVX-512, NEON), picked once per device from the run-time
+ * feature detection. Every kernel works on contiguous f32 (or 16-bit
+ * storage) arrays; strides, dtypes and threading stay in the op files, so a
+ * new SIMD level only fills this table. Outputs may alias an input exactly
+ * (y == x), never partially. */
+#ifndef TESSEL_BACKEND_CPU_KERNELS_H
+#define TESSEL_BACKEND_CPU_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend-cpu/cpu_features.h"
+
+typedef struct tsi_cpu_kernels {
+    tsi_cpu_simd level;
+
+    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f32_to_f16)(const float *src, uint16_t *dst, size_t n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f32_to_bf16)(const float *src, uint16_t *dst, size_t n);
+
+    /* kind: ts_unary_op or TSI_UNARY_SCALE_SHIFT (y = alpha*x + beta);
+     * TSI_UNARY_COPY is the caller's business. */
+    void (*unary)(int kind, const float *x, float *y, size_t n, float alpha, float beta);
+    /* kind: ts_binary_op. */
+    void (*binary)(int kind, const float *a, const float *b, float *y, size_t n);
+
+    /* Reductions accumulate blocks in f32 vectors and the block sums in
+     * f64, so long rows keep their precision. */
+    float (*sum)(const float *x, size_t n);
+    float (*max)(const float *x, size_t n); /* n >= 1 */
+    float (*min)(const float *x, size_t n); /* n >= 1 */
+    /* sum of (x - c)^2 */
+    float (*sumsq)(const float *x, size_t n, float c);
+    /* y = exp(scale*x - shift); returns sum y */
+    float (*exp_sum)(const float *x, float *y, size_t n, float scale, float shift);
+    /* y = a*x + f */
+    void (*axpy)(float a, const float *x, const float *f, float *y, size_t n);
+    /* y += w * x (elementwise) */
+    void (*mul_acc)(const float *w, const float *x, float *y, size_t n);
+    /* y = (x - mean) * rstd * w + b; w, b may be NULL (1 and 0) */
+    void (*norm_apply)(const float *x, const float *w, const float *b, float *y, size_t n,
+                       float mean, float rstd);
+
+    /* GEMM micro-kernel on packed panels: a is k x mr (mr values per step),
+     * b is k x nr; c[i*ldc + j] = (acc ? c : 0) + sum_p a[p*mr+i]*b[p*nr+j]
+     * for a full mr x nr tile. */
+    int gemm_mr, gemm_nr;
+    void (*gemm_micro)(size_t k, const float *a, const float *b, float *c, size_t ldc, int acc);
+} tsi_cpu_kernels;
+
+/* The table for a level; a level this build lacks falls back to scalar. */
+const tsi_cpu_kernels *tsi_cpu_kernels_for(tsi_cpu_simd level);
+
+/* Provided by the variant files that this build compiles. */
+extern const tsi_cpu_kernels tsi_cpu_kernels_scalar;
+#if defined(__x86_64__)
+extern const tsi_cpu_kernels tsi_cpu_kernels_avx2;
+extern const tsi_cpu_kernels tsi_cpu_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const tsi_cpu_kernels tsi_cpu_kernels_neon;
+#endif
+
+#endif

@@ -1,0 +1,84 @@
+/* Turning validated tensors into the normalized tsi_op of core/op.h and
+ * handing it to a backend: view normalization (4-d, left-padded,
+ * broadcast), the checks every op shares (device, aliasing, writability),
+ * contiguous temporaries for row-op inputs, supports() -> TS_ERR_UNSUPPORTED,
+ * record, and the TESSEL_TEST_HOOK=corrupt:<op> fault. Each op family file
+ * (op_*.c) validates its own shapes/dtypes and then calls into this. */
+#ifndef TESSEL_CORE_DISPATCH_H
+#define TESSEL_CORE_DISPATCH_H
+
+#include "core/internal.h"
+
+/* ---- views (op_view.c) ---------------------------------------------------- */
+
+/* t as a 4-d view: shape left-padded with 1s (stride 0 there); a contiguous
+ * tensor gets canonical row-major strides on its real dims. */
+void tsi_view_of(const ts_tensor *t, tsi_view *v);
+/* t broadcast to the 4-d shape `to` (numpy rules already checked). */
+void tsi_view_broadcast(const ts_tensor *t, const int64_t to[4], tsi_view *v);
+/* A contiguous view of `shape` over buf (offset 0). */
+void tsi_view_contiguous(tsi_buffer *buf, ts_dtype dtype, const int64_t shape[4], tsi_view *v);
+bool tsi_view_is_contiguous(const tsi_view *v);
+int64_t tsi_view_numel(const tsi_view *v);
+/* Left-pad a shape to 4 dims. */
+void tsi_pad_shape(const int64_t *shape, int ndim, int64_t out[4]);
+
+/* ---- shared checks (op_check.c) ------------------------------------------- */
+
+/* Each returns TS_OK or fails with a message starting with fn. `what` names
+ * the argument ("a", "out"). */
+ts_status tsi_check_tensor(const char *fn, const char *what, const ts_tensor *t);
+ts_status tsi_check_float(const char *fn, const char *what, const ts_tensor *t);
+ts_status tsi_check_dtype(const char *fn, const char *what, const ts_tensor *t, ts_dtype want);
+ts_status tsi_check_same_dtype(const char *fn, const char *what_a, const ts_tensor *a,
+                               const char *what_b, const ts_tensor *b);
+ts_status tsi_check_same_shape(const char *fn, const char *what_a, const ts_tensor *a,
+                               const char *what_b, const ts_tensor *b);
+/* Every non-NULL tensor on one device. */
+ts_status tsi_check_devices(const char *fn, const ts_tensor *const *ts, int n);
+/* out writable (not a broadcast view), not overlapping any non-NULL input. */
+ts_status tsi_check_output(const char *fn, const char *what, const ts_tensor *out,
+                           const ts_tensor *const *ins, int n_in);
+ts_status tsi_check_contiguous_output(const char *fn, const char *what, const ts_tensor *out);
+/* Byte ranges of two tensors on one storage intersect. */
+bool tsi_tensors_overlap(const ts_tensor *a, const ts_tensor *b);
+/* numpy broadcast of a and b's shapes into a 4-d padded shape. */
+ts_status tsi_broadcast_shapes(const char *fn, const ts_tensor *a, const ts_tensor *b,
+                               int64_t out[4], int *out_ndim);
+
+/* ---- recording (dispatch.c) ----------------------------------------------- */
+
+typedef struct tsi_dispatch {
+    const char *fn;   /* "ts_softmax": prefix of messages */
+    const char *hook; /* "softmax": name for TESSEL_TEST_HOOK=corrupt:<hook>, or NULL */
+    ts_device *dev;
+    tsi_op op;
+    /* Input slots that must reach the backend contiguous (row-op inputs):
+     * a non-contiguous one is first copied into an internal temporary. */
+    bool contiguous_in[TSI_MAX_IN];
+    /* For contiguous slots: a 4-d shape of the same element count the slot
+     * is presented as once contiguous (gather's idx flattened to [1,1,1,N]);
+     * NULL keeps the shape. */
+    const int64_t *flat_in[TSI_MAX_IN];
+} tsi_dispatch;
+
+/* Lock the device, record d (temporaries, supports, record, corrupt hook),
+ * unlock. */
+ts_status tsi_dispatch_run(tsi_dispatch *d);
+/* The same with the device lock already held (composite ops). */
+ts_status tsi_dispatch_locked(tsi_dispatch *d);
+/* Instead of recording d: its (contiguous) out[0] is all zeros because an
+ * input is empty (matmul with K = 0, sum of empty rows, gather from an
+ * empty table). Honors the corrupt hook like a recorded op. */
+ts_status tsi_dispatch_zero(tsi_dispatch *d);
+/* Record dst = src (a copy or cast) with the lock held; fn for messages. */
+ts_status tsi_record_copy_locked(const char *fn, ts_device *dev, const tsi_view *src,
+                                 const tsi_view *dst);
+/* Apply the corrupt hook for `hook` to view y if armed; lock held. */
+ts_status tsi_corrupt_locked(ts_device *dev, const char *hook, const tsi_view *y);
+/* "gelu_tanh" for a ts_unary_op / TSI_UNARY_* kind. */
+const char *tsi_unary_name(int kind);
+/* "bf16 softmax" for unsupported-op messages. */
+const char *tsi_op_label(const tsi_op *op, char *buf, size_t len);
+
+#endif

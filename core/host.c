@@ -1,0 +1,16 @@
+/* The tsi_host table lent to every backend: the only core services a
+ * backend module may use (it cannot link core symbols, they are hidden). */
+#include "core/internal.h"
+
+static const tsi_host host_services = {
+    .abi_version = TSI_BACKEND_ABI_VERSION,
+    .set_error = tsi_set_error,
+    .log = tsi_log,
+    .cache_dir = tsi_cache_dir,
+    .test_hook = tsi_test_hook,
+};
+
+const tsi_host *tsi_host_services(void)
+{
+    return &host_services;
+}

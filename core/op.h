@@ -1,0 +1,102 @@
+/* The op descriptor core hands to a backend's supports() and record().
+ *
+ * Core normalizes every view before a backend sees it:
+ *  - every view has exactly 4 dims (shape left-padded with 1s, stride 0 for
+ *    the padding) and element strides; offset is in elements;
+ *  - elementwise inputs are already broadcast to the output shape (stride 0
+ *    on broadcast dims), so a backend indexes inputs and output with the
+ *    same 4-d index;
+ *  - inputs of the row ops (softmax, reduce, argmax, topk, norm, gather,
+ *    scatter-add, conv1d) and every non-elementwise output are contiguous;
+ *  - no op is recorded with zero elements in any output (core skips it).
+ * A view's buffer is never NULL, except optional inputs, marked below. */
+#ifndef TESSEL_CORE_OP_H
+#define TESSEL_CORE_OP_H
+
+#include <stdint.h>
+
+#include "tessel/tessel.h"
+
+typedef struct tsi_buffer tsi_buffer;
+
+typedef struct tsi_view {
+    tsi_buffer *buf; /* NULL: optional input absent */
+    int64_t offset;  /* elements */
+    ts_dtype dtype;
+    int64_t shape[4];
+    int64_t stride[4]; /* elements; 0 on broadcast dims */
+} tsi_view;
+
+typedef enum tsi_op_code {
+    /* in[0] x, out[0] y: y = f(x) elementwise over the 4-d index; x and y
+     * may be strided. p.unary. Kinds are ts_unary_op values plus
+     * TSI_UNARY_COPY (identity; with differing dtypes it is a cast) and
+     * TSI_UNARY_SCALE_SHIFT (y = alpha*x + beta). */
+    TSI_OP_UNARY = 0,
+    /* in[0] a, in[1] b, out[0] y, same dtype; p.binary.kind = ts_binary_op. */
+    TSI_OP_BINARY,
+    /* in[0] a [B0,B1,M,K], in[1] b [B0,B1,K,N], out[0] c [B0,B1,M,N].
+     * a and b may be strided in every dim (batch stride 0 = broadcast,
+     * transposes show as swapped strides); c is contiguous. */
+    TSI_OP_MATMUL,
+    /* in[0] x, out[0] y, both [.., .., M, N] contiguous. p.softmax:
+     * y = softmax(scale * x) per row; causal masks (r, c) unless
+     * c <= r + (N - M), r being the row index within the trailing M. */
+    TSI_OP_SOFTMAX,
+    /* in[0] x [.., .., .., n], out[0] [.., .., .., 1]. p.reduce.kind:
+     * TSI_REDUCE_SUM / MEAN / MAX (out dtype = x dtype) or TSI_REDUCE_ARGMAX
+     * (out i32; ties to the lower index). */
+    TSI_OP_REDUCE,
+    /* in[0] x [.., n], out[0] values [.., k], out[1] indices i32 [.., k];
+     * descending, ties to the lower index. p.topk.k. */
+    TSI_OP_TOPK,
+    /* in[0] table [1,1,V,D], in[1] idx i32 [1,1,1,N], out[0] [1,1,N,D].
+     * Index outside [0, V) → zero row. */
+    TSI_OP_GATHER_ROWS,
+    /* in[0] idx i32 [1,1,1,N], in[1] src [1,1,N,D], out[0] dst [1,1,V,D]
+     * read-modify-write: dst[idx[i]] += src[i] in order of i (deterministic:
+     * a backend must not depend on float atomics' order). */
+    TSI_OP_SCATTER_ADD_ROWS,
+    /* in[0] x [.., n]; in[1] residual f [.., n] or NULL; in[2] weight [n] or
+     * NULL; in[3] bias [n] or NULL (layer norm only); out[0] y [.., n];
+     * out[1] s [.., n] or NULL. p.norm:
+     *   s = f ? alpha*x + f : x       (alpha is 1 for plain norms)
+     *   y = norm(s) * weight + bias   with f32 statistics (LayerNorm:
+     *   two-pass mean and population variance; RMSNorm: mean of squares). */
+    TSI_OP_NORM,
+    /* in[0] x [1,B,L,C], in[1] w [1,1,C,K], in[2] bias [1,1,1,C] or NULL,
+     * out[0] y [1,B,L,C]: y[b,t,c] = bias[c] + sum_j w[c,j]*x[b,t-j,c]. */
+    TSI_OP_CONV1D_CAUSAL,
+    TSI_OP_COUNT
+} tsi_op_code;
+
+enum {
+    TSI_UNARY_COPY = TS_UNARY_COUNT,
+    TSI_UNARY_SCALE_SHIFT,
+    TSI_UNARY_KIND_COUNT
+};
+
+enum { TSI_REDUCE_SUM = 0, TSI_REDUCE_MEAN, TSI_REDUCE_MAX, TSI_REDUCE_ARGMAX };
+
+enum { TSI_NORM_LAYER = 0, TSI_NORM_RMS };
+
+#define TSI_MAX_IN 6
+#define TSI_MAX_OUT 2
+
+typedef struct tsi_op {
+    tsi_op_code code;
+    int n_in, n_out; /* slots used, including absent optional ones */
+    tsi_view in[TSI_MAX_IN];
+    tsi_view out[TSI_MAX_OUT];
+    union {
+        struct { int kind; float alpha, beta; } unary;
+        struct { int kind; } binary;
+        struct { float scale; int causal; } softmax;
+        struct { int kind; } reduce;
+        struct { int k; } topk;
+        struct { int kind; float eps; float alpha; } norm;
+        struct { int k; } conv1d;
+    } p;
+} tsi_op;
+
+#endif

@@ -1,0 +1,105 @@
+/* tessel — context, devices, logging.
+ *
+ * A ts_context loads the backends (CPU always; Vulkan and OpenCL as run-time
+ * modules when their driver stack is present) and owns every ts_device it
+ * offers. Devices are borrowed handles: valid until ts_context_destroy.
+ *
+ * Thread safety: every function in tessel may be called from several threads
+ * at once, with one exception: ts_context_destroy and ts_tensor_destroy must
+ * not race with other calls that use the same handle. Calls that record work
+ * on one device are serialized by a per-device lock and run in call order. */
+#ifndef TESSEL_CONTEXT_H
+#define TESSEL_CONTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tessel/export.h"
+#include "tessel/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ts_context ts_context;
+typedef struct ts_device ts_device;
+
+/* Create a context. Honors the environment:
+ *   TESSEL_BACKENDS=cpu,vulkan   load only these backends (default: all)
+ *   TESSEL_DEVICE=vulkan:0       what ts_device_default returns
+ *   TESSEL_MODULE_PATH=dir       where backend modules are looked for first
+ * A backend whose driver is missing is skipped (logged), never an error. */
+TS_API ts_status ts_context_create(ts_context **out);
+TS_API void ts_context_destroy(ts_context *ctx);
+
+/* Detailed message of the last failing call on this thread ("matmul: inner
+ * dims differ: a is 4x7, b is 8x3"). Never NULL; "" when none. The message
+ * is per thread, so ctx may be NULL (e.g. after ts_context_create failed). */
+TS_API const char *ts_last_error(const ts_context *ctx);
+
+typedef enum ts_device_kind {
+    TS_DEVICE_DISCRETE_GPU = 0,
+    TS_DEVICE_INTEGRATED_GPU = 1,
+    TS_DEVICE_CPU = 2,          /* the tessel CPU backend */
+    TS_DEVICE_SOFTWARE = 3,     /* a software GPU driver: lavapipe, PoCL, SwiftShader */
+    TS_DEVICE_OTHER = 4
+} ts_device_kind;
+
+typedef struct ts_device_info {
+    char id[32];          /* "cpu:0", "vulkan:1", "opencl:0" (index within backend) */
+    char backend[16];     /* "cpu", "vulkan", "opencl" */
+    char name[256];
+    char vendor[128];
+    char driver[128];     /* driver name and version */
+    ts_device_kind kind;
+    uint32_t vendor_id;   /* PCI vendor id where known, else 0 */
+    uint32_t device_id;
+    uint64_t memory_bytes;        /* device-local memory (host RAM for CPU) */
+    uint64_t max_alloc_bytes;     /* largest single buffer */
+    uint32_t compute_units;       /* cores / CUs / SMs */
+    uint32_t max_workgroup_size;  /* 0 on CPU */
+    uint32_t shared_memory_bytes; /* per workgroup; 0 on CPU */
+    uint32_t subgroup_size;       /* 0 when unknown / not applicable */
+    int fp16_arithmetic;          /* native half math */
+    int fp16_storage;             /* 16-bit storage loads/stores */
+    int bf16_native;              /* bf16 arithmetic in hardware */
+    int unified_memory;
+    int cooperative_matrix;
+    char features[256];   /* backend specific: SIMD level, OpenBLAS core, extensions */
+} ts_device_info;
+
+TS_API ts_status ts_device_count(ts_context *ctx, int *count);
+TS_API ts_status ts_device_get(ts_context *ctx, int index, ts_device **out);
+/* Find by id ("vulkan:0"); TS_ERR_NOT_FOUND when absent. */
+TS_API ts_status ts_device_find(ts_context *ctx, const char *id, ts_device **out);
+/* The device a desktop app wants: TESSEL_DEVICE if set, else a discrete GPU,
+ * then an integrated GPU, then the CPU backend (software GPUs rank below
+ * the CPU backend). */
+TS_API ts_status ts_device_default(ts_context *ctx, ts_device **out);
+TS_API ts_status ts_device_info_get(const ts_device *dev, ts_device_info *out);
+/* Wait until all work recorded on the device has finished. */
+TS_API ts_status ts_device_sync(ts_device *dev);
+
+/* Bytes of device memory held by tensors and internal temporaries of this
+ * device right now, and the peak since the last reset (for measuring what
+ * an op or layer allocates). */
+TS_API ts_status ts_device_memory_stats(const ts_device *dev, uint64_t *in_use, uint64_t *peak);
+TS_API ts_status ts_device_memory_reset_peak(ts_device *dev);
+
+typedef enum ts_log_level {
+    TS_LOG_DEBUG = 0,
+    TS_LOG_INFO = 1,
+    TS_LOG_WARN = 2,
+    TS_LOG_ERROR = 3
+} ts_log_level;
+
+typedef void (*ts_log_fn)(ts_log_level level, const char *message, void *user);
+
+/* Process-wide log sink; NULL (the default) discards everything. Messages
+ * below min_level are not formatted at all. */
+TS_API void ts_set_log_callback(ts_log_fn fn, void *user, ts_log_level min_level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
