@@ -128,16 +128,10 @@ void tsi_cpu_features_detect(tsi_cpu_features *f)
 
 const char *tsi_cpu_simd_label(tsi_cpu_simd level)
 {
-    switch (level) {
-    case TSI_CPU_SIMD_AVX2:
-        return "avx2+fma f16c";
-    case TSI_CPU_SIMD_AVX512:
-        return "avx512 f16c";
-    case TSI_CPU_SIMD_NEON:
-        return "neon";
-    default:
-        return "scalar";
-    }
+    for (size_t i = 0; i < sizeof simd_names / sizeof simd_names[0]; i++)
+        if (simd_names[i].level == level)
+            return simd_names[i].name;
+    return "scalar";
 }
 
 const char *tsi_cpu_openblas_core_for(const tsi_cpu_features *f)

@@ -27,7 +27,7 @@ typedef struct tsi_cpu_features {
  * above what the machine runs is ignored: the override only lowers. */
 void tsi_cpu_features_detect(tsi_cpu_features *out);
 
-/* "avx2+fma f16c", "avx512 f16c", "neon", "scalar". */
+/* "avx2", "avx512", "neon", "scalar": also the TESSEL_CPU_SIMD values. */
 const char *tsi_cpu_simd_label(tsi_cpu_simd level);
 
 /* The OPENBLAS_CORETYPE matching the detected instruction sets ("SkylakeX",

@@ -11,6 +11,7 @@
 #include "core/backend.h"
 #include "backend-cpu/cpu_features.h"
 #include "backend-cpu/cpu_kernels.h"
+#include "backend-cpu/cpu_openblas.h"
 #include "backend-cpu/cpu_threadpool.h"
 
 /* Buffers are 64-byte aligned host memory: one cache line, and a full
@@ -26,6 +27,7 @@ typedef struct tsi_cpu_state {
     const tsi_host *host;
     tsi_cpu_features feat;
     int threads; /* pool size incl. the calling thread */
+    const tsi_cpu_blas *blas;
 } tsi_cpu_state;
 
 struct tsi_device {
@@ -36,6 +38,10 @@ struct tsi_device {
      * device, so one arena suffices); grows, never shrinks until close. */
     void *scratch;
     size_t scratch_bytes;
+    /* Packing panels of tessel's pool-wide GEMM (cpu_gemm.c): apart from
+     * scratch, which the matmul holding its operands still uses. */
+    void *gemm_pack;
+    size_t gemm_pack_bytes;
 };
 
 /* At least `bytes` of 64-byte aligned scratch, valid until the next call.
@@ -78,5 +84,28 @@ ts_status tsi_cpu_norm(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_gather_rows(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_scatter_add_rows(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_conv1d(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op);
+
+/* f32 GEMM, row-major: c[m x n] = a[m x k] * b[k x n] with leading
+ * dimensions lda, ldb, ldc (elements); trans_a / trans_b say a / b are
+ * stored transposed (a as k x m with lda, b as n x k with ldb). Runs on
+ * OpenBLAS when loaded (from the calling thread only, never inside a pool
+ * task), else on tessel's packed kernel (cpu_gemm.c). */
+ts_status tsi_cpu_sgemm(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                        float *c, int64_t ldc);
+/* Floats of packing buffer tessel's GEMM needs for n columns: returned for
+ * B, *a_floats for one worker's block of A. */
+size_t tsi_cpu_gemm_pack_floats(const tsi_cpu_kernels *k, int64_t n, size_t *a_floats);
+/* tessel's GEMM on the calling thread only, with caller-provided packing
+ * buffers (sizes from tsi_cpu_gemm_pack_floats): for pool tasks that each
+ * run a whole small GEMM. */
+void tsi_cpu_gemm_serial(const tsi_cpu_kernels *k, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                         int64_t kk, const float *a, int64_t lda, const float *b, int64_t ldb,
+                         float *c, int64_t ldc, float *apack, float *bpack);
+/* tessel's own multithreaded packed GEMM (same contract). */
+ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                              int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                              float *c, int64_t ldc);
 
 #endif

@@ -26,8 +26,7 @@ typedef __m256 vm;
 #define vf_fnma(a, b, c) _mm256_fnmadd_ps((a), (b), (c))
 #define vf_abs(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (v))
 #define vf_neg(v) _mm256_xor_ps((v), _mm256_set1_ps(-0.0f))
-#define vf_copysign(mag, sgn)                                                                      \
-    _mm256_or_ps(vf_abs(mag), _mm256_and_ps((sgn), _mm256_set1_ps(-0.0f)))
+#define vf_copysign(mag, sgn) _mm256_or_ps(vf_abs(mag), _mm256_and_ps((sgn), _mm256_set1_ps(-0.0f)))
 #define vf_round(v) _mm256_round_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vf_select(m, a, b) _mm256_blendv_ps((b), (a), (m))
 #define vm_lt(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)

@@ -61,9 +61,9 @@ static void k_f32_to_f16(const float *s, uint16_t *d, size_t n)
 {
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(d + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(s + i),
-                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm256_storeu_si256(
+            (__m256i *)(d + i),
+            _mm512_cvtps_ph(_mm512_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     for (; i < n; i++)
         d[i] = tsi_f32_to_f16(s[i]);
 }

@@ -24,6 +24,7 @@ static const char *const op_names[TSI_OP_COUNT] = {
     [TSI_OP_SCATTER_ADD_ROWS] = "scatter_add_rows",
     [TSI_OP_NORM] = "norm",
     [TSI_OP_CONV1D_CAUSAL] = "conv1d_causal",
+    [TSI_OP_ATTENTION] = "attention",
 };
 
 const char *tsi_unary_name(int kind)
@@ -176,6 +177,13 @@ ts_status tsi_corrupt_locked(ts_device *dev, const char *hook, const tsi_view *y
     return st;
 }
 
+/* hook_op when the corrupt hook names it, else hook. */
+static const char *armed_hook(const tsi_dispatch *d)
+{
+    const char *want = d->dev->ctx->corrupt_op;
+    return d->hook_op && strcmp(d->hook_op, want) == 0 ? d->hook_op : d->hook;
+}
+
 ts_status tsi_dispatch_locked(tsi_dispatch *d)
 {
     ts_device *dev = d->dev;
@@ -217,7 +225,7 @@ ts_status tsi_dispatch_locked(tsi_dispatch *d)
     if (st == TS_OK)
         st = dev->slot->vt->record(dev->bdev, op);
     if (st == TS_OK)
-        st = tsi_corrupt_locked(dev, d->hook, &op->out[0]);
+        st = tsi_corrupt_locked(dev, armed_hook(d), &op->out[0]);
     temps_free(dev, &ts);
     return st;
 }
@@ -227,7 +235,7 @@ ts_status tsi_dispatch_zero(tsi_dispatch *d)
     TSI_RETURN_IF_ERROR(tsi_device_lock(d->dev));
     ts_status st = fill_zero_locked(d->dev, &d->op.out[0]);
     if (st == TS_OK)
-        st = tsi_corrupt_locked(d->dev, d->hook, &d->op.out[0]);
+        st = tsi_corrupt_locked(d->dev, armed_hook(d), &d->op.out[0]);
     tsi_device_unlock(d->dev);
     return st;
 }

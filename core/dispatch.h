@@ -51,6 +51,10 @@ ts_status tsi_broadcast_shapes(const char *fn, const ts_tensor *a, const ts_tens
 typedef struct tsi_dispatch {
     const char *fn;   /* "ts_softmax": prefix of messages */
     const char *hook; /* "softmax": name for TESSEL_TEST_HOOK=corrupt:<hook>, or NULL */
+    /* The registry's op name where it is finer than hook ("add" for hook
+     * "binary", "exp" for "unary", "reduce_sum" for "reduce"): also arms
+     * the hook, so corrupt:<op> works for every op the tests name. */
+    const char *hook_op;
     ts_device *dev;
     tsi_op op;
     /* Input slots that must reach the backend contiguous (row-op inputs):

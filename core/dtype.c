@@ -45,6 +45,15 @@ bool tsi_mul_checked(int64_t a, int64_t b, int64_t *out)
     return true;
 }
 
+bool tsi_extent_fits(const int64_t *shape, int ndim)
+{
+    int64_t e = 1;
+    for (int i = 0; i < ndim; i++)
+        if (!tsi_mul_checked(e, shape[i] > 0 ? shape[i] : 1, &e))
+            return false;
+    return true;
+}
+
 const char *tsi_shape_str(const int64_t *shape, int ndim, char buf[TSI_SHAPE_STR_LEN])
 {
     size_t n = 0;

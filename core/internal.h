@@ -51,6 +51,9 @@ bool tsi_dtype_is_float(ts_dtype dtype);
 const char *tsi_shape_str(const int64_t *shape, int ndim, char buf[TSI_SHAPE_STR_LEN]);
 /* *out = a * b; false on overflow or negative operands. */
 bool tsi_mul_checked(int64_t a, int64_t b, int64_t *out);
+/* The product of the shape's dims, zeros counted as 1, fits int64 (so do
+ * the strides and offsets of every view of it, even an empty one). */
+bool tsi_extent_fits(const int64_t *shape, int ndim);
 
 /* ---- context, devices ---------------------------------------------------- */
 

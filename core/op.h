@@ -67,6 +67,24 @@ typedef enum tsi_op_code {
     /* in[0] x [1,B,L,C], in[1] w [1,1,C,K], in[2] bias [1,1,1,C] or NULL,
      * out[0] y [1,B,L,C]: y[b,t,c] = bias[c] + sum_j w[c,j]*x[b,t-j,c]. */
     TSI_OP_CONV1D_CAUSAL,
+    /* Tiled attention (layers/attention). B, Hq, Hkv, Lq, Lk, D below;
+     * Hq is a multiple of Hkv and query head h reads kv head h / (Hq/Hkv).
+     *   in[0] q [B,Hq,Lq,D], in[1] k [B,Hkv,Lk,D], in[2] v [B,Hkv,Lk,D]:
+     *         contiguous, one float dtype; 1 <= D <= 256, Lk >= 1;
+     *   in[3] bias [B,Hq,Lq,Lk] in q's dtype, or NULL: additive, any strides
+     *         (stride 0 on broadcast dims, so index it with all four);
+     *   in[4] key mask i32 [B,1,1,Lk] or NULL: key c of batch b is masked
+     *         when mask == 0; any strides (0 on a broadcast batch);
+     *   in[5] gate [B,Hq,Lq,D] in q's dtype, contiguous, or NULL;
+     *   out[0] o [B,Hq,Lq,D] in q's dtype, contiguous;
+     *   out[1] lse f32 [B,Hq,Lq,1] contiguous, or NULL.
+     * p.attention: S = scale*q.k^T + bias; with causal, key c is visible
+     * to query r iff c <= r + (Lk - Lq); o = softmax(S over visible,
+     * unmasked keys) . v, then o *= sigmoid(gate); lse = ln sum exp(S).
+     * A row that sees no key gives o = 0 and lse = -inf. Accumulate in f32.
+     * q_tile / k_tile are the plan's tile sizes for this device (>= 1);
+     * a backend may round them to its own granularity. */
+    TSI_OP_ATTENTION,
     TSI_OP_COUNT
 } tsi_op_code;
 
@@ -96,6 +114,7 @@ typedef struct tsi_op {
         struct { int k; } topk;
         struct { int kind; float eps; float alpha; } norm;
         struct { int k; } conv1d;
+        struct { float scale; int causal; int q_tile, k_tile; } attention;
     } p;
 } tsi_op;
 

@@ -18,10 +18,10 @@ static bool output_empty(const ts_tensor *out)
 }
 
 /* One input, one output, same shape: unary, scale_shift, cast, copy. */
-static ts_status run_unary(const char *fn, const char *hook, int kind, float alpha, float beta,
-                           const ts_tensor *x, ts_tensor *out)
+static ts_status run_unary(const char *fn, const char *hook, const char *hook_op, int kind,
+                           float alpha, float beta, const ts_tensor *x, ts_tensor *out)
 {
-    tsi_dispatch d = {.fn = fn, .hook = hook, .dev = x->st->dev};
+    tsi_dispatch d = {.fn = fn, .hook = hook, .hook_op = hook_op, .dev = x->st->dev};
     d.op.code = TSI_OP_UNARY;
     d.op.n_in = 1;
     d.op.n_out = 1;
@@ -69,7 +69,8 @@ TS_API ts_status ts_binary(ts_binary_op op, const ts_tensor *a, const ts_tensor 
     TSI_RETURN_IF_ERROR(tsi_check_output(fn, "out", out, all, 2));
     if (output_empty(out))
         return TS_OK;
-    tsi_dispatch d = {.fn = fn, .hook = "binary", .dev = a->st->dev};
+    static const char *const names[TS_BINARY_COUNT] = {"add", "sub", "mul", "div", "max", "min"};
+    tsi_dispatch d = {.fn = fn, .hook = "binary", .hook_op = names[op], .dev = a->st->dev};
     d.op.code = TSI_OP_BINARY;
     d.op.n_in = 2;
     d.op.n_out = 1;
@@ -92,7 +93,7 @@ TS_API ts_status ts_unary(ts_unary_op op, const ts_tensor *x, ts_tensor *out)
               tsi_unary_name((int)op));
     if (output_empty(out))
         return TS_OK;
-    return run_unary(fn, "unary", (int)op, 1.0f, 0.0f, x, out);
+    return run_unary(fn, "unary", tsi_unary_name((int)op), (int)op, 1.0f, 0.0f, x, out);
 }
 
 TS_API ts_status ts_scale_shift(const ts_tensor *x, float a, float b, ts_tensor *out)
@@ -103,7 +104,7 @@ TS_API ts_status ts_scale_shift(const ts_tensor *x, float a, float b, ts_tensor 
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
     if (output_empty(out))
         return TS_OK;
-    return run_unary(fn, "scale_shift", TSI_UNARY_SCALE_SHIFT, a, b, x, out);
+    return run_unary(fn, "scale_shift", NULL, TSI_UNARY_SCALE_SHIFT, a, b, x, out);
 }
 
 TS_API ts_status ts_cast(const ts_tensor *x, ts_tensor *out)
@@ -112,7 +113,7 @@ TS_API ts_status ts_cast(const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(check_unary_common(fn, x, out));
     if (output_empty(out))
         return TS_OK;
-    return run_unary(fn, "cast", TSI_UNARY_COPY, 1.0f, 0.0f, x, out);
+    return run_unary(fn, "cast", NULL, TSI_UNARY_COPY, 1.0f, 0.0f, x, out);
 }
 
 TS_API ts_status ts_copy(const ts_tensor *x, ts_tensor *out)
@@ -122,5 +123,5 @@ TS_API ts_status ts_copy(const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
     if (output_empty(out))
         return TS_OK;
-    return run_unary(fn, "copy", TSI_UNARY_COPY, 1.0f, 0.0f, x, out);
+    return run_unary(fn, "copy", NULL, TSI_UNARY_COPY, 1.0f, 0.0f, x, out);
 }

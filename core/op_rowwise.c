@@ -61,8 +61,8 @@ TS_API ts_status ts_softmax(const ts_tensor *x, float scale, int causal, ts_tens
 }
 
 /* Shared by reduce and argmax: TSI_OP_REDUCE with kind. */
-static ts_status run_reduce(const char *fn, const char *hook, int kind, const ts_tensor *x,
-                            ts_tensor *out)
+static ts_status run_reduce(const char *fn, const char *hook, const char *hook_op, int kind,
+                            const ts_tensor *x, ts_tensor *out)
 {
     TSI_RETURN_IF_ERROR(check_row_output(fn, "out", x, out, 1));
     const ts_tensor *all[] = {x, out};
@@ -75,6 +75,7 @@ static ts_status run_reduce(const char *fn, const char *hook, int kind, const ts
               "%s: rows are empty (last dim is 0); only a sum of an empty row is defined", fn);
     tsi_dispatch d;
     row_dispatch(&d, fn, hook, TSI_OP_REDUCE, x, out, NULL);
+    d.hook_op = hook_op;
     d.op.p.reduce.kind = kind;
     if (n > 0)
         return tsi_dispatch_run(&d);
@@ -92,7 +93,8 @@ TS_API ts_status ts_reduce(ts_reduce_op op, const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
     if (op == TS_REDUCE_MEAN)
         TSI_RETURN_IF_ERROR(tsi_check_float(fn, "x (mean)", x));
-    return run_reduce(fn, "reduce", kinds[op], x, out);
+    static const char *const names[] = {"reduce_sum", "reduce_mean", "reduce_max"};
+    return run_reduce(fn, "reduce", names[op], kinds[op], x, out);
 }
 
 TS_API ts_status ts_argmax(const ts_tensor *x, ts_tensor *out)
@@ -101,7 +103,7 @@ TS_API ts_status ts_argmax(const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "x", x));
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_dtype(fn, "out", out, TS_I32));
-    return run_reduce(fn, "argmax", TSI_REDUCE_ARGMAX, x, out);
+    return run_reduce(fn, "argmax", NULL, TSI_REDUCE_ARGMAX, x, out);
 }
 
 TS_API ts_status ts_topk(const ts_tensor *x, int k, ts_tensor *values, ts_tensor *indices)

@@ -70,6 +70,8 @@ ts_status tsi_check_new_tensor(const char *fn, const ts_device *dev, ts_dtype dt
     for (int i = 0; i < ndim; i++)
         TSI_CHECK(tsi_mul_checked(n, shape[i], &n), TS_ERR_OVERFLOW,
                   "%s: the element count of shape %s overflows", fn, tsi_shape_str(shape, ndim, s));
+    TSI_CHECK(tsi_extent_fits(shape, ndim), TS_ERR_OVERFLOW,
+              "%s: the strides of shape %s overflow", fn, tsi_shape_str(shape, ndim, s));
     int64_t b;
     TSI_CHECK(tsi_mul_checked(n, (int64_t)ts_dtype_size(dtype), &b) && (uint64_t)b <= SIZE_MAX,
               TS_ERR_OVERFLOW, "%s: %s %s tensor is too large to address", fn,

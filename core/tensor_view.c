@@ -28,11 +28,14 @@ TS_API ts_status ts_tensor_slice(const ts_tensor *t, int dim, int64_t start, int
               (long long)stop, d, (long long)t->shape[d]);
     ts_tensor *v;
     TSI_RETURN_IF_ERROR(tsi_tensor_view_of(t, &v));
-    int64_t n = (stop - start + step - 1) / step;
+    /* (stop - start + step - 1) / step would overflow for a huge step. */
+    int64_t n = stop > start ? (stop - start - 1) / step + 1 : 0;
     if (n > 0)
         v->offset += start * t->stride[d];
     v->shape[d] = n;
-    v->stride[d] = t->stride[d] * step;
+    /* With at most one element the stride is never used (and may overflow). */
+    if (n > 1)
+        v->stride[d] = t->stride[d] * step;
     *out = v;
     return TS_OK;
 }
@@ -104,6 +107,8 @@ static ts_status resolve_shape(const char *fn, const ts_tensor *t, int ndim, con
               "%s: cannot reshape %s (%lld elements) to %s (%lld elements)", fn,
               tsi_shape_str(t->shape, t->ndim, s1), (long long)numel, tsi_shape_str(res, ndim, s2),
               (long long)known);
+    TSI_CHECK(tsi_extent_fits(res, ndim), TS_ERR_OVERFLOW, "%s: the strides of shape %s overflow",
+              fn, tsi_shape_str(res, ndim, s2));
     return TS_OK;
 }
 
@@ -182,7 +187,7 @@ TS_API ts_status ts_tensor_broadcast(const ts_tensor *t, int ndim, const int64_t
     TSI_CHECK(ndim >= t->ndim && ndim <= TS_MAX_DIMS, TS_ERR_SHAPE,
               "%s: cannot broadcast %d dims to %d dims", fn, t->ndim, ndim);
     int pad = ndim - t->ndim;
-    int64_t stride[TS_MAX_DIMS];
+    int64_t stride[TS_MAX_DIMS], numel = 1;
     for (int i = 0; i < ndim; i++) {
         int64_t from = i < pad ? 1 : t->shape[i - pad];
         char s1[TSI_SHAPE_STR_LEN], s2[TSI_SHAPE_STR_LEN];
@@ -191,6 +196,18 @@ TS_API ts_status ts_tensor_broadcast(const ts_tensor *t, int ndim, const int64_t
                   tsi_shape_str(shape, ndim, s2));
         stride[i] = (from == shape[i] && i >= pad) ? t->stride[i - pad] : 0;
     }
+    /* Ops index every element of a view with int64 (and size it in bytes);
+     * slices of the view compute offsets from its extent. */
+    char s1[TSI_SHAPE_STR_LEN];
+    for (int i = 0; i < ndim; i++) {
+        int64_t bytes;
+        TSI_CHECK(tsi_mul_checked(numel, shape[i], &numel) &&
+                      tsi_mul_checked(numel, (int64_t)ts_dtype_size(t->dtype), &bytes),
+                  TS_ERR_OVERFLOW, "%s: the element count of shape %s overflows", fn,
+                  tsi_shape_str(shape, ndim, s1));
+    }
+    TSI_CHECK(tsi_extent_fits(shape, ndim), TS_ERR_OVERFLOW, "%s: the strides of shape %s overflow",
+              fn, tsi_shape_str(shape, ndim, s1));
     ts_tensor *v;
     TSI_RETURN_IF_ERROR(tsi_tensor_view_of(t, &v));
     v->ndim = ndim;

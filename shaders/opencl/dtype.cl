@@ -19,7 +19,10 @@
 #define ODT DT
 #endif
 
-/* Direct half loads where the device has native half; vload_half elsewhere. */
+/* TS_HAS_FP16 (set by the host when the device lists cl_khr_fp16) lets a
+ * kernel use half arithmetic where that helps; loads and stores keep going
+ * through vload_half / vstore_half_rte, which cost the same one conversion
+ * on such hardware and behave identically everywhere. */
 #ifdef TS_HAS_FP16
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
 #endif
@@ -48,11 +51,7 @@ inline ushort ts_f32_to_bf16(float f)
 #define S_1 half
 #define A_1 float
 #define R_1 ushort
-#ifdef TS_HAS_FP16
-#define LD_1(p, i) ((float)(p)[i])
-#else
 #define LD_1(p, i) vload_half((size_t)(i), (p))
-#endif
 #define ST_1(p, i, v) vstore_half_rte((v), (size_t)(i), (p))
 
 #define S_2 ushort
@@ -89,4 +88,47 @@ inline ushort ts_f32_to_bf16(float f)
 #define T_LOWEST (-INFINITY)
 #else
 #define T_LOWEST INT_MIN
+#endif
+
+/* Wrapping add in the arithmetic type: i32 sums wrap (two's complement)
+ * like the reference instead of hitting signed-overflow rules. */
+#if TS_IS_FLOAT
+#define T_ADD(a, b) ((a) + (b))
+#else
+#define T_ADD(a, b) ((int)((uint)(a) + (uint)(b)))
+#endif
+
+/* Work-group reductions for kernels built with -DRWG=<power of two> and a
+ * one-dimensional work-group of exactly RWG items; every item gets the
+ * result. scratch is a local float[RWG] declared by the kernel. */
+#ifdef RWG
+inline float wg_sum(float v, local float *scratch)
+{
+    int l = get_local_id(0);
+    scratch[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RWG / 2; s > 0; s >>= 1) {
+        if (l < s)
+            scratch[l] += scratch[l + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+inline float wg_max(float v, local float *scratch)
+{
+    int l = get_local_id(0);
+    scratch[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RWG / 2; s > 0; s >>= 1) {
+        if (l < s)
+            scratch[l] = fmax(scratch[l], scratch[l + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
 #endif

@@ -89,6 +89,7 @@ typedef struct tsc_result {
     double max_rel_err; /* the checked quantity; NaN when an output is NaN */
     double tol;         /* pass when max_rel_err <= tol (0: exact) */
     char message[512];  /* why it failed / errored; "" on pass */
+    int64_t checked;    /* output elements compared (0: empty outputs) */
 } tsc_result;
 
 /* The registry: every case, quick and full, in a fixed order (family,

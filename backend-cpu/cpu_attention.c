@@ -1,0 +1,338 @@
+/* The CPU fused attention kernel (TSI_OP_ATTENTION, core/op.h): one task
+ * per (batch, head, query tile), an online softmax over key tiles, and
+ * both products (Q.K^T and P.V) run on the SIMD table's GEMM micro-kernel.
+ * K and V are packed once per call into f32 micro-kernel panels (a copy
+ * linear in Lk, shared by every query tile of a head); each task packs
+ * its Q tile and holds a few tiles per thread (about the L2 budget the
+ * plan sized them for). Nothing of size Lq x Lk exists.
+ *
+ * Per query row: m (running max), l (running sum), O (unnormalized
+ * output, f32). For each key tile: S = scale*q.k^T + bias, hidden keys
+ * -inf; m' = max(m, max S); P = exp(S - m'); l = e^(m-m')*l + sum P;
+ * O = e^(m-m')*O + P.V. While m' is -inf the exponent uses 0, so a row
+ * that has seen only hidden keys never computes (-inf) - (-inf). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-cpu/cpu_internal.h"
+
+typedef struct attn_job {
+    const tsi_cpu_kernels *k;
+    const tsi_op *op;
+    ts_dtype dt;
+    int64_t b, hq, hkv, lq, lk, d;
+    int64_t qt, kt;    /* tile sizes */
+    int64_t qtp, ktp;  /* rounded up to the micro-kernel's mr / nr */
+    int64_t dp;        /* d rounded up to nr */
+    int64_t n_qtiles;
+    int mr, nr;
+    float scale;
+    int causal;
+    int64_t n_ktiles;
+    size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
+    float *packed_k, *packed_v;          /* [B * Hkv * n_ktiles] tiles each */
+    char *scratch;
+    size_t per_worker; /* bytes */
+} attn_job;
+
+typedef struct attn_work {
+    float *qp, *kp, *vp, *s, *pp, *o, *m, *l, *row;
+} attn_work;
+
+static int64_t round_up(int64_t x, int64_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+/* Carve one worker's slice of scratch; returns its size. */
+static size_t carve(const attn_job *j, char *base, attn_work *w)
+{
+    size_t sizes[] = {
+        (size_t)(j->qtp * j->d),  (size_t)(j->qtp * j->ktp), (size_t)(j->qtp * j->ktp),
+        (size_t)(j->qtp * j->dp), (size_t)j->qtp,            (size_t)j->qtp,
+        (size_t)(j->dp > j->ktp ? j->dp : j->ktp),
+    };
+    float **slots[] = {&w->qp, &w->s, &w->pp, &w->o, &w->m, &w->l, &w->row};
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        if (base)
+            *slots[i] = (float *)(base + off);
+        off += tsi_cpu_align_up(sizes[i] * sizeof(float));
+    }
+    return off;
+}
+
+static const char *row_ptr(const tsi_view *v, int64_t i0, int64_t i1, int64_t i2)
+{
+    return (const char *)tsi_cpu_view_ptr(v) +
+           (size_t)(i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2]) *
+               ts_dtype_size(v->dtype);
+}
+
+static float *packed_tile(const attn_job *j, float *base, size_t tile_floats, int64_t b,
+                          int64_t g, int64_t j0)
+{
+    return base + (size_t)((b * j->hkv + g) * j->n_ktiles + j0 / j->kt) * tile_floats;
+}
+
+/* Q rows [i0, i0+nq) of head (b, h), scaled, as mr-row panels:
+ * qp[panel][d][r]. Padding rows are zero. */
+static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t h, int64_t i0, int64_t nq)
+{
+    const tsi_view *q = &j->op->in[0];
+    int64_t rows = round_up(nq, j->mr);
+    for (int64_t r = 0; r < rows; r++) {
+        float *dst = w->qp + (r / j->mr) * j->d * j->mr + r % j->mr;
+        if (r >= nq) {
+            for (int64_t x = 0; x < j->d; x++)
+                dst[x * j->mr] = 0.0f;
+            continue;
+        }
+        tsi_cpu_load_f32(j->k, j->dt, row_ptr(q, b, h, i0 + r), 1, w->row, (size_t)j->d);
+        for (int64_t x = 0; x < j->d; x++)
+            dst[x * j->mr] = w->row[x] * j->scale;
+    }
+}
+
+/* Keys [j0, j0+nk) of kv head g as nr-key panels kp[panel][d][c] (k^T),
+ * values as nr-column panels vp[panel][c][x]. Padding is zero. */
+static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0, int64_t nk)
+{
+    const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
+    w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
+    w->vp = packed_tile(j, j->packed_v, j->v_tile_floats, b, g, j0);
+    int64_t keys = round_up(nk, j->nr);
+    for (int64_t c = 0; c < keys; c++) {
+        float *kd = w->kp + (c / j->nr) * j->d * j->nr + c % j->nr;
+        if (c >= nk) {
+            for (int64_t x = 0; x < j->d; x++)
+                kd[x * j->nr] = 0.0f;
+            continue;
+        }
+        tsi_cpu_load_f32(j->k, j->dt, row_ptr(kv, b, g, j0 + c), 1, w->row, (size_t)j->d);
+        for (int64_t x = 0; x < j->d; x++)
+            kd[x * j->nr] = w->row[x];
+    }
+    for (int64_t c = 0; c < nk; c++) {
+        tsi_cpu_load_f32(j->k, j->dt, row_ptr(vv, b, g, j0 + c), 1, w->row, (size_t)j->d);
+        for (int64_t x = j->d; x < j->dp; x++)
+            w->row[x] = 0.0f;
+        for (int64_t p = 0; p < j->dp / j->nr; p++)
+            memcpy(w->vp + (p * j->ktp + c) * j->nr, w->row + p * j->nr,
+                   (size_t)j->nr * sizeof(float));
+    }
+}
+
+/* S tile = qp . kp over nq x nk (whole micro tiles; padding is harmless). */
+static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+{
+    for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
+        for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++)
+            j->k->gemm_micro((size_t)j->d, w->qp + pi * j->d * j->mr, w->kp + pj * j->d * j->nr,
+                             w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
+}
+
+/* Add bias and hide masked keys in row r's first `vis` scores. */
+static void bias_and_mask(const attn_job *j, attn_work *w, float *srow, int64_t b, int64_t h,
+                          int64_t i, int64_t j0, int64_t vis)
+{
+    const tsi_view *bias = &j->op->in[3], *mask = &j->op->in[4];
+    if (bias->buf) {
+        const char *bp = row_ptr(bias, b, h, i) +
+                         (size_t)(j0 * bias->stride[3]) * ts_dtype_size(bias->dtype);
+        tsi_cpu_load_f32(j->k, bias->dtype, bp, bias->stride[3], w->row, (size_t)vis);
+        for (int64_t c = 0; c < vis; c++)
+            srow[c] += w->row[c];
+    }
+    if (mask->buf) {
+        const int32_t *mp = (const int32_t *)tsi_cpu_view_ptr(mask) + b * mask->stride[0];
+        for (int64_t c = 0; c < vis; c++)
+            if (mp[(j0 + c) * mask->stride[3]] == 0)
+                srow[c] = -INFINITY;
+    }
+}
+
+/* Online-softmax update of row r with this tile's scores; leaves P in srow
+ * (zeros past the visible keys, up to nk). */
+static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow, int64_t vis,
+                         int64_t nk)
+{
+    if (vis > 0) {
+        float mt = j->k->max(srow, (size_t)vis);
+        float mold = w->m[r], mnew = mt > mold ? mt : mold;
+        float shift = mnew == -INFINITY ? 0.0f : mnew;
+        float sum = j->k->exp_sum(srow, srow, (size_t)vis, 1.0f, shift);
+        float alpha = expf(mold - shift);
+        w->l[r] = alpha * w->l[r] + sum;
+        if (alpha != 1.0f) {
+            float *orow = w->o + r * j->dp;
+            for (int64_t x = 0; x < j->dp; x++)
+                orow[x] *= alpha;
+        }
+        w->m[r] = mnew;
+    }
+    for (int64_t c = vis > 0 ? vis : 0; c < nk; c++)
+        srow[c] = 0.0f;
+}
+
+/* O += P.V: P repacked as mr-row panels pp[panel][c][r]. */
+static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+{
+    int64_t rows = round_up(nq, j->mr);
+    for (int64_t r = 0; r < rows; r++) {
+        float *dst = w->pp + (r / j->mr) * nk * j->mr + r % j->mr;
+        const float *srow = w->s + r * j->ktp;
+        if (r >= nq) {
+            for (int64_t c = 0; c < nk; c++)
+                dst[c * j->mr] = 0.0f;
+            continue;
+        }
+        for (int64_t c = 0; c < nk; c++)
+            dst[c * j->mr] = srow[c];
+    }
+    for (int64_t pi = 0; pi < rows / j->mr; pi++)
+        for (int64_t pd = 0; pd < j->dp / j->nr; pd++)
+            j->k->gemm_micro((size_t)nk, w->pp + pi * nk * j->mr, w->vp + pd * j->ktp * j->nr,
+                             w->o + pi * j->mr * j->dp + pd * j->nr, (size_t)j->dp, 1);
+}
+
+/* Normalize, gate and store rows [i0, i0+nq); write lse. */
+static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t h, int64_t i0, int64_t nq)
+{
+    const tsi_view *gate = &j->op->in[5], *out = &j->op->out[0], *lse = &j->op->out[1];
+    float *g = w->row;
+    for (int64_t r = 0; r < nq; r++) {
+        float *orow = w->o + r * j->dp;
+        float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
+        for (int64_t x = 0; x < j->d; x++)
+            orow[x] *= inv;
+        if (gate->buf) {
+            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i0 + r), 1, g, (size_t)j->d);
+            j->k->unary(TS_SIGMOID, g, g, (size_t)j->d, 0.0f, 0.0f);
+            for (int64_t x = 0; x < j->d; x++)
+                orow[x] *= g[x];
+        }
+        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i0 + r), 1,
+                          (size_t)j->d);
+        if (lse->buf) {
+            float *lp = (float *)row_ptr(lse, b, h, i0 + r);
+            *lp = w->l[r] > 0.0f ? w->m[r] + logf(w->l[r]) : -INFINITY;
+        }
+    }
+}
+
+static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
+{
+    /* Units run heaviest first: with causal, the last query tiles see the
+     * most keys, and starting them early keeps the pool's tail short. */
+    int64_t qtile = j->n_qtiles - 1 - unit % j->n_qtiles;
+    int64_t h = (unit / j->n_qtiles) % j->hq, b = unit / (j->n_qtiles * j->hq);
+    int64_t g = h / (j->hq / j->hkv);
+    int64_t i0 = qtile * j->qt, nq = j->lq - i0 < j->qt ? j->lq - i0 : j->qt;
+    int64_t diag = j->lk - j->lq; /* query r sees keys c <= r + diag */
+    int64_t kv_end = j->lk;
+    if (j->causal && i0 + nq - 1 + diag + 1 < kv_end)
+        kv_end = i0 + nq + diag; /* key tiles past the last row's diagonal are skipped */
+
+    pack_q(j, w, b, h, i0, nq);
+    memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dp) * sizeof(float));
+    for (int64_t r = 0; r < nq; r++) {
+        w->m[r] = -INFINITY;
+        w->l[r] = 0.0f;
+    }
+    for (int64_t j0 = 0; j0 < kv_end; j0 += j->kt) {
+        int64_t nk = kv_end - j0 < j->kt ? kv_end - j0 : j->kt;
+        w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
+        w->vp = packed_tile(j, j->packed_v, j->v_tile_floats, b, g, j0);
+        scores(j, w, nq, nk);
+        for (int64_t r = 0; r < nq; r++) {
+            float *srow = w->s + r * j->ktp;
+            int64_t vis = nk;
+            if (j->causal && i0 + r + diag - j0 + 1 < vis)
+                vis = i0 + r + diag - j0 + 1; /* only diagonal tiles get here */
+            if (vis > 0)
+                bias_and_mask(j, w, srow, b, h, i0 + r, j0, vis);
+            softmax_step(j, w, r, srow, vis, nk);
+        }
+        accumulate_pv(j, w, nq, nk);
+    }
+    finish(j, w, b, h, i0, nq);
+}
+
+/* K and V are packed once per call (every query tile of a head reads the
+ * same panels), one task per (batch, kv head, key tile). */
+static void pack_task(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const attn_job *j = ctx;
+    attn_work w;
+    carve(j, j->scratch + (size_t)worker * j->per_worker, &w);
+    for (int64_t u = begin; u < end; u++) {
+        int64_t t = u % j->n_ktiles, bg = u / j->n_ktiles;
+        int64_t j0 = t * j->kt, nk = j->lk - j0 < j->kt ? j->lk - j0 : j->kt;
+        pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
+    }
+}
+
+static void attn_task(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const attn_job *j = ctx;
+    attn_work w;
+    carve(j, j->scratch + (size_t)worker * j->per_worker, &w);
+    for (int64_t u = begin; u < end; u++)
+        run_tile(j, &w, u);
+}
+
+ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_view *q = &op->in[0], *k = &op->in[1];
+    attn_job j = {
+        .k = dev->k,
+        .op = op,
+        .dt = q->dtype,
+        .b = q->shape[0],
+        .hq = q->shape[1],
+        .hkv = k->shape[1],
+        .lq = q->shape[2],
+        .lk = k->shape[2],
+        .d = q->shape[3],
+        .qt = op->p.attention.q_tile,
+        .kt = op->p.attention.k_tile,
+        .mr = dev->k->gemm_mr,
+        .nr = dev->k->gemm_nr,
+        .scale = op->p.attention.scale,
+        .causal = op->p.attention.causal,
+    };
+    j.qtp = round_up(j.qt, j.mr);
+    j.ktp = round_up(j.kt, j.nr);
+    j.dp = round_up(j.d, j.nr);
+    j.n_qtiles = (j.lq + j.qt - 1) / j.qt;
+    attn_work unused;
+    j.per_worker = carve(&j, NULL, &unused);
+    j.n_ktiles = (j.lk + j.kt - 1) / j.kt;
+    j.k_tile_floats = tsi_cpu_align_up((size_t)(j.ktp * j.d) * sizeof(float)) / sizeof(float);
+    j.v_tile_floats = tsi_cpu_align_up((size_t)(j.dp * j.ktp) * sizeof(float)) / sizeof(float);
+    int64_t kv_tiles = j.b * j.hkv * j.n_ktiles;
+    size_t packed = (size_t)kv_tiles * (j.k_tile_floats + j.v_tile_floats) * sizeof(float);
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    void *scratch;
+    ts_status st = tsi_cpu_scratch(dev, j.per_worker * (size_t)threads, &scratch);
+    if (st != TS_OK)
+        return st;
+    j.scratch = scratch;
+    /* K and V as f32 panels: a copy of the inputs, linear in Lk (never
+     * Lq x Lk), held only for this call rather than by the device arena. */
+    j.packed_k = aligned_alloc(TSI_CPU_ALIGN, packed);
+    if (!j.packed_k) {
+        dev->state->host->set_error("cpu: attention: cannot allocate %zu bytes for packed K/V",
+                                    packed);
+        return TS_ERR_OUT_OF_MEMORY;
+    }
+    j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
+    tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
+    int64_t units = j.b * j.hq * j.n_qtiles;
+    int64_t cost = 4 * j.qt * j.lk * j.d;
+    tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);
+    free(j.packed_k);
+    return TS_OK;
+}

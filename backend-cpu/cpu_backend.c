@@ -1,0 +1,313 @@
+/* The CPU backend's vtable: one device (the host), buffers in host memory,
+ * and record() that runs each op right away on the thread pool (so sync
+ * has nothing to wait for). The op files do the work; this file only
+ * answers supports() and routes record() by op code through one table.
+ *
+ * Environment (read at ts_context_create):
+ *   TESSEL_CPU_SIMD=scalar|avx2|avx512|neon  lower the kernel table's level
+ *   TESSEL_NUM_THREADS=N                     pool (and OpenBLAS) threads;
+ *                                            default: the CPUs we may run on
+ *   TESSEL_OPENBLAS=off|<file>               no OpenBLAS (own GEMM), or
+ *                                            load <file> instead of
+ *                                            libopenblas.so.0
+ *   OPENBLAS_CORETYPE                        honoured as set; when unset,
+ *                                            tessel picks it (cpu_openblas.h) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend-cpu/cpu_internal.h"
+#include "core/registry.h"
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+static int default_threads(void)
+{
+    const char *env = getenv("TESSEL_NUM_THREADS");
+    if (env && *env) {
+        long v = strtol(env, NULL, 10);
+        if (v >= 1 && v <= 1024)
+            return (int)v;
+    }
+#if defined(__linux__) && defined(CPU_COUNT)
+    /* The CPUs this process may run on (taskset, cgroups), not the machine's. */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 ? (int)n : 1;
+}
+
+static ts_status cpu_init(const tsi_host *host, void **out)
+{
+    tsi_cpu_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        host->set_error("cpu: out of host memory");
+        return TS_ERR_OUT_OF_MEMORY;
+    }
+    s->host = host;
+    tsi_cpu_features_detect(&s->feat);
+    s->threads = default_threads();
+    s->blas = tsi_cpu_blas_get(&s->feat, s->threads);
+    *out = s;
+    return TS_OK;
+}
+
+static void cpu_shutdown(void *state)
+{
+    free(state);
+}
+
+static int cpu_device_count(void *state)
+{
+    return 1;
+}
+
+typedef struct cpu_vendor {
+    const char *cpuid; /* cpuid leaf 0 vendor string */
+    const char *name;
+    uint32_t pci_id; /* the vendor's PCI id, as GPUs report theirs */
+} cpu_vendor;
+
+static const cpu_vendor cpu_vendors[] = {
+    {"GenuineIntel", "Intel", 0x8086},
+    {"AuthenticAMD", "AMD", 0x1022},
+    {"HygonGenuine", "Hygon", 0x1d94},
+};
+
+static const cpu_vendor *vendor_of(const char *cpuid)
+{
+    for (size_t i = 0; i < sizeof cpu_vendors / sizeof cpu_vendors[0]; i++)
+        if (strcmp(cpu_vendors[i].cpuid, cpuid) == 0)
+            return &cpu_vendors[i];
+    return NULL;
+}
+
+static uint64_t host_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
+static ts_status cpu_device_info(void *state, int index, ts_device_info *out)
+{
+    const tsi_cpu_state *s = state;
+    const tsi_cpu_features *f = &s->feat;
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", f->name);
+    const cpu_vendor *v = vendor_of(f->vendor);
+    snprintf(out->vendor, sizeof out->vendor, "%s",
+             v              ? v->name
+             : f->vendor[0] ? f->vendor
+                            : "unknown");
+    out->vendor_id = v ? v->pci_id : 0;
+    out->kind = TS_DEVICE_CPU;
+    out->memory_bytes = host_memory();
+    out->max_alloc_bytes = out->memory_bytes;
+    out->compute_units = (uint32_t)s->threads;
+    out->fp16_storage = 1;
+    out->unified_memory = 1;
+    const char *blas = s->blas->sgemm ? s->blas->core : "none";
+    if (s->blas->sgemm) {
+        snprintf(out->driver, sizeof out->driver, "tessel cpu, OpenBLAS (%s, core set by %s)",
+                 s->blas->core, s->blas->core_source);
+    } else {
+        snprintf(out->driver, sizeof out->driver, "tessel cpu, own GEMM (OpenBLAS %s)",
+                 s->blas->why_absent);
+    }
+    /* fma / f16c are listed when the chosen kernel table uses them. */
+    bool x86_simd = f->simd == TSI_CPU_SIMD_AVX2 || f->simd == TSI_CPU_SIMD_AVX512;
+    snprintf(out->features, sizeof out->features, "simd=%s%s openblas=%s threads=%d",
+             tsi_cpu_simd_label(f->simd), x86_simd ? " fma f16c" : "", blas, s->threads);
+    return TS_OK;
+}
+
+static ts_status cpu_device_open(void *state, int index, tsi_device **out)
+{
+    tsi_cpu_state *s = state;
+    tsi_device *dev = calloc(1, sizeof *dev);
+    if (!dev) {
+        s->host->set_error("cpu: out of host memory");
+        return TS_ERR_OUT_OF_MEMORY;
+    }
+    dev->state = s;
+    dev->k = tsi_cpu_kernels_for(s->feat.simd);
+    ts_status st = tsi_cpu_pool_create(s->threads, &dev->pool);
+    if (st != TS_OK) {
+        s->host->set_error("cpu: cannot start %d worker threads", s->threads);
+        free(dev);
+        return st;
+    }
+    *out = dev;
+    return TS_OK;
+}
+
+static void cpu_device_close(tsi_device *dev)
+{
+    tsi_cpu_pool_destroy(dev->pool);
+    free(dev->scratch);
+    free(dev->gemm_pack);
+    free(dev);
+}
+
+static ts_status cpu_buffer_alloc(tsi_device *dev, size_t bytes, tsi_buffer **out)
+{
+    if (bytes > SIZE_MAX - TSI_CPU_ALIGN) {
+        dev->state->host->set_error("cpu: a buffer of %zu bytes cannot be addressed", bytes);
+        return TS_ERR_OVERFLOW;
+    }
+    tsi_buffer *b = malloc(sizeof *b);
+    void *data = aligned_alloc(TSI_CPU_ALIGN, tsi_cpu_align_up(bytes));
+    if (!b || !data) {
+        free(b);
+        free(data);
+        dev->state->host->set_error("cpu: out of host memory allocating %zu bytes", bytes);
+        return TS_ERR_OUT_OF_MEMORY;
+    }
+    b->data = data;
+    b->bytes = bytes;
+    *out = b;
+    return TS_OK;
+}
+
+/* Work runs inside record(), so nothing can still be using the buffer. */
+static void cpu_buffer_free(tsi_device *dev, tsi_buffer *buf)
+{
+    free(buf->data);
+    free(buf);
+}
+
+static ts_status cpu_buffer_write(tsi_device *dev, tsi_buffer *buf, size_t offset, const void *src,
+                                  size_t bytes)
+{
+    memcpy((char *)buf->data + offset, src, bytes);
+    return TS_OK;
+}
+
+static ts_status cpu_buffer_read(tsi_device *dev, tsi_buffer *buf, size_t offset, void *dst,
+                                 size_t bytes)
+{
+    memcpy(dst, (char *)buf->data + offset, bytes);
+    return TS_OK;
+}
+
+static bool is_float(ts_dtype dt)
+{
+    return dt == TS_F32 || dt == TS_F16 || dt == TS_BF16;
+}
+
+static bool is_dtype(ts_dtype dt)
+{
+    return (unsigned)dt < TS_DTYPE_COUNT;
+}
+
+/* Unary kinds defined on i32 (see ts_unary in ops.h). */
+static bool unary_int_ok(int kind)
+{
+    return kind == TS_NEG || kind == TS_ABS || kind == TS_RELU || kind == TS_RELU2 ||
+           kind == TSI_UNARY_COPY;
+}
+
+static bool cpu_supports(tsi_device *dev, const tsi_op *op)
+{
+    ts_dtype dt = op->in[0].dtype;
+    switch (op->code) {
+    case TSI_OP_UNARY:
+        if (op->p.unary.kind == TSI_UNARY_COPY)
+            return is_dtype(dt) && is_dtype(op->out[0].dtype);
+        if (op->p.unary.kind < 0 || op->p.unary.kind >= TSI_UNARY_KIND_COUNT ||
+            op->out[0].dtype != dt)
+            return false;
+        return is_float(dt) || (dt == TS_I32 && unary_int_ok(op->p.unary.kind));
+    case TSI_OP_BINARY:
+        return is_dtype(dt) && op->in[1].dtype == dt && op->out[0].dtype == dt &&
+               op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT;
+    case TSI_OP_MATMUL:
+    case TSI_OP_SOFTMAX:
+    case TSI_OP_NORM:
+    case TSI_OP_CONV1D_CAUSAL:
+    case TSI_OP_ATTENTION:
+        return is_float(dt);
+    case TSI_OP_REDUCE:
+        if (op->p.reduce.kind == TSI_REDUCE_MEAN)
+            return is_float(dt);
+        return is_dtype(dt) && op->p.reduce.kind >= TSI_REDUCE_SUM &&
+               op->p.reduce.kind <= TSI_REDUCE_ARGMAX;
+    case TSI_OP_TOPK:
+        return is_dtype(dt);
+    case TSI_OP_GATHER_ROWS:
+        return is_dtype(dt);
+    case TSI_OP_SCATTER_ADD_ROWS:
+        return is_dtype(op->out[0].dtype);
+    default:
+        return false;
+    }
+}
+
+typedef ts_status (*cpu_op_fn)(tsi_device *dev, const tsi_op *op);
+
+static const cpu_op_fn op_table[TSI_OP_COUNT] = {
+    [TSI_OP_UNARY] = tsi_cpu_elementwise,
+    [TSI_OP_BINARY] = tsi_cpu_elementwise,
+    [TSI_OP_MATMUL] = tsi_cpu_matmul,
+    [TSI_OP_SOFTMAX] = tsi_cpu_softmax,
+    [TSI_OP_REDUCE] = tsi_cpu_reduce,
+    [TSI_OP_TOPK] = tsi_cpu_topk,
+    [TSI_OP_GATHER_ROWS] = tsi_cpu_gather_rows,
+    [TSI_OP_SCATTER_ADD_ROWS] = tsi_cpu_scatter_add_rows,
+    [TSI_OP_NORM] = tsi_cpu_norm,
+    [TSI_OP_CONV1D_CAUSAL] = tsi_cpu_conv1d,
+    [TSI_OP_ATTENTION] = tsi_cpu_attention,
+};
+
+/* Scratch above this is returned to the system after the op that needed
+ * it: a one-off big matmul should not pin its panels for the device's
+ * lifetime, while the common small ops keep reusing theirs. */
+#define TSI_CPU_SCRATCH_KEEP (8u << 20)
+
+static ts_status cpu_record(tsi_device *dev, const tsi_op *op)
+{
+    if ((unsigned)op->code >= TSI_OP_COUNT || !op_table[op->code]) {
+        dev->state->host->set_error("cpu: op code %d is not implemented", (int)op->code);
+        return TS_ERR_UNSUPPORTED;
+    }
+    ts_status st = op_table[op->code](dev, op);
+    if (dev->scratch_bytes > TSI_CPU_SCRATCH_KEEP) {
+        free(dev->scratch);
+        dev->scratch = NULL;
+        dev->scratch_bytes = 0;
+    }
+    return st;
+}
+
+static ts_status cpu_sync(tsi_device *dev)
+{
+    return TS_OK;
+}
+
+static const tsi_backend cpu_backend = {
+    .abi_version = TSI_BACKEND_ABI_VERSION,
+    .name = "cpu",
+    .init = cpu_init,
+    .shutdown = cpu_shutdown,
+    .device_count = cpu_device_count,
+    .device_info = cpu_device_info,
+    .device_open = cpu_device_open,
+    .device_close = cpu_device_close,
+    .buffer_alloc = cpu_buffer_alloc,
+    .buffer_free = cpu_buffer_free,
+    .buffer_write = cpu_buffer_write,
+    .buffer_read = cpu_buffer_read,
+    .supports = cpu_supports,
+    .record = cpu_record,
+    .sync = cpu_sync,
+};
+
+const tsi_backend *tsi_backend_cpu(void)
+{
+    return &cpu_backend;
+}

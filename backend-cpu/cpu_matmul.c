@@ -1,0 +1,207 @@
+/* TSI_OP_MATMUL: batched c[B0,B1,M,N] = a[B0,B1,M,K] * b[B0,B1,K,N] over
+ * strided (transposed, broadcast) operands. Each batch becomes one
+ * row-major f32 GEMM (tsi_cpu_sgemm): an operand whose strides already
+ * describe a BLAS matrix (plain or transposed, leading dimension big
+ * enough) is passed as is, anything else is packed first. A broadcast b
+ * with a whose batch rows are evenly spaced (a linear layer on [B, L, K])
+ * becomes a single tall GEMM. Many small batches run in parallel, one
+ * whole GEMM per pool task on tessel's kernel. f16 / bf16 operands are
+ * widened to f32 panels, multiplied in f32 and rounded once on store. */
+#include <string.h>
+
+#include "backend-cpu/cpu_internal.h"
+
+typedef struct mat_layout {
+    bool trans; /* stored as its transpose (column-major) */
+    int64_t ld;
+    bool pack; /* neither: must be copied first */
+} mat_layout;
+
+/* How a rows x cols matrix with element strides (sr, sc) maps to BLAS. */
+static mat_layout layout_of(int64_t rows, int64_t cols, int64_t sr, int64_t sc)
+{
+    mat_layout l = {.pack = false};
+    if ((cols == 1 || sc == 1) && (rows == 1 || sr >= cols)) {
+        l.ld = rows == 1 ? cols : sr;
+        return l;
+    }
+    if ((rows == 1 || sr == 1) && (cols == 1 || sc >= rows)) {
+        l.trans = true;
+        l.ld = cols == 1 ? rows : sc;
+        return l;
+    }
+    l.pack = true;
+    return l;
+}
+
+/* Per-batch GEMMs below this many multiply-adds run whole, one per pool
+ * task, on tessel's kernel: OpenBLAS would run them on one thread anyway,
+ * and it must not be called from several pool workers at once. */
+#define MM_SMALL_MACS (64 * 64 * 64)
+
+typedef struct mm_job {
+    tsi_device *dev;
+    const tsi_op *op;
+    int64_t m, n, k, nb1;
+    ts_dtype dt;
+    size_t es;
+    mat_layout la, lb; /* as passed to the GEMM (after packing) */
+    bool widen;        /* 16-bit storage: through f32 panels */
+    /* Work memory: one region per worker (serial batches) or just one. */
+    char *work;
+    size_t per_worker, a_off, b_off, c_off, ga_off, gb_off;
+} mm_job;
+
+/* Strided rows x cols matrix of dtype dt -> contiguous f32. */
+static void pack_f32(const tsi_cpu_kernels *k, ts_dtype dt, const char *src, int64_t rows,
+                     int64_t cols, int64_t sr, int64_t sc, float *dst)
+{
+    size_t es = ts_dtype_size(dt);
+    for (int64_t r = 0; r < rows; r++)
+        tsi_cpu_load_f32(k, dt, src + r * sr * (int64_t)es, sc, dst + r * cols, (size_t)cols);
+}
+
+/* One batch t = i0 * nb1 + i1; serial: on tessel's kernel in this thread. */
+static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
+{
+    const tsi_view *a = &j->op->in[0], *b = &j->op->in[1], *c = &j->op->out[0];
+    const tsi_cpu_kernels *k = j->dev->k;
+    int64_t i0 = t / j->nb1, i1 = t % j->nb1, es = (int64_t)j->es;
+    const char *ap =
+        (const char *)tsi_cpu_view_ptr(a) + (i0 * a->stride[0] + i1 * a->stride[1]) * es;
+    const char *bp =
+        (const char *)tsi_cpu_view_ptr(b) + (i0 * b->stride[0] + i1 * b->stride[1]) * es;
+    char *cp = (char *)tsi_cpu_view_ptr(c) + t * j->m * j->n * es;
+    float *apack = (float *)(work + j->a_off), *bpack = (float *)(work + j->b_off);
+    float *cf = j->widen ? (float *)(work + j->c_off) : (float *)cp;
+    if (j->la.pack)
+        pack_f32(k, j->dt, ap, j->m, j->k, a->stride[2], a->stride[3], apack);
+    if (j->lb.pack)
+        pack_f32(k, j->dt, bp, j->k, j->n, b->stride[2], b->stride[3], bpack);
+    const float *af = j->la.pack ? apack : (const float *)ap;
+    const float *bf = j->lb.pack ? bpack : (const float *)bp;
+    if (serial) {
+        tsi_cpu_gemm_serial(k, j->la.trans, j->lb.trans, j->m, j->n, j->k, af, j->la.ld, bf,
+                            j->lb.ld, cf, j->n, (float *)(work + j->ga_off),
+                            (float *)(work + j->gb_off));
+    } else {
+        ts_status st = tsi_cpu_sgemm(j->dev, j->la.trans, j->lb.trans, j->m, j->n, j->k, af,
+                                     j->la.ld, bf, j->lb.ld, cf, j->n);
+        if (st != TS_OK)
+            return st;
+    }
+    if (j->widen)
+        tsi_cpu_store_f32(k, j->dt, cf, cp, 1, (size_t)(j->m * j->n));
+    return TS_OK;
+}
+
+static void mm_batches(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const mm_job *j = ctx;
+    char *work = j->work + (size_t)worker * j->per_worker;
+    for (int64_t t = begin; t < end; t++)
+        mm_one(j, t, work, true); /* the serial kernel cannot fail */
+}
+
+/* Rows (i0, i1, m) of a, flattened, step evenly: returns the step, or -1. */
+static int64_t uniform_row_stride(const tsi_view *a)
+{
+    int64_t step = -1, span = 1;
+    for (int d = 2; d >= 0; d--) {
+        if (a->shape[d] == 1)
+            continue;
+        if (step < 0)
+            step = a->stride[d];
+        else if (a->stride[d] != step * span)
+            return -1;
+        span *= a->shape[d];
+    }
+    return step < 0 ? a->shape[3] : step;
+}
+
+static bool b_is_shared(const tsi_view *b)
+{
+    return (b->shape[0] == 1 || b->stride[0] == 0) && (b->shape[1] == 1 || b->stride[1] == 0);
+}
+
+static size_t floats_bytes(int64_t count)
+{
+    return tsi_cpu_align_up((size_t)count * sizeof(float));
+}
+
+ts_status tsi_cpu_matmul(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_view *a = &op->in[0], *b = &op->in[1], *c = &op->out[0];
+    mm_job j = {.dev = dev,
+                .op = op,
+                .m = c->shape[2],
+                .n = c->shape[3],
+                .k = a->shape[3],
+                .nb1 = c->shape[1],
+                .dt = c->dtype,
+                .es = ts_dtype_size(c->dtype)};
+    int64_t batches = c->shape[0] * c->shape[1];
+
+    if (j.dt == TS_F32 && b_is_shared(b) && a->stride[3] == 1 && batches > 1) {
+        int64_t step = uniform_row_stride(a);
+        mat_layout lb = layout_of(j.k, j.n, b->stride[2], b->stride[3]);
+        if (step >= j.k && !lb.pack)
+            return tsi_cpu_sgemm(dev, false, lb.trans, batches * j.m, j.n, j.k, tsi_cpu_view_ptr(a),
+                                 step, tsi_cpu_view_ptr(b), lb.ld, tsi_cpu_view_ptr(c), j.n);
+    }
+
+    j.widen = j.dt != TS_F32;
+    j.la = layout_of(j.m, j.k, a->stride[2], a->stride[3]);
+    j.lb = layout_of(j.k, j.n, b->stride[2], b->stride[3]);
+    if (j.widen || j.la.pack)
+        j.la = (mat_layout){.trans = false, .ld = j.k, .pack = true};
+    if (j.widen || j.lb.pack)
+        j.lb = (mat_layout){.trans = false, .ld = j.n, .pack = true};
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    bool serial = batches > 1 && threads > 1 && j.m * j.n * j.k <= MM_SMALL_MACS;
+
+    j.a_off = 0;
+    j.b_off = j.a_off + (j.la.pack ? floats_bytes(j.m * j.k) : 0);
+    j.c_off = j.b_off + (j.lb.pack ? floats_bytes(j.k * j.n) : 0);
+    j.ga_off = j.c_off + (j.widen ? floats_bytes(j.m * j.n) : 0);
+    j.per_worker = j.ga_off;
+    if (serial) {
+        size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, j.n, &ga);
+        j.gb_off = j.ga_off + floats_bytes((int64_t)ga);
+        j.per_worker = j.gb_off + floats_bytes((int64_t)gb);
+    }
+    if (j.per_worker > 0) {
+        void *p;
+        size_t copies = serial ? (size_t)threads : 1;
+        ts_status st = tsi_cpu_scratch(dev, j.per_worker * copies, &p);
+        if (st != TS_OK)
+            return st;
+        j.work = p;
+    }
+    if (serial) {
+        tsi_cpu_pool_for(dev->pool, batches, j.m * j.n * j.k, mm_batches, &j);
+        return TS_OK;
+    }
+    for (int64_t t = 0; t < batches; t++) {
+        ts_status st = mm_one(&j, t, j.work, false);
+        if (st != TS_OK)
+            return st;
+    }
+    return TS_OK;
+}
+
+ts_status tsi_cpu_sgemm(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                        int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                        float *c, int64_t ldc)
+{
+    tsi_cblas_sgemm_fn sgemm = dev->state->blas->sgemm;
+    const int64_t int_max = 0x7fffffff;
+    bool fits = m <= int_max && n <= int_max && k <= int_max && lda <= int_max && ldb <= int_max &&
+                ldc <= int_max;
+    if (!sgemm || !fits)
+        return tsi_cpu_gemm_packed(dev, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
+    sgemm(TSI_CBLAS_ROW_MAJOR, trans_a ? TSI_CBLAS_TRANS : TSI_CBLAS_NO_TRANS,
+          trans_b ? TSI_CBLAS_TRANS : TSI_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,
+          b, (int)ldb, 0.0f, c, (int)ldc);
+    return TS_OK;
+}

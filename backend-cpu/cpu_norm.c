@@ -1,0 +1,74 @@
+/* TSI_OP_NORM: LayerNorm and RMSNorm over contiguous rows, optionally
+ * fused with the residual sum s = alpha*x + f (written out when asked).
+ * Statistics in f32 vectors with f64 block sums; LayerNorm takes the
+ * two-pass variance (mean first, then squared deviations), which does not
+ * cancel when |mean| >> std the way E[x^2] - E[x]^2 does. */
+#include <math.h>
+
+#include "backend-cpu/cpu_internal.h"
+
+typedef struct norm_job {
+    const tsi_cpu_kernels *k;
+    const tsi_op *op;
+    int64_t n;
+    const float *w, *b; /* f32 copies of weight / bias, or NULL */
+    float *buf;         /* 3 * n floats per worker */
+} norm_job;
+
+static const char *row_ptr(const tsi_view *v, int64_t row, int64_t n)
+{
+    return (const char *)tsi_cpu_view_ptr(v) + row * n * (int64_t)ts_dtype_size(v->dtype);
+}
+
+static void norm_rows(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const norm_job *j = ctx;
+    const tsi_op *op = j->op;
+    const tsi_cpu_kernels *k = j->k;
+    size_t n = (size_t)j->n;
+    ts_dtype dt = op->in[0].dtype;
+    float *x = j->buf + (size_t)worker * 3 * n, *f = x + n, *y = f + n;
+    for (int64_t row = begin; row < end; row++) {
+        tsi_cpu_load_f32(k, dt, row_ptr(&op->in[0], row, j->n), 1, x, n);
+        if (op->in[1].buf) {
+            tsi_cpu_load_f32(k, dt, row_ptr(&op->in[1], row, j->n), 1, f, n);
+            k->axpy(op->p.norm.alpha, x, f, x, n);
+            if (op->out[1].buf)
+                tsi_cpu_store_f32(k, dt, x, (char *)row_ptr(&op->out[1], row, j->n), 1, n);
+        } else if (op->out[1].buf) {
+            tsi_cpu_store_f32(k, dt, x, (char *)row_ptr(&op->out[1], row, j->n), 1, n);
+        }
+        float mean = 0.0f;
+        if (op->p.norm.kind == TSI_NORM_LAYER)
+            mean = (float)((double)k->sum(x, n) / (double)n);
+        float var = (float)((double)k->sumsq(x, n, mean) / (double)n);
+        float rstd = 1.0f / sqrtf(var + op->p.norm.eps);
+        k->norm_apply(x, j->w, j->b, y, n, mean, rstd);
+        tsi_cpu_store_f32(k, dt, y, (char *)row_ptr(&op->out[0], row, j->n), 1, n);
+    }
+}
+
+ts_status tsi_cpu_norm(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_view *x = &op->in[0];
+    int64_t n = x->shape[3], rows = tsi_cpu_view_numel(x) / n;
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    size_t vec = tsi_cpu_align_up((size_t)n * sizeof(float));
+    void *mem;
+    ts_status st = tsi_cpu_scratch(dev, 2 * vec + (size_t)threads * 3 * vec, &mem);
+    if (st != TS_OK)
+        return st;
+    float *w = NULL, *b = NULL;
+    if (op->in[2].buf) {
+        w = mem;
+        tsi_cpu_load_f32(dev->k, op->in[2].dtype, tsi_cpu_view_ptr(&op->in[2]), 1, w, (size_t)n);
+    }
+    if (op->in[3].buf && op->p.norm.kind == TSI_NORM_LAYER) {
+        b = (float *)((char *)mem + vec);
+        tsi_cpu_load_f32(dev->k, op->in[3].dtype, tsi_cpu_view_ptr(&op->in[3]), 1, b, (size_t)n);
+    }
+    norm_job j = {
+        .k = dev->k, .op = op, .n = n, .w = w, .b = b, .buf = (float *)((char *)mem + 2 * vec)};
+    tsi_cpu_pool_for(dev->pool, rows, n * 8, norm_rows, &j);
+    return TS_OK;
+}

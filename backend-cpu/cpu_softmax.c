@@ -1,0 +1,65 @@
+/* TSI_OP_SOFTMAX over contiguous rows: y = softmax(scale * x), with the
+ * bottom-right-aligned causal mask of core/op.h. Max-subtracted in f32, the
+ * sum of exponentials accumulated in f64 blocks (exp_sum), one reciprocal
+ * multiply per element. Rows spread over the pool. */
+#include <string.h>
+
+#include "backend-cpu/cpu_internal.h"
+
+typedef struct softmax_job {
+    const tsi_cpu_kernels *k;
+    const tsi_op *op;
+    const char *x;
+    char *y;
+    size_t es;
+    int64_t n, m; /* row length, rows per trailing matrix */
+    float *buf;   /* 2 * n floats per worker */
+} softmax_job;
+
+static void softmax_rows(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const softmax_job *j = ctx;
+    const tsi_cpu_kernels *k = j->k;
+    ts_dtype dt = j->op->in[0].dtype;
+    float scale = j->op->p.softmax.scale;
+    float *xf = j->buf + (size_t)worker * 2 * (size_t)j->n, *yf = xf + j->n;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t valid = j->n;
+        if (j->op->p.softmax.causal) {
+            int64_t r = row % j->m;
+            valid = r + (j->n - j->m) + 1;
+            valid = valid < 0 ? 0 : valid > j->n ? j->n : valid;
+        }
+        tsi_cpu_load_f32(k, dt, j->x + row * j->n * (int64_t)j->es, 1, xf, (size_t)j->n);
+        if (valid > 0) {
+            /* max(scale*x) is scale*max(x) or, for a negative scale, scale*min(x). */
+            float top = scale >= 0.0f ? scale * k->max(xf, (size_t)valid)
+                                      : scale * k->min(xf, (size_t)valid);
+            float sum = k->exp_sum(xf, yf, (size_t)valid, scale, top);
+            k->unary(TSI_UNARY_SCALE_SHIFT, yf, yf, (size_t)valid, 1.0f / sum, 0.0f);
+        }
+        memset(yf + valid, 0, (size_t)(j->n - valid) * sizeof(float));
+        tsi_cpu_store_f32(k, dt, yf, j->y + row * j->n * (int64_t)j->es, 1, (size_t)j->n);
+    }
+}
+
+ts_status tsi_cpu_softmax(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_view *x = &op->in[0];
+    int64_t n = x->shape[3], rows = tsi_cpu_view_numel(x) / n;
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    void *buf;
+    ts_status st = tsi_cpu_scratch(dev, (size_t)threads * 2 * (size_t)n * sizeof(float), &buf);
+    if (st != TS_OK)
+        return st;
+    softmax_job j = {.k = dev->k,
+                     .op = op,
+                     .x = tsi_cpu_view_ptr(x),
+                     .y = tsi_cpu_view_ptr(&op->out[0]),
+                     .es = ts_dtype_size(x->dtype),
+                     .n = n,
+                     .m = x->shape[2],
+                     .buf = buf};
+    tsi_cpu_pool_for(dev->pool, rows, n * 24, softmax_rows, &j);
+    return TS_OK;
+}

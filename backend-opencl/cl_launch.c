@@ -1,0 +1,89 @@
+/* Kernel arguments and launches on the device's in-order queue. */
+#include "backend-opencl/cl_internal.h"
+
+/* Work sits in the queue until flushed; a flush every few launches keeps
+ * the device busy while the host records more, without a flush per op. */
+#define TSI_CL_FLUSH_EVERY 16u
+
+tsi_cl_args tsi_cl_args_begin(cl_kernel k)
+{
+    return (tsi_cl_args){.k = k, .n = 0, .err = CL_SUCCESS, .failed_at = 0};
+}
+
+void tsi_cl_arg(tsi_cl_args *a, size_t size, const void *value)
+{
+    cl_int err = clSetKernelArg(a->k, a->n, size, value);
+    if (err != CL_SUCCESS && a->err == CL_SUCCESS) {
+        a->err = err;
+        a->failed_at = a->n;
+    }
+    a->n++;
+}
+
+void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf)
+{
+    cl_mem m = buf ? buf->mem : NULL;
+    tsi_cl_arg(a, sizeof m, &m);
+}
+
+void tsi_cl_arg_int(tsi_cl_args *a, int v)
+{
+    cl_int x = v;
+    tsi_cl_arg(a, sizeof x, &x);
+}
+
+void tsi_cl_arg_long(tsi_cl_args *a, int64_t v)
+{
+    cl_long x = v;
+    tsi_cl_arg(a, sizeof x, &x);
+}
+
+void tsi_cl_arg_float(tsi_cl_args *a, float v)
+{
+    cl_float x = v;
+    tsi_cl_arg(a, sizeof x, &x);
+}
+
+void tsi_cl_arg_long4(tsi_cl_args *a, const int64_t v[4])
+{
+    cl_long4 x;
+    for (int i = 0; i < 4; i++)
+        x.s[i] = v[i];
+    tsi_cl_arg(a, sizeof x, &x);
+}
+
+void tsi_cl_arg_view_base(tsi_cl_args *a, const tsi_view *v)
+{
+    const tsi_buffer *buf = v ? v->buf : NULL;
+    tsi_cl_arg_mem(a, buf);
+    tsi_cl_arg_long(a, buf ? v->offset : 0);
+}
+
+void tsi_cl_arg_view(tsi_cl_args *a, const tsi_view *v)
+{
+    tsi_cl_arg_view_base(a, v);
+    tsi_cl_arg_long4(a, v->stride);
+}
+
+void tsi_cl_note_enqueue(tsi_device *dev)
+{
+    if (++dev->pending >= TSI_CL_FLUSH_EVERY) {
+        clFlush(dev->queue);
+        dev->pending = 0;
+    }
+}
+
+ts_status tsi_cl_launch(tsi_device *dev, const tsi_cl_args *a, cl_uint dims, const size_t *global,
+                        const size_t *local, const char *what)
+{
+    if (a->err != CL_SUCCESS) {
+        dev->host->set_error("opencl: %s: clSetKernelArg(%u): %s (%d)", what, a->failed_at,
+                             tsi_cl_err_name(a->err), (int)a->err);
+        return TS_ERR_INTERNAL;
+    }
+    cl_int err = clEnqueueNDRangeKernel(dev->queue, a->k, dims, NULL, global, local, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+        return tsi_cl_error(dev->host, err, what);
+    tsi_cl_note_enqueue(dev);
+    return TS_OK;
+}

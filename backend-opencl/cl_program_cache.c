@@ -1,0 +1,361 @@
+/* Programs built from the embedded shaders/opencl sources: one per
+ * (file, defines) pair, kept per device in memory, and as program binaries
+ * on disk under host->cache_dir()/opencl so a second process start pays
+ * no compilation (PoCL takes seconds per program).
+ *
+ * A disk entry's name hashes everything that can change the binary:
+ * platform, device, device and driver version, build options, file name
+ * and the full source text. The entry carries the full key's second hash,
+ * its payload size and a payload checksum; anything that does not match,
+ * or a binary the driver refuses, is dropped and the program is rebuilt
+ * from source and rewritten. Entries are written to a unique temporary
+ * file and renamed into place, so a reader never sees half a file even
+ * with several processes or devices writing at once. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend-opencl/cl_internal.h"
+#include "core/embedded.h"
+
+extern const tsi_embedded_file tsi_cl_sources[];
+
+#define TSI_CL_PRELUDE "dtype.cl"
+#define TSI_CL_MAX_KERNELS 16
+#define TSI_CL_MAGIC "TSCLPB01"
+
+typedef struct cached_kernel {
+    char name[64];
+    cl_kernel k;
+} cached_kernel;
+
+struct tsi_cl_program {
+    tsi_cl_program *next;
+    char *key; /* "<file>|<defines>" */
+    cl_program prog;
+    int nk;
+    cached_kernel kernels[TSI_CL_MAX_KERNELS];
+};
+
+static atomic_int programs_compiled;
+static atomic_uint temp_serial;
+
+int tsi_cl_programs_compiled(void)
+{
+    return atomic_load(&programs_compiled);
+}
+
+void tsi_cl_appendf(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+void tsi_cl_dtype_defines(const tsi_device *dev, char *buf, size_t len, ts_dtype dt, ts_dtype odt)
+{
+    snprintf(buf, len, "-DDT=%d -DODT=%d%s", (int)dt, (int)odt,
+             dev->caps->fp16 ? " -DTS_HAS_FP16" : "");
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t fnv1a_str(uint64_t h, const char *s)
+{
+    return fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */
+}
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_BASIS2 0x84222325cbf29ce4ull /* an independent second hash */
+
+static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file,
+                         const char *options, const tsi_embedded_file *pre,
+                         const tsi_embedded_file *src)
+{
+    const tsi_cl_caps *c = dev->caps;
+    uint64_t h = basis;
+    h = fnv1a_str(h, c->platform_name);
+    h = fnv1a_str(h, c->info.name);
+    h = fnv1a_str(h, c->info.vendor);
+    h = fnv1a_str(h, c->device_version);
+    h = fnv1a_str(h, c->info.driver);
+    h = fnv1a_str(h, options);
+    h = fnv1a_str(h, file);
+    h = fnv1a(h, pre->data, pre->size);
+    h = fnv1a(h, src->data, src->size);
+    return h;
+}
+
+/* <cache>/opencl/<hash>.bin; false when there is no usable cache folder. */
+static bool cache_path(const tsi_device *dev, uint64_t h, char *path, size_t len)
+{
+    const char *dir = dev->host->cache_dir ? dev->host->cache_dir() : NULL;
+    if (!dir)
+        return false;
+    int n = snprintf(path, len, "%s/opencl", dir);
+    if (n < 0 || (size_t)n >= len)
+        return false;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return false;
+    n = snprintf(path, len, "%s/opencl/%016llx.bin", dir, (unsigned long long)h);
+    return n > 0 && (size_t)n < len;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The payload of a valid entry (malloc'd), or NULL. */
+static unsigned char *cache_load(const char *path, uint64_t key2, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char hdr[32], *data = NULL;
+    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, TSI_CL_MAGIC, 8) != 0 ||
+        get_u64(hdr + 8) != key2)
+        goto bad;
+    uint64_t n = get_u64(hdr + 16);
+    if (n == 0 || n > ((uint64_t)1 << 31))
+        goto bad;
+    data = malloc((size_t)n);
+    if (!data || fread(data, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
+        fnv1a(FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
+        goto bad;
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+bad:
+    free(data);
+    fclose(f);
+    return NULL;
+}
+
+static void cache_store(const tsi_device *dev, const char *path, uint64_t key2, cl_program prog)
+{
+    size_t size = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS ||
+        size == 0)
+        return;
+    unsigned char *bin = malloc(size);
+    unsigned char *bins[1] = {bin};
+    char tmp[4200];
+    if (!bin || clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS)
+        goto done;
+    int n = snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(),
+                     atomic_fetch_add(&temp_serial, 1u));
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        goto done;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        goto done;
+    unsigned char hdr[32];
+    memcpy(hdr, TSI_CL_MAGIC, 8);
+    put_u64(hdr + 8, key2);
+    put_u64(hdr + 16, size);
+    put_u64(hdr + 24, fnv1a(FNV_BASIS, bin, size));
+    bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(bin, 1, size, f) == size;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        dev->host->log(TS_LOG_DEBUG, "opencl: could not write program cache %s", path);
+    }
+done:
+    free(bin);
+}
+
+/* Builds prog for the device; on failure the message carries the build log. */
+static ts_status build(tsi_device *dev, cl_program prog, const char *file, const char *options,
+                       bool quiet)
+{
+    cl_device_id d = dev->caps->device;
+    cl_int err = clBuildProgram(prog, 1, &d, options, NULL, NULL);
+    if (err == CL_SUCCESS)
+        return TS_OK;
+    if (quiet)
+        return TS_ERR_BACKEND;
+    char log[3000];
+    log[0] = '\0';
+    size_t got = 0;
+    if (clGetProgramBuildInfo(prog, d, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, &got) !=
+        CL_SUCCESS) {
+        /* Longer than our buffer: say so rather than show nothing. */
+        snprintf(log, sizeof log, "(build log unavailable or longer than %zu bytes)",
+                 sizeof log - 1);
+    }
+    log[sizeof log - 1] = '\0';
+    dev->host->set_error("opencl: building %s with \"%s\" failed: %s (%d)\n%s", file, options,
+                         tsi_cl_err_name(err), (int)err, log);
+    return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ? TS_ERR_OUT_OF_MEMORY
+                                                                      : TS_ERR_BACKEND;
+}
+
+static cl_program from_binary(tsi_device *dev, const char *path, uint64_t key2, const char *options)
+{
+    size_t size = 0;
+    unsigned char *bin = cache_load(path, key2, &size);
+    if (!bin)
+        return NULL;
+    const unsigned char *bins[1] = {bin};
+    cl_int bstatus = CL_SUCCESS, err;
+    cl_program prog =
+        clCreateProgramWithBinary(dev->ctx, 1, &dev->caps->device, &size, bins, &bstatus, &err);
+    free(bin);
+    if (prog && (err != CL_SUCCESS || bstatus != CL_SUCCESS ||
+                 build(dev, prog, path, options, true) != TS_OK)) {
+        clReleaseProgram(prog);
+        prog = NULL;
+    }
+    if (!prog)
+        dev->host->log(TS_LOG_DEBUG, "opencl: program cache entry %s refused; rebuilding", path);
+    return prog;
+}
+
+static ts_status from_source(tsi_device *dev, const char *file, const tsi_embedded_file *pre,
+                             const tsi_embedded_file *src, const char *options, cl_program *out)
+{
+    char line[300];
+    snprintf(line, sizeof line, "\n#line 1 \"%s\"\n", file);
+    const char *parts[3] = {(const char *)pre->data, line, (const char *)src->data};
+    size_t lens[3] = {pre->size, strlen(line), src->size};
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(dev->ctx, 3, parts, lens, &err);
+    if (!prog)
+        return tsi_cl_error(dev->host, err, "clCreateProgramWithSource");
+    ts_status s = build(dev, prog, file, options, false);
+    if (s != TS_OK) {
+        clReleaseProgram(prog);
+        return s;
+    }
+    int n = atomic_fetch_add(&programs_compiled, 1) + 1;
+    dev->host->log(TS_LOG_DEBUG,
+                   "opencl: compiled program %s [%s] from source (%d in this process)", file,
+                   options, n);
+    *out = prog;
+    return TS_OK;
+}
+
+static ts_status get_program(tsi_device *dev, const char *file, const char *defines,
+                             tsi_cl_program **out)
+{
+    size_t klen = strlen(file) + strlen(defines) + 2;
+    for (tsi_cl_program *p = dev->programs; p; p = p->next) {
+        if (strncmp(p->key, file, strlen(file)) == 0 && p->key[strlen(file)] == '|' &&
+            strcmp(p->key + strlen(file) + 1, defines) == 0) {
+            *out = p;
+            return TS_OK;
+        }
+    }
+    const tsi_embedded_file *pre = tsi_embedded_find(tsi_cl_sources, TSI_CL_PRELUDE);
+    const tsi_embedded_file *src = tsi_embedded_find(tsi_cl_sources, file);
+    if (!pre || !src) {
+        dev->host->set_error("opencl: kernel source %s is not embedded in this module", file);
+        return TS_ERR_INTERNAL;
+    }
+    tsi_cl_program *p = calloc(1, sizeof *p);
+    char *key = malloc(klen);
+    if (!p || !key) {
+        free(p);
+        free(key);
+        dev->host->set_error("opencl: out of host memory");
+        return TS_ERR_OUT_OF_MEMORY;
+    }
+    snprintf(key, klen, "%s|%s", file, defines);
+    p->key = key;
+
+    char path[4096];
+    uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, pre, src);
+    bool cached =
+        cache_path(dev, key_hash(dev, FNV_BASIS, file, defines, pre, src), path, sizeof path);
+    if (cached)
+        p->prog = from_binary(dev, path, key2, defines);
+    if (!p->prog) {
+        ts_status s = from_source(dev, file, pre, src, defines, &p->prog);
+        if (s != TS_OK) {
+            free(key);
+            free(p);
+            return s;
+        }
+        if (cached)
+            cache_store(dev, path, key2, p->prog);
+    }
+    p->next = dev->programs;
+    dev->programs = p;
+    *out = p;
+    return TS_OK;
+}
+
+ts_status tsi_cl_get_kernel(tsi_device *dev, const char *file, const char *defines,
+                            const char *name, cl_kernel *out)
+{
+    if (strlen(defines) + 1 >= TSI_CL_DEFINES_LEN) {
+        dev->host->set_error("opencl: defines for %s do not fit: %s", file, defines);
+        return TS_ERR_INTERNAL;
+    }
+    tsi_cl_program *p;
+    TSI_CL_TRY(get_program(dev, file, defines, &p));
+    for (int i = 0; i < p->nk; i++) {
+        if (strcmp(p->kernels[i].name, name) == 0) {
+            *out = p->kernels[i].k;
+            return TS_OK;
+        }
+    }
+    if (p->nk == TSI_CL_MAX_KERNELS || strlen(name) >= sizeof p->kernels[0].name) {
+        dev->host->set_error("opencl: too many kernels in %s (or name %s too long)", file, name);
+        return TS_ERR_INTERNAL;
+    }
+    cl_int err;
+    cl_kernel k = clCreateKernel(p->prog, name, &err);
+    if (!k) {
+        char what[160];
+        snprintf(what, sizeof what, "clCreateKernel(%s in %s)", name, file);
+        return tsi_cl_error(dev->host, err, what);
+    }
+    strcpy(p->kernels[p->nk].name, name);
+    p->kernels[p->nk].k = k;
+    p->nk++;
+    *out = k;
+    return TS_OK;
+}
+
+void tsi_cl_programs_release(tsi_device *dev)
+{
+    tsi_cl_program *p = dev->programs;
+    while (p) {
+        tsi_cl_program *next = p->next;
+        for (int i = 0; i < p->nk; i++)
+            clReleaseKernel(p->kernels[i].k);
+        clReleaseProgram(p->prog);
+        free(p->key);
+        free(p);
+        p = next;
+    }
+    dev->programs = NULL;
+}

@@ -1,0 +1,217 @@
+/* ts_attention: argument validation, the plan's tile choice, and the one
+ * fused TSI_OP_ATTENTION the backend runs (core/op.h fixes its views). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/dispatch.h"
+#include "layers/attention/attention_internal.h"
+
+#define FN "ts_attention"
+
+TS_API void ts_attention_params_init(ts_attention_params *p)
+{
+    if (p)
+        *p = (ts_attention_params){.scale = 0.0f};
+}
+
+typedef struct attn_dims {
+    int64_t b, hq, hkv, lq, lk, d;
+} attn_dims;
+
+static ts_status check_4d(const char *what, const ts_tensor *t)
+{
+    char s[TSI_SHAPE_STR_LEN];
+    TSI_CHECK(t->ndim == 4, TS_ERR_SHAPE, "%s: %s must have 4 dims [B, H, L, D], not %s", FN, what,
+              tsi_shape_str(t->shape, t->ndim, s));
+    return TS_OK;
+}
+
+static ts_status check_qkv(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
+                           const ts_tensor *out, attn_dims *dm)
+{
+    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, "q", q));
+    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, "k", k));
+    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, "v", v));
+    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, "out", out));
+    TSI_RETURN_IF_ERROR(tsi_check_float(FN, "q", q));
+    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "k", k));
+    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "v", v));
+    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "out", out));
+    TSI_RETURN_IF_ERROR(check_4d("q", q));
+    TSI_RETURN_IF_ERROR(check_4d("k", k));
+    TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "k", k, "v", v));
+    TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "q", q, "out", out));
+    *dm = (attn_dims){.b = q->shape[0], .hq = q->shape[1], .hkv = k->shape[1],
+                      .lq = q->shape[2], .lk = k->shape[2], .d = q->shape[3]};
+    char sq[TSI_SHAPE_STR_LEN], sk[TSI_SHAPE_STR_LEN];
+    tsi_shape_str(q->shape, 4, sq);
+    tsi_shape_str(k->shape, 4, sk);
+    TSI_CHECK(k->shape[0] == dm->b, TS_ERR_SHAPE, "%s: batch differs: q is %s, k is %s", FN, sq,
+              sk);
+    TSI_CHECK(k->shape[3] == dm->d, TS_ERR_SHAPE, "%s: head dim differs: q is %s, k is %s", FN, sq,
+              sk);
+    TSI_CHECK(dm->d >= 1 && dm->d <= 256, TS_ERR_SHAPE,
+              "%s: head dim D is %lld, must be in 1..256 (q is %s)", FN, (long long)dm->d, sq);
+    TSI_CHECK((dm->hkv >= 1 && dm->hq % dm->hkv == 0) || (dm->hkv == 0 && dm->hq == 0),
+              TS_ERR_SHAPE,
+              "%s: query heads (%lld) must be a multiple of key/value heads (%lld): q is %s, k is "
+              "%s",
+              FN, (long long)dm->hq, (long long)dm->hkv, sq, sk);
+    return TS_OK;
+}
+
+/* bias broadcastable (numpy rules, right-aligned) to [B, Hq, Lq, Lk]. */
+static ts_status check_bias(const ts_tensor *bias, const ts_tensor *q, const int64_t to[4])
+{
+    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "bias", bias));
+    bool ok = bias->ndim >= 1 && bias->ndim <= 4;
+    for (int i = 0; ok && i < bias->ndim; i++) {
+        int64_t n = bias->shape[bias->ndim - 1 - i], want = to[3 - i];
+        ok = n == want || n == 1;
+    }
+    char sb[TSI_SHAPE_STR_LEN], st[TSI_SHAPE_STR_LEN];
+    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: bias %s does not broadcast to [B, Hq, Lq, Lk] = %s", FN,
+              tsi_shape_str(bias->shape, bias->ndim, sb), tsi_shape_str(to, 4, st));
+    return TS_OK;
+}
+
+static ts_status check_key_mask(const ts_tensor *m, const attn_dims *dm)
+{
+    TSI_RETURN_IF_ERROR(tsi_check_dtype(FN, "key_mask", m, TS_I32));
+    bool ok = (m->ndim == 1 && m->shape[0] == dm->lk) ||
+              (m->ndim == 2 && (m->shape[0] == dm->b || m->shape[0] == 1) &&
+               m->shape[1] == dm->lk);
+    char s[TSI_SHAPE_STR_LEN];
+    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: key_mask is %s, expected [%lld, %lld] or [%lld]", FN,
+              tsi_shape_str(m->shape, m->ndim, s), (long long)dm->b, (long long)dm->lk,
+              (long long)dm->lk);
+    return TS_OK;
+}
+
+static ts_status check_lse(const ts_tensor *lse, const attn_dims *dm)
+{
+    TSI_RETURN_IF_ERROR(tsi_check_dtype(FN, "lse", lse, TS_F32));
+    int64_t want[3] = {dm->b, dm->hq, dm->lq};
+    bool ok = lse->ndim == 3;
+    for (int i = 0; ok && i < 3; i++)
+        ok = lse->shape[i] == want[i];
+    char s[TSI_SHAPE_STR_LEN], w[TSI_SHAPE_STR_LEN];
+    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: lse is %s, expected [B, Hq, Lq] = %s", FN,
+              tsi_shape_str(lse->shape, lse->ndim, s), tsi_shape_str(want, 3, w));
+    return tsi_check_contiguous_output(FN, "lse", lse);
+}
+
+static ts_status check_params(const ts_attention_params *p, const ts_tensor *q,
+                              const ts_tensor *k, const ts_tensor *v, const ts_tensor *out,
+                              const attn_dims *dm)
+{
+    TSI_CHECK(isfinite(p->scale), TS_ERR_INVALID_ARGUMENT, "%s: scale must be finite, not %g", FN,
+              (double)p->scale);
+    int64_t full[4] = {dm->b, dm->hq, dm->lq, dm->lk};
+    if (p->bias)
+        TSI_RETURN_IF_ERROR(check_bias(p->bias, q, full));
+    if (p->key_mask)
+        TSI_RETURN_IF_ERROR(check_key_mask(p->key_mask, dm));
+    if (p->gate) {
+        TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "gate", p->gate));
+        TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "q", q, "gate", p->gate));
+    }
+    if (p->lse)
+        TSI_RETURN_IF_ERROR(check_lse(p->lse, dm));
+    const ts_tensor *all[] = {q, k, v, p->bias, p->key_mask, p->gate, out, p->lse};
+    TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 8));
+    TSI_RETURN_IF_ERROR(tsi_check_output(FN, "out", out, all, 6));
+    TSI_RETURN_IF_ERROR(tsi_check_contiguous_output(FN, "out", out));
+    if (p->lse) {
+        TSI_RETURN_IF_ERROR(tsi_check_output(FN, "lse", p->lse, all, 6));
+        TSI_CHECK(!tsi_tensors_overlap(p->lse, out), TS_ERR_ALIASING,
+                  "%s: lse overlaps out", FN);
+    }
+    return TS_OK;
+}
+
+/* The key mask as the [B, 1, 1, Lk] view core/op.h promises. */
+static void key_mask_view(const ts_tensor *m, int64_t b, tsi_view *v)
+{
+    *v = (tsi_view){.buf = m->st->buf, .offset = m->offset, .dtype = TS_I32};
+    v->shape[0] = b;
+    v->shape[1] = v->shape[2] = 1;
+    v->shape[3] = m->shape[m->ndim - 1];
+    v->stride[3] = m->stride[m->ndim - 1];
+    v->stride[0] = (m->ndim == 2 && m->shape[0] > 1) ? m->stride[0] : 0;
+}
+
+/* No keys at all: every row sees nothing, so out = 0 and lse = -inf. */
+static ts_status run_no_keys(tsi_dispatch *d, ts_tensor *lse)
+{
+    TSI_RETURN_IF_ERROR(tsi_dispatch_zero(d));
+    if (!lse)
+        return TS_OK;
+    int64_t n = tsi_numel(lse->shape, lse->ndim);
+    float *h = malloc((size_t)n * sizeof *h);
+    TSI_CHECK(h, TS_ERR_OUT_OF_MEMORY, "%s: no memory for %lld lse values", FN, (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = -INFINITY;
+    ts_status st = ts_tensor_write(lse, h, (size_t)n * sizeof *h);
+    free(h);
+    return st;
+}
+
+ts_status tsi_attention_validate(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
+                                 const ts_attention_params *p, const ts_tensor *out)
+{
+    attn_dims dm;
+    TSI_RETURN_IF_ERROR(check_qkv(q, k, v, out, &dm));
+    return check_params(p, q, k, v, out, &dm);
+}
+
+TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
+                              const ts_attention_params *params, ts_tensor *out)
+{
+    ts_attention_params defaults;
+    ts_attention_params_init(&defaults);
+    const ts_attention_params *p = params ? params : &defaults;
+    attn_dims dm;
+    TSI_RETURN_IF_ERROR(check_qkv(q, k, v, out, &dm));
+    TSI_RETURN_IF_ERROR(check_params(p, q, k, v, out, &dm));
+    if (tsi_numel(out->shape, out->ndim) == 0)
+        return TS_OK;
+
+    ts_device *dev = q->st->dev;
+    tsi_dispatch d = {.fn = FN, .hook = "attention", .dev = dev};
+    tsi_op *op = &d.op;
+    op->code = TSI_OP_ATTENTION;
+    op->n_in = 6;
+    op->n_out = 2;
+    tsi_view_of(out, &op->out[0]);
+    if (dm.lk == 0)
+        return run_no_keys(&d, p->lse);
+
+    tsi_view_of(q, &op->in[0]);
+    tsi_view_of(k, &op->in[1]);
+    tsi_view_of(v, &op->in[2]);
+    d.contiguous_in[0] = d.contiguous_in[1] = d.contiguous_in[2] = true;
+    if (p->bias) {
+        int64_t full[4] = {dm.b, dm.hq, dm.lq, dm.lk};
+        tsi_view_broadcast(p->bias, full, &op->in[3]);
+    }
+    if (p->key_mask)
+        key_mask_view(p->key_mask, dm.b, &op->in[4]);
+    if (p->gate) {
+        tsi_view_of(p->gate, &op->in[5]);
+        d.contiguous_in[5] = true;
+    }
+    if (p->lse) {
+        int64_t shape[4] = {dm.b, dm.hq, dm.lq, 1};
+        tsi_view_contiguous(p->lse->st->buf, TS_F32, shape, &op->out[1]);
+        op->out[1].offset = p->lse->offset;
+    }
+
+    tsi_attention_tiles tiles;
+    tsi_attention_plan(&dev->info, q->dtype, dm.d, dm.lq, dm.lk, &tiles);
+    op->p.attention.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)dm.d);
+    op->p.attention.causal = p->causal != 0;
+    op->p.attention.q_tile = tiles.q_tile;
+    op->p.attention.k_tile = tiles.k_tile;
+    return tsi_dispatch_run(&d);
+}

@@ -1,0 +1,12 @@
+/* What the attention layer's files share: the argument rules of
+ * ts_attention (also applied by the naive baseline) and the plan. */
+#ifndef TESSEL_LAYERS_ATTENTION_INTERNAL_H
+#define TESSEL_LAYERS_ATTENTION_INTERNAL_H
+
+#include "layers/attention/attention_plan.h"
+
+/* Every check ts_attention makes; messages start with "ts_attention". */
+ts_status tsi_attention_validate(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
+                                 const ts_attention_params *p, const ts_tensor *out);
+
+#endif

@@ -1,0 +1,455 @@
+/* Cases of the attention layer: ts_attention (family "attention") and the
+ * GAU / mixed-chunk FLASH layers (family "gau"), each against a float64
+ * reference written as plain loops below.
+ *
+ * attention specs: shape = {B, Hq, Lq, D}; p[0] = Hkv, p[1] = Lk; f[0] =
+ * the amplitude of q (30: huge logits), f[1] = scale (0: 1/sqrt(D)); the
+ * family flags pick causal, bias, key mask, gate and lse; TSC_LAY_IN0 / IN1
+ * lay out q / k and v. Lengths are primes or off by one from powers of two
+ * so no tile size divides them.
+ * gau specs: shape = {B, n, d}; p[0] = e, p[1] = s, p[2] = chunk (flash). */
+#include <math.h>
+
+#include "family.h"
+
+enum {
+    F_CAUSAL = TSC_FLAG_FAMILY << 0,
+    F_BIAS = TSC_FLAG_FAMILY << 1,     /* [Hq, Lq, Lk], broadcast over B */
+    F_KEYBIAS = TSC_FLAG_FAMILY << 2,  /* [B, 1, 1, Lk] with -inf entries */
+    F_MASK = TSC_FLAG_FAMILY << 3,     /* i32 [B, Lk], every 5th key hidden */
+    F_MASKROW = TSC_FLAG_FAMILY << 4,  /* ... and all of batch 0 hidden */
+    F_MASK1D = TSC_FLAG_FAMILY << 5,   /* mask [Lk], shared by the batch */
+    F_GATE = TSC_FLAG_FAMILY << 6,
+    F_LSE = TSC_FLAG_FAMILY << 7,
+};
+
+#define T_Q TSC_LAY_IN0(TSC_TRANSPOSED)
+#define T_KV TSC_LAY_IN1(TSC_TRANSPOSED)
+
+static const tsc_op_entry attn_ops[] = {{"attention", 0, TSC_FLOATS}};
+
+static const tsc_spec attn_specs[] = {
+    /* Quick: D 32 and 64 only, so PoCL and lavapipe build few variants. */
+    {"1x2x17x32 Lk23 causal", 4, {1, 2, 17, 32}, 0, {0}, {2, 23}, {1, 0}, F_CAUSAL, 0},
+    {"2x4x1x64 GQA Lk70 decode lse", 4, {2, 4, 1, 64}, 0, {0}, {2, 70}, {1, 0},
+     F_CAUSAL | F_LSE, 0},
+    {"1x2x29x64 Lk13 causal Lq>Lk lse", 4, {1, 2, 29, 64}, 0, {0}, {2, 13}, {1, 0},
+     F_CAUSAL | F_LSE, 0},
+    {"2x2x19x64 MQA Lk31 bias gate mask lse", 4, {2, 2, 19, 64}, 0, {0}, {1, 31}, {1, 0},
+     F_BIAS | F_GATE | F_MASK | F_LSE, 0},
+    {"2x1x9x32 Lk12 masked batch lse", 4, {2, 1, 9, 32}, 0, {0}, {1, 12}, {1, 0},
+     F_MASK | F_MASKROW | F_LSE, 0},
+    {"1x2x33x64 Lk33 causal logits x30", 4, {1, 2, 33, 64}, 0, {0}, {2, 33}, {30, 0},
+     F_CAUSAL, 0},
+    {"1x1x5x32 Lk9 key bias scale 0.3", 4, {1, 1, 5, 32}, 0, {0}, {1, 9}, {1, 0.3},
+     F_KEYBIAS | F_LSE, 0},
+    {"1x2x7x64 Lk11 T(q) T(k,v) causal", 4, {1, 2, 7, 64}, 0, {0}, {2, 11}, {1, 0},
+     F_CAUSAL | T_Q | T_KV, 0},
+    {"1x2x3x32 Lk0 lse", 4, {1, 2, 3, 32}, 0, {0}, {2, 0}, {1, 0}, F_LSE, 0},
+    {"1x2x0x32 Lk5", 4, {1, 2, 0, 32}, 0, {0}, {2, 5}, {1, 0}, 0, 0},
+    /* Full: every head dim of the issue (80, 96, 128, 256 too), longer. */
+    {"1x2x29x80 Lk13 causal Lq>Lk lse", 4, {1, 2, 29, 80}, 0, {0}, {2, 13}, {1, 0},
+     F_CAUSAL | F_LSE, 1},
+    {"2x1x9x96 Lk12 masked batch lse", 4, {2, 1, 9, 96}, 0, {0}, {1, 12}, {1, 0},
+     F_MASK | F_MASKROW | F_LSE, 1},
+    {"1x2x33x128 Lk33 causal logits x30", 4, {1, 2, 33, 128}, 0, {0}, {2, 33}, {30, 0},
+     F_CAUSAL, 1},
+    {"1x1x5x256 Lk9 key bias scale 0.3", 4, {1, 1, 5, 256}, 0, {0}, {1, 9}, {1, 0.3},
+     F_KEYBIAS | F_LSE, 1},
+    {"1x2x100x256 Lk77 causal", 4, {1, 2, 100, 256}, 0, {0}, {2, 77}, {1, 0}, F_CAUSAL, 1},
+    {"2x8x130x64 GQA Lk130 causal T(q)", 4, {2, 8, 130, 64}, 0, {0}, {2, 130}, {1, 0},
+     F_CAUSAL | T_Q, 1},
+    {"1x4x257x32 Lk513 causal bias lse", 4, {1, 4, 257, 32}, 0, {0}, {4, 513}, {1, 0},
+     F_CAUSAL | F_BIAS | F_LSE, 1},
+    {"1x2x300x128 Lk200 mask gate lse x30", 4, {1, 2, 300, 128}, 0, {0}, {2, 200}, {30, 0},
+     F_MASK | F_GATE | F_LSE, 1},
+    {"1x3x97x96 Lk1000 causal", 4, {1, 3, 97, 96}, 0, {0}, {3, 1000}, {1, 0}, F_CAUSAL, 1},
+    {"1x2x1x80 Lk4099 decode bias", 4, {1, 2, 1, 80}, 0, {0}, {1, 4099}, {1, 0}, F_BIAS, 1},
+    {"2x2x200x48 Lk200 causal mask1d", 4, {2, 2, 200, 48}, 0, {0}, {2, 200}, {1, 0},
+     F_CAUSAL | F_MASK | F_MASK1D, 1},
+};
+
+typedef struct attn_shape {
+    int64_t b, hq, hkv, lq, lk, d;
+} attn_shape;
+
+typedef struct attn_in {
+    const double *q, *k, *v, *bias, *gate, *mask;
+    int64_t bias_stride[4]; /* element strides of bias over [B, Hq, Lq, Lk], 0 = broadcast */
+    int64_t mask_bstride;
+    double scale;
+    int causal;
+} attn_in;
+
+/* Row (b, h, i): o[d], mag[d] (the error scale: probability-weighted |v|
+ * and |o|, each key weighted by 1 + the size of its logit's terms, which
+ * is what the f32 rounding of a score grows with), and lse. */
+static void ref_attention_row(const attn_shape *s, const attn_in *in, int64_t b, int64_t h,
+                              int64_t i, double *sc, double *amp, double *o, double *mag,
+                              double *lse)
+{
+    int64_t g = h / (s->hq / s->hkv), d = s->d;
+    const double *qr = in->q + ((b * s->hq + h) * s->lq + i) * d;
+    double m = -INFINITY;
+    for (int64_t c = 0; c < s->lk; c++) {
+        const double *kr = in->k + ((b * s->hkv + g) * s->lk + c) * d;
+        double dot = 0, a = 0;
+        for (int64_t x = 0; x < d; x++) {
+            dot += qr[x] * kr[x];
+            a += fabs(qr[x] * kr[x]);
+        }
+        dot *= in->scale;
+        a *= fabs(in->scale);
+        if (in->bias) {
+            const int64_t *bs = in->bias_stride;
+            double bv = in->bias[b * bs[0] + h * bs[1] + i * bs[2] + c * bs[3]];
+            dot += bv;
+            a += fabs(bv);
+        }
+        int vis = !in->causal || c <= i + (s->lk - s->lq);
+        if (in->mask && in->mask[b * in->mask_bstride + c] == 0)
+            vis = 0;
+        sc[c] = vis ? dot : -INFINITY;
+        amp[c] = a;
+        if (sc[c] > m)
+            m = sc[c];
+    }
+    double l = 0;
+    for (int64_t c = 0; c < s->lk; c++) {
+        sc[c] = m == -INFINITY ? 0 : exp(sc[c] - m);
+        l += sc[c];
+    }
+    *lse = l > 0 ? m + log(l) : -INFINITY;
+    for (int64_t x = 0; x < d; x++) {
+        double acc = 0;
+        for (int64_t c = 0; c < s->lk; c++)
+            acc += sc[c] * in->v[((b * s->hkv + g) * s->lk + c) * d + x];
+        o[x] = l > 0 ? acc / l : 0;
+        double mg = 0;
+        for (int64_t c = 0; c < s->lk; c++) {
+            if (sc[c] == 0)
+                continue;
+            double vv = fabs(in->v[((b * s->hkv + g) * s->lk + c) * d + x]);
+            mg += sc[c] / l * (vv + fabs(o[x])) * (1 + amp[c]);
+        }
+        mag[x] = mg;
+        if (in->gate) {
+            double gs = 1 / (1 + exp(-in->gate[((b * s->hq + h) * s->lq + i) * d + x]));
+            o[x] *= gs;
+            mag[x] *= gs;
+        }
+    }
+}
+
+static double *mask_values(tsc_ctx *x, const attn_shape *s, unsigned flags, int64_t *n)
+{
+    int64_t rows = (flags & F_MASK1D) ? 1 : s->b;
+    *n = rows * s->lk;
+    double *m = tsc_alloc(x, (size_t)(*n > 0 ? *n : 1));
+    if (!m)
+        return NULL;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < s->lk; c++)
+            m[r * s->lk + c] = ((r * s->lk + c) % 5 == 3 || ((flags & F_MASKROW) && r == 0)) ? 0 : 1;
+    return m;
+}
+
+/* Every 7th key of each batch gets -inf, the rest small values. */
+static double *key_bias_values(tsc_ctx *x, const attn_shape *s)
+{
+    double *v = tsc_alloc(x, (size_t)(s->b * s->lk > 0 ? s->b * s->lk : 1));
+    if (!v)
+        return NULL;
+    for (int64_t i = 0; i < s->b * s->lk; i++)
+        v[i] = i % 7 == 2 ? -INFINITY : tsc_uniform(x, -2, 2);
+    return v;
+}
+
+static int check_lse(tsc_ctx *x, tsc_arg *lse, const double *ref, const double *amp)
+{
+    double tol, floor;
+    tsc_tolerance("attention", TS_F32, &tol, &floor);
+    size_t bytes = (size_t)lse->numel * sizeof(float);
+    float *got = (float *)tsc_alloc(x, (size_t)lse->numel / 2 + 1);
+    if (!got)
+        return 1;
+    if (tsc_op_status(x, ts_tensor_read(lse->t, got, bytes), "ts_tensor_read"))
+        return 1;
+    for (int64_t i = 0; i < lse->numel; i++) {
+        double g = got[i], want = ref[i];
+        int ok = isinf(want) ? g == want : fabs(g - want) <= tol * (1 + fabs(want) + amp[i]);
+        if (!ok) {
+            tsc_fail(x, 1, "lse[%lld] is %.9g, expected %.9g", (long long)i, g, want);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void attn_reference(tsc_ctx *x, const attn_shape *s, const attn_in *in, double *o,
+                           double *mag, double *lse, double *lse_amp)
+{
+    double *sc = tsc_alloc(x, (size_t)(s->lk + 1)), *amp = tsc_alloc(x, (size_t)(s->lk + 1));
+    if (!sc || !amp)
+        return;
+    for (int64_t b = 0; b < s->b; b++)
+        for (int64_t h = 0; h < s->hq; h++)
+            for (int64_t i = 0; i < s->lq; i++) {
+                int64_t row = (b * s->hq + h) * s->lq + i;
+                ref_attention_row(s, in, b, h, i, sc, amp, o + row * s->d, mag + row * s->d,
+                                  &lse[row]);
+                double am = 0;
+                for (int64_t c = 0; c < s->lk; c++)
+                    am = sc[c] > 0 && amp[c] > am ? amp[c] : am;
+                lse_amp[row] = am;
+            }
+}
+
+static void run_attention(tsc_ctx *x)
+{
+    const tsc_case *c = tsc_ctx_case(x);
+    const tsc_spec *sp = tsc_ctx_spec(x);
+    ts_dtype dt = c->dtype;
+    unsigned f = sp->flags;
+    attn_shape s = {sp->shape[0], sp->shape[1], sp->p[0], sp->shape[2], sp->p[1], sp->shape[3]};
+    int64_t qs[4] = {s.b, s.hq, s.lq, s.d}, ks[4] = {s.b, s.hkv, s.lk, s.d};
+    double amp = sp->f[0];
+    tsc_arg *q = tsc_input(x, dt, 4, qs, TSC_IN0_LAYOUT(f), -amp, amp);
+    tsc_arg *k = q ? tsc_input(x, dt, 4, ks, TSC_IN1_LAYOUT(f), -1, 1) : NULL;
+    tsc_arg *v = k ? tsc_input(x, dt, 4, ks, TSC_IN1_LAYOUT(f), -1, 1) : NULL;
+    tsc_arg *out = v ? tsc_output(x, dt, 4, qs, TSC_CONTIG) : NULL;
+    if (!out)
+        return;
+    ts_attention_params p;
+    ts_attention_params_init(&p);
+    p.scale = (float)sp->f[1];
+    p.causal = (f & F_CAUSAL) != 0;
+    attn_in in = {.q = q->v, .k = k->v, .v = v->v, .causal = p.causal};
+    in.scale = p.scale != 0.0f ? (double)p.scale : 1.0 / sqrt((double)s.d);
+    if (f & F_BIAS) {
+        int64_t bs[3] = {s.hq, s.lq, s.lk};
+        tsc_arg *bias = tsc_input(x, dt, 3, bs, TSC_CONTIG, -2, 2);
+        if (!bias)
+            return;
+        p.bias = bias->t;
+        in.bias = bias->v;
+        in.bias_stride[1] = s.lq * s.lk;
+        in.bias_stride[2] = s.lk;
+        in.bias_stride[3] = 1;
+    } else if (f & F_KEYBIAS) {
+        int64_t bs[4] = {s.b, 1, 1, s.lk};
+        double *vals = key_bias_values(x, &s);
+        tsc_arg *bias = vals ? tsc_input_values(x, dt, 4, bs, TSC_CONTIG, vals) : NULL;
+        if (!bias)
+            return;
+        p.bias = bias->t;
+        in.bias = bias->v;
+        in.bias_stride[0] = s.lk;
+        in.bias_stride[3] = 1;
+    }
+    if (f & F_MASK) {
+        int64_t n, ms[2] = {s.b, s.lk};
+        double *vals = mask_values(x, &s, f, &n);
+        int nd = (f & F_MASK1D) ? 1 : 2;
+        tsc_arg *mask = vals ? tsc_input_values(x, TS_I32, nd, nd == 1 ? ms + 1 : ms, TSC_CONTIG,
+                                                vals)
+                             : NULL;
+        if (!mask)
+            return;
+        p.key_mask = mask->t;
+        in.mask = mask->v;
+        in.mask_bstride = nd == 1 ? 0 : s.lk;
+    }
+    if (f & F_GATE) {
+        tsc_arg *gate = tsc_input(x, dt, 4, qs, TSC_CONTIG, -3, 3);
+        if (!gate)
+            return;
+        p.gate = gate->t;
+        in.gate = gate->v;
+    }
+    tsc_arg *lse = NULL;
+    if (f & F_LSE) {
+        lse = tsc_output(x, TS_F32, 3, qs, TSC_CONTIG);
+        if (!lse)
+            return;
+        p.lse = lse->t;
+    }
+    if (tsc_op_status(x, ts_attention(q->t, k->t, v->t, &p, out->t), "ts_attention"))
+        return;
+    int64_t rows = s.b * s.hq * s.lq;
+    double *ref = tsc_alloc(x, (size_t)out->numel + 1), *mag = tsc_alloc(x, (size_t)out->numel + 1);
+    double *lref = tsc_alloc(x, (size_t)rows + 1), *lamp = tsc_alloc(x, (size_t)rows + 1);
+    if (!ref || !mag || !lref || !lamp)
+        return;
+    attn_reference(x, &s, &in, ref, mag, lref, lamp);
+    if (tsc_check(x, out, ref, mag) == 0 && lse)
+        check_lse(x, lse, lref, lamp);
+}
+
+const tsc_family tsc_family_attention = {
+    .name = "attention",
+    .ops = attn_ops,
+    .n_ops = 1,
+    .specs = attn_specs,
+    .n_specs = sizeof attn_specs / sizeof attn_specs[0],
+    .run = run_attention,
+};
+
+/* ---- GAU and FLASH ----------------------------------------------------------- */
+
+static const tsc_op_entry gau_ops[] = {{"gau", 0, TSC_FLOATS}, {"flash", 1, TSC_FLOATS}};
+
+static const tsc_spec gau_specs[] = {
+    {"2x13x16 e32 s8 causal", 3, {2, 13, 16}, 0, {0}, {32, 8, 0}, {0}, F_CAUSAL, 0},
+    {"1x20x8 e16 s4 bias", 3, {1, 20, 8}, 0, {0}, {16, 4, 0}, {0}, F_BIAS, 0},
+    {"2x37x16 e32 s8 C8 causal", 3, {2, 37, 16}, 0, {0}, {32, 8, 8}, {0}, F_CAUSAL, 0},
+    {"1x24x8 e16 s8 C6", 3, {1, 24, 8}, 0, {0}, {16, 8, 6}, {0}, 0, 0},
+    {"2x300x32 e64 s16 C64 causal", 3, {2, 300, 32}, 0, {0}, {64, 16, 64}, {0}, F_CAUSAL, 1},
+    {"1x129x24 e48 s16 C32", 3, {1, 129, 24}, 0, {0}, {48, 16, 32}, {0}, 0, 1},
+};
+
+static int gau_applies(const tsc_op_entry *op, ts_dtype dtype, const tsc_spec *s)
+{
+    /* gau: the specs without a chunk; flash: those with one (no bias). */
+    return op->kind == 0 ? s->p[2] == 0 : s->p[2] > 0 && !(s->flags & F_BIAS);
+}
+
+typedef struct gau_ref {
+    int64_t b, n, d, e, s, chunk;
+    int causal, flash;
+    const double *x, *w_in, *w_out, *gamma, *beta, *bias; /* bias [n, n] or NULL */
+} gau_ref;
+
+/* relu^2 kernel weight of key j for query i, or 0 when it does not apply;
+ * *lin the linear weight. */
+static void gau_weights(const gau_ref *r, const double *qk4, int64_t i, int64_t j, double *quad,
+                        double *lin)
+{
+    int64_t s = r->s, n = r->n;
+    const double *qi = qk4 + i * 4 * s, *kj = qk4 + j * 4 * s;
+    *quad = *lin = 0;
+    int64_t ci = r->flash ? i / r->chunk : 0, cj = r->flash ? j / r->chunk : 0;
+    if (ci == cj && (!r->causal || j <= i)) {
+        double dot = 0;
+        for (int64_t t = 0; t < s; t++)
+            dot += qi[t] * kj[s + t];
+        dot /= r->flash ? (double)r->chunk : (double)n;
+        if (r->bias)
+            dot += r->bias[i * n + j];
+        *quad = dot > 0 ? dot * dot : 0;
+    }
+    if (r->flash && (r->causal ? cj < ci : 1)) {
+        double dot = 0;
+        for (int64_t t = 0; t < s; t++)
+            dot += qi[2 * s + t] * kj[3 * s + t];
+        *lin = dot / (double)n;
+    }
+}
+
+/* One batch: out[n, d], mag[n, d]. Scratch: h[n, 2e+s], qk4[n, 4, s],
+ * av[n, e], avm[n, e]. */
+static void ref_gau_batch(const gau_ref *r, const double *x, double *h, double *qk4, double *av,
+                          double *avm, double *out, double *mag)
+{
+    int64_t n = r->n, d = r->d, e = r->e, s = r->s, w = 2 * e + s;
+    for (int64_t i = 0; i < n; i++) {
+        const double *xr = x + i * d;
+        double mean = 0, var = 0;
+        for (int64_t t = 0; t < d; t++)
+            mean += xr[t];
+        mean /= (double)d;
+        for (int64_t t = 0; t < d; t++)
+            var += (xr[t] - mean) * (xr[t] - mean);
+        double rstd = 1 / sqrt(var / (double)d + 1e-5);
+        for (int64_t col = 0; col < w; col++) {
+            double acc = 0;
+            for (int64_t t = 0; t < d; t++)
+                acc += (xr[t] - mean) * rstd * r->w_in[t * w + col];
+            h[i * w + col] = acc / (1 + exp(-acc));
+        }
+        for (int64_t row = 0; row < 4; row++)
+            for (int64_t t = 0; t < s; t++)
+                qk4[(i * 4 + row) * s + t] = row < (r->flash ? 4 : 2)
+                                                 ? h[i * w + 2 * e + t] * r->gamma[row * s + t] +
+                                                       r->beta[row * s + t]
+                                                 : 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t t = 0; t < e; t++)
+            av[i * e + t] = avm[i * e + t] = 0;
+        for (int64_t j = 0; j < n; j++) {
+            double qd, ln;
+            gau_weights(r, qk4, i, j, &qd, &ln);
+            for (int64_t t = 0; t < e; t++) {
+                double vj = h[j * w + e + t];
+                av[i * e + t] += (qd + ln) * vj;
+                avm[i * e + t] += (fabs(qd) + fabs(ln)) * fabs(vj);
+            }
+        }
+        for (int64_t col = 0; col < d; col++) {
+            double acc = 0, mg = 0;
+            for (int64_t t = 0; t < e; t++) {
+                double u = h[i * w + t];
+                acc += u * av[i * e + t] * r->w_out[t * d + col];
+                mg += fabs(u) * (avm[i * e + t] + 1e-3) * fabs(r->w_out[t * d + col]);
+            }
+            out[i * d + col] = acc + x[i * d + col];
+            mag[i * d + col] = mg + fabs(x[i * d + col]);
+        }
+    }
+}
+
+static void run_gau(tsc_ctx *x)
+{
+    const tsc_case *c = tsc_ctx_case(x);
+    const tsc_spec *sp = tsc_ctx_spec(x);
+    const tsc_op_entry *op = tsc_ctx_op(x);
+    ts_dtype dt = c->dtype;
+    gau_ref r = {.b = sp->shape[0], .n = sp->shape[1], .d = sp->shape[2], .e = sp->p[0],
+                 .s = sp->p[1], .causal = (sp->flags & F_CAUSAL) != 0, .flash = op->kind == 1};
+    r.chunk = sp->p[2] < r.n ? sp->p[2] : r.n;
+    int rows = r.flash ? 4 : 2;
+    int64_t xs[3] = {r.b, r.n, r.d}, wi[2] = {r.d, 2 * r.e + r.s}, wo[2] = {r.e, r.d};
+    int64_t gs[2] = {rows, r.s}, bs[2] = {r.n, r.n};
+    double win_amp = 1.5 / sqrt((double)r.d), wout_amp = 1.5 / sqrt((double)r.e);
+    tsc_arg *xa = tsc_input(x, dt, 3, xs, TSC_CONTIG, -1, 1);
+    tsc_arg *wia = xa ? tsc_input(x, dt, 2, wi, TSC_CONTIG, -win_amp, win_amp) : NULL;
+    tsc_arg *woa = wia ? tsc_input(x, dt, 2, wo, TSC_CONTIG, -wout_amp, wout_amp) : NULL;
+    tsc_arg *ga = woa ? tsc_input(x, dt, 2, gs, TSC_CONTIG, 0.5, 1.5) : NULL;
+    tsc_arg *ba = ga ? tsc_input(x, dt, 2, gs, TSC_CONTIG, -0.5, 0.5) : NULL;
+    tsc_arg *bias = ba && (sp->flags & F_BIAS) ? tsc_input(x, dt, 2, bs, TSC_CONTIG, -0.5, 0.5)
+                                               : NULL;
+    tsc_arg *out = ba ? tsc_output(x, dt, 3, xs, TSC_CONTIG) : NULL;
+    if (!out || ((sp->flags & F_BIAS) && !bias))
+        return;
+    ts_gau_weights w = {.w_in = wia->t, .w_out = woa->t, .gamma = ga->t, .beta = ba->t};
+    ts_gau_params p = {.causal = r.causal, .chunk = sp->p[2], .bias = bias ? bias->t : NULL};
+    ts_status st = r.flash ? ts_flash(xa->t, &w, &p, out->t) : ts_gau(xa->t, &w, &p, out->t);
+    if (tsc_op_status(x, st, r.flash ? "ts_flash" : "ts_gau"))
+        return;
+    r.w_in = wia->v;
+    r.w_out = woa->v;
+    r.gamma = ga->v;
+    r.beta = ba->v;
+    r.bias = bias ? bias->v : NULL;
+    int64_t w_cols = 2 * r.e + r.s;
+    double *ref = tsc_alloc(x, (size_t)out->numel), *mag = tsc_alloc(x, (size_t)out->numel);
+    double *h = tsc_alloc(x, (size_t)(r.n * w_cols)), *qk4 = tsc_alloc(x, (size_t)(r.n * 4 * r.s));
+    double *av = tsc_alloc(x, (size_t)(r.n * r.e)), *avm = tsc_alloc(x, (size_t)(r.n * r.e));
+    if (!ref || !mag || !h || !qk4 || !av || !avm)
+        return;
+    for (int64_t b = 0; b < r.b; b++)
+        ref_gau_batch(&r, xa->v + b * r.n * r.d, h, qk4, av, avm, ref + b * r.n * r.d,
+                      mag + b * r.n * r.d);
+    tsc_check(x, out, ref, mag);
+}
+
+const tsc_family tsc_family_gau = {
+    .name = "gau",
+    .ops = gau_ops,
+    .n_ops = 2,
+    .specs = gau_specs,
+    .n_specs = sizeof gau_specs / sizeof gau_specs[0],
+    .applies = gau_applies,
+    .run = run_gau,
+};

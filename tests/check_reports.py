@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Checks tessel-conformance end to end (ctest conformance_reports and
+conformance_hook).
+
+  check_reports.py reports TOOL OUTDIR [DEVICE]
+      runs TOOL --quick --device DEVICE --json --junit, which must exit 0,
+      and validates both files: the JSON schema of issue 5 and counts that
+      agree with each other, JUnit XML that parses with one testsuite per
+      device, and every op of the registry present.
+  check_reports.py hook TOOL OUTDIR [DEVICE]
+      runs TOOL --op add with TESSEL_TEST_HOOK=corrupt:add, which must exit 1
+      and print a FAIL line with a rerun command for an add case; that
+      command must run exactly that case and fail again, and pass without
+      the hook. Its JSON and JUnit must parse and record the failures.
+  check_reports.py fake TOOL OUTDIR [DEVICE]
+      TOOL is tessel-conformance linked to tools/conformance/
+      test_fake_registry.c: its fixed pass / fail (NaN, inf) / unsupported /
+      error outcomes and names full of quotes, markup, a control byte and
+      invalid UTF-8 must come out exactly right in both files, and
+      --op add --case NAME must pick the add case, not add_rows.
+"""
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+STATUSES = {"pass", "fail", "unsupported", "error"}
+DEVICE_KEYS = ["id", "backend", "name", "vendor", "driver"]
+RESULT_KEYS = ["device", "op", "dtype", "case", "status", "max_abs_err", "max_rel_err", "tol",
+               "seed"]
+COUNT_KEYS = ["pass", "fail", "unsupported"]
+
+
+def fail(msg):
+    print("check_reports: FAIL: " + msg)
+    sys.exit(1)
+
+
+def run(cmd, env=None, timeout=1100):
+    print("$ " + " ".join(shlex.quote(c) for c in cmd))
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       encoding="utf-8", errors="replace", timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def listed_ops(tool):
+    rc, out = run([tool, "--list", "--quick"])
+    if rc != 0:
+        fail("--list exited %d:\n%s" % (rc, out))
+    ops, in_cases = set(), False
+    for line in out.splitlines():
+        if line.startswith("cases"):
+            in_cases = True
+        elif in_cases and line.startswith("  "):
+            ops.add(line.split()[1])
+    if not ops:
+        fail("--list printed no case:\n" + out)
+    return ops
+
+
+def is_number_or_null(v):
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)
+                         and math.isfinite(v))
+
+
+def check_json(path, want_devices):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    for key in ["version", "devices", "results", "summary"]:
+        if key not in doc:
+            fail("%s: no key %r" % (path, key))
+    if not isinstance(doc["version"], str) or not doc["version"]:
+        fail("%s: version is not a non-empty string" % path)
+    ids = []
+    for d in doc["devices"]:
+        for key in DEVICE_KEYS:
+            if not isinstance(d.get(key), str):
+                fail("%s: device %r lacks string %r" % (path, d, key))
+        ids.append(d["id"])
+    if ids != want_devices:
+        fail("%s: devices %r, expected %r" % (path, ids, want_devices))
+    counts = {i: {s: 0 for s in STATUSES} for i in ids}
+    for r in doc["results"]:
+        if sorted(r.keys()) != sorted(RESULT_KEYS):
+            fail("%s: result keys %r, expected %r" % (path, sorted(r.keys()), RESULT_KEYS))
+        if r["device"] not in counts:
+            fail("%s: result on unknown device %r" % (path, r["device"]))
+        if r["status"] not in STATUSES:
+            fail("%s: bad status %r" % (path, r["status"]))
+        for key in ["device", "op", "dtype", "case"]:
+            if not isinstance(r[key], str) or not r[key]:
+                fail("%s: %s is not a non-empty string in %r" % (path, key, r))
+        for key in ["max_abs_err", "max_rel_err", "tol"]:
+            if not is_number_or_null(r[key]):
+                fail("%s: %s is not a number or null in %r" % (path, key, r))
+        if not isinstance(r["seed"], int):
+            fail("%s: seed is not an integer in %r" % (path, r))
+        if r["status"] == "pass" and (r["max_rel_err"] is None or r["tol"] is None
+                                      or r["max_rel_err"] > r["tol"]):
+            fail("%s: a pass with max_rel_err above tol: %r" % (path, r))
+        counts[r["device"]][r["status"]] += 1
+    for i in ids:
+        s = doc["summary"].get(i)
+        if not isinstance(s, dict):
+            fail("%s: summary lacks device %r" % (path, i))
+        for key in COUNT_KEYS + (["error"] if "error" in s else []):
+            if s.get(key) != counts[i][key]:
+                fail("%s: summary[%r][%r] is %r, results count %d" % (path, i, key, s.get(key),
+                                                                      counts[i][key]))
+    return doc
+
+
+def check_junit(path, doc):
+    root = ET.parse(path).getroot()
+    if root.tag != "testsuites":
+        fail("%s: root is <%s>, not <testsuites>" % (path, root.tag))
+    suites = root.findall("testsuite")
+    if [s.get("name") for s in suites] != [d["id"] for d in doc["devices"]]:
+        fail("%s: testsuites %r do not match the devices" % (path, [s.get("name") for s in suites]))
+    total = 0
+    for s in suites:
+        cases = s.findall("testcase")
+        total += len(cases)
+        want = {"tests": len(cases),
+                "failures": sum(1 for c in cases if c.find("failure") is not None),
+                "errors": sum(1 for c in cases if c.find("error") is not None),
+                "skipped": sum(1 for c in cases if c.find("skipped") is not None)}
+        for key, n in want.items():
+            if s.get(key) != str(n):
+                fail("%s: suite %s says %s=%r, has %d" % (path, s.get("name"), key, s.get(key), n))
+        for c in cases:
+            if not c.get("classname") or not c.get("name"):
+                fail("%s: testcase without classname/name" % path)
+            for tag in ["failure", "error"]:
+                e = c.find(tag)
+                if e is not None and "rerun:" not in (e.text or ""):
+                    fail("%s: <%s> without a rerun command" % (path, tag))
+    if total != len(doc["results"]):
+        fail("%s: %d testcases, JSON has %d results" % (path, total, len(doc["results"])))
+    return root
+
+
+def mode_reports(tool, outdir, device):
+    js, xml = os.path.join(outdir, "quick.json"), os.path.join(outdir, "quick.xml")
+    rc, out = run([tool, "--quick", "--device", device, "--json", js, "--junit", xml])
+    print(out)
+    if rc != 0:
+        fail("tessel-conformance exited %d" % rc)
+    doc = check_json(js, [device])
+    check_junit(xml, doc)
+    missing = listed_ops(tool) - {r["op"] for r in doc["results"]}
+    if missing:
+        fail("ops of the registry missing from the results: %s" % sorted(missing))
+    if any(r["status"] == "pass" for r in doc["results"]) is False:
+        fail("no case passed")
+    print("check_reports: OK: %d results, JSON and JUnit valid" % len(doc["results"]))
+
+
+def mode_hook(tool, outdir, device):
+    js, xml = os.path.join(outdir, "hook.json"), os.path.join(outdir, "hook.xml")
+    env = dict(os.environ, TESSEL_TEST_HOOK="corrupt:add")
+    rc, out = run([tool, "--op", "add", "--device", device, "--json", js, "--junit", xml], env)
+    print(out)
+    if rc != 1:
+        fail("with corrupt:add the tool exited %d, expected 1" % rc)
+    lines = [l for l in out.splitlines()
+             if l.startswith("FAIL %s add [" % device) and " | rerun: " in l]
+    if not lines:
+        fail("no 'FAIL %s add [...] | rerun: ...' line in the output" % device)
+    doc = check_json(js, [device])
+    check_junit(xml, doc)
+    if not any(r["status"] == "fail" and r["op"] == "add" for r in doc["results"]):
+        fail("the JSON records no failed add case")
+
+    # The rerun command reproduces exactly one case, and the hook is the cause.
+    words = shlex.split(lines[0].split(" | rerun: ", 1)[1])
+    renv = dict(os.environ)
+    while words and "=" in words[0] and not words[0].startswith("-"):
+        k, v = words.pop(0).split("=", 1)
+        renv[k] = v
+    if renv.get("TESSEL_TEST_HOOK") != "corrupt:add":
+        fail("the rerun command does not carry TESSEL_TEST_HOOK")
+    rc, out = run(words, renv)
+    print(out)
+    if rc != 1 or " 1 fail" not in out or "1 selected cases" not in out:
+        fail("the rerun command did not fail exactly one case (exit %d)" % rc)
+    renv.pop("TESSEL_TEST_HOOK")
+    rc, out = run(words, renv)
+    print(out)
+    if rc != 0:
+        fail("without the hook the rerun command exited %d" % rc)
+    print("check_reports: OK: the broken add was caught and reproduced")
+
+
+def mode_fake(tool, outdir, device):
+    js, xml = os.path.join(outdir, "fake.json"), os.path.join(outdir, "fake.xml")
+    rc, out = run([tool, "--device", device, "--json", js, "--junit", xml])
+    print(out)
+    if rc != 1:
+        fail("the fake registry has failures; the tool exited %d" % rc)
+    doc = check_json(js, [device])
+    root = check_junit(xml, doc)
+    want = [("add", "f32/4x5", "pass"), ("add", "f16/bcast 1x5 + 4x5", "fail"),
+            ("add_rows", "f32/4x5", "pass"), ("mul", "bf16/odd 7", "unsupported"),
+            ("softmax", "f32/causal \"q\" <&> it's", "error"),
+            ("argmax", "i32/weird \x01?", "fail")]
+    got = [(r["op"], r["case"], r["status"]) for r in doc["results"]]
+    if got != want:
+        fail("results %r, expected %r" % (got, want))
+    nan_fail = doc["results"][1]
+    if nan_fail["max_abs_err"] is not None or nan_fail["max_rel_err"] is not None:
+        fail("NaN errors must be null: %r" % nan_fail)
+    if doc["results"][5]["max_abs_err"] is not None or doc["results"][5]["tol"] != 0:
+        fail("an infinite error must be null and tol 0 kept: %r" % doc["results"][5])
+    if doc["summary"][device] != {"pass": 2, "fail": 2, "unsupported": 1, "error": 1}:
+        fail("summary %r" % doc["summary"][device])
+    names = [c.get("name") for c in root.iter("testcase")]
+    if names[4] != "f32/causal \"q\" <&> it's" or names[5] != "i32/weird ??":
+        fail("JUnit names %r" % names)
+    err = list(root.iter("error"))
+    if len(err) != 1 or "\"<bad> & 'worse'\"" not in err[0].get("message") \
+            or "\u00e9" not in err[0].get("message"):
+        fail("the error message did not survive XML: %r" % [e.attrib for e in err])
+    if len(list(root.iter("skipped"))) != 1 or len(list(root.iter("failure"))) != 2:
+        fail("JUnit outcome elements do not match")
+    fails = [l for l in out.splitlines() if l.startswith(("FAIL ", "ERROR "))]
+    if len(fails) != 3 or any(" | rerun: " not in l for l in fails):
+        fail("expected 3 FAIL/ERROR lines with rerun commands:\n" + "\n".join(fails))
+    if any(ord(ch) < 0x20 for l in fails for ch in l):
+        fail("a control byte reached the terminal")
+
+    # The quoted rerun command of the error case selects exactly that case.
+    error_line = [l for l in fails if l.startswith("ERROR ")][0]
+    words = shlex.split(error_line.split(" | rerun: ", 1)[1])
+    rc, out = run(words)
+    print(out)
+    if rc != 1 or "1 selected cases" not in out or " 1 error" not in out:
+        fail("the error's rerun command did not rerun exactly that case")
+    rc, out = run([tool, "--device", device, "--op", "add", "--case", "f32/4x5"])
+    print(out)
+    if rc != 0 or "1 selected cases" not in out:
+        fail("--op add --case f32/4x5 must run the add case alone")
+    rc, out = run([tool, "--device", device, "--op", "nothing"])
+    if rc != 2:
+        fail("a filter matching nothing must exit 2, not %d" % rc)
+    rc, out = run([tool, "--device", "nope:9"])
+    if rc != 2:
+        fail("an unknown device must exit 2, not %d" % rc)
+    print("check_reports: OK: fake outcomes and odd names reported exactly")
+
+
+def main():
+    if len(sys.argv) < 4 or sys.argv[1] not in ("reports", "hook", "fake"):
+        print(__doc__)
+        return 2
+    mode, tool, outdir = sys.argv[1:4]
+    device = sys.argv[4] if len(sys.argv) > 4 else "cpu:0"
+    os.makedirs(outdir, exist_ok=True)
+    {"reports": mode_reports, "hook": mode_hook, "fake": mode_fake}[mode](tool, outdir, device)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+# Tests of the public API's edges, the conformance tool and the installed
+# package (owned by the conformance engineer; included from
+# tests/CMakeLists.txt):
+#   api                  bad input to every public function, threads
+#   conformance_reports  tessel-conformance --quick on cpu:0; JSON + JUnit valid
+#   conformance_hook     a corrupted add is caught, with a working rerun line
+#   conformance_fake     the reports on a fake registry: fail / error /
+#                        unsupported outcomes, names that need escaping
+#   install_package      cmake --install, then find_package and pkg-config builds
+
+find_path(TESSEL_CMOCKA_INCLUDE_DIR cmocka.h)
+find_library(TESSEL_CMOCKA_LIBRARY cmocka)
+if(TESSEL_CMOCKA_INCLUDE_DIR AND TESSEL_CMOCKA_LIBRARY)
+  add_executable(test_api
+    ${CMAKE_CURRENT_LIST_DIR}/test_api.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_tensor.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_ops.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_layers.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_threads.c)
+  target_include_directories(test_api PRIVATE ${TESSEL_CMOCKA_INCLUDE_DIR})
+  # setenv, strdup, mkdtemp, symlink; a shared object without a backend
+  # entry point for the broken-module test.
+  target_compile_definitions(test_api PRIVATE _POSIX_C_SOURCE=200809L
+                             TESSEL_TEST_LIBTESSEL="$<TARGET_FILE:tessel>")
+  target_link_libraries(test_api PRIVATE tessel tessel_warnings ${TESSEL_CMOCKA_LIBRARY}
+                        Threads::Threads m)
+  add_test(NAME api COMMAND test_api)
+  set_tests_properties(api PROPERTIES TIMEOUT 300)
+else()
+  message(WARNING "cmocka not found: test 'api' is not built")
+endif()
+
+find_package(Python3 COMPONENTS Interpreter)
+if(TARGET tessel-conformance AND Python3_Interpreter_FOUND)
+  foreach(mode reports hook)
+    add_test(NAME conformance_${mode}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_reports.py ${mode}
+                     $<TARGET_FILE:tessel-conformance>
+                     ${CMAKE_CURRENT_BINARY_DIR}/conformance-${mode} cpu:0)
+    set_tests_properties(conformance_${mode} PROPERTIES TIMEOUT 600)
+  endforeach()
+  # The report writers on outcomes and names a healthy device never gives.
+  add_executable(tessel-conformance-fake $<TARGET_OBJECTS:tessel_conformance_obj>
+                 ${PROJECT_SOURCE_DIR}/tools/conformance/test_fake_registry.c)
+  target_include_directories(tessel-conformance-fake PRIVATE ${PROJECT_SOURCE_DIR}/tests/cases)
+  target_link_libraries(tessel-conformance-fake PRIVATE tessel tessel_warnings m)
+  add_test(NAME conformance_fake
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/check_reports.py fake
+                   $<TARGET_FILE:tessel-conformance-fake>
+                   ${CMAKE_CURRENT_BINARY_DIR}/conformance-fake cpu:0)
+endif()
+
+add_test(NAME install_package
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/install/run.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_C_COMPILER})
+set_tests_properties(install_package PROPERTIES TIMEOUT 300)
