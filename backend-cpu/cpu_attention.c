@@ -1,6 +1,7 @@
 /* The CPU fused attention kernel (TSI_OP_ATTENTION, core/op.h): one task
- * per (batch, head, query tile), an online softmax over key tiles, and
- * both products (Q.K^T and P.V) run on the SIMD table's GEMM micro-kernel.
+ * per (batch, kv head, query tile over the query heads reading that kv
+ * head), an online softmax over key tiles, and both products (Q.K^T and
+ * P.V) run on the SIMD table's GEMM micro-kernel.
  * K and V are packed once per call into f32 micro-kernel panels (a copy
  * linear in Lk, shared by every query tile of a head); each task packs
  * its Q tile and holds a few tiles per thread (about the L2 budget the
@@ -25,7 +26,8 @@ typedef struct attn_job {
     int64_t qt, kt;    /* tile sizes */
     int64_t qtp, ktp;  /* rounded up to the micro-kernel's mr / nr */
     int64_t dp;        /* d rounded up to nr */
-    int64_t n_qtiles;
+    int64_t group;    /* Hq / Hkv: query heads sharing one kv head */
+    int64_t n_qtiles; /* per (batch, kv head): over its group * Lq rows */
     int mr, nr;
     float scale;
     int causal;
@@ -76,9 +78,18 @@ static float *packed_tile(const attn_job *j, float *base, size_t tile_floats, in
     return base + (size_t)((b * j->hkv + g) * j->n_ktiles + j0 / j->kt) * tile_floats;
 }
 
-/* Q rows [i0, i0+nq) of head (b, h), scaled, as mr-row panels:
- * qp[panel][d][r]. Padding rows are zero. */
-static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t h, int64_t i0, int64_t nq)
+/* A query tile covers rows [r0, r0+nq) of one kv head's group: the
+ * group's query heads one after another (row R is query R % Lq of head
+ * g*group + R / Lq), so with GQA / MQA the heads that read the same K and
+ * V share its tiles, and decoding (Lq = 1) still fills micro-kernel rows. */
+static int64_t row_head(const attn_job *j, int64_t g, int64_t row)
+{
+    return g * j->group + row / j->lq;
+}
+
+/* Q rows of the tile, scaled, as mr-row panels qp[panel][d][r]. Padding
+ * rows are zero. */
+static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0, int64_t nq)
 {
     const tsi_view *q = &j->op->in[0];
     int64_t rows = round_up(nq, j->mr);
@@ -89,7 +100,8 @@ static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t h, int64_
                 dst[x * j->mr] = 0.0f;
             continue;
         }
-        tsi_cpu_load_f32(j->k, j->dt, row_ptr(q, b, h, i0 + r), 1, w->row, (size_t)j->d);
+        int64_t row = r0 + r, h = row_head(j, g, row), i = row % j->lq;
+        tsi_cpu_load_f32(j->k, j->dt, row_ptr(q, b, h, i), 1, w->row, (size_t)j->d);
         for (int64_t x = 0; x < j->d; x++)
             dst[x * j->mr] = w->row[x] * j->scale;
     }
@@ -197,26 +209,26 @@ static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t n
                              w->o + pi * j->mr * j->dp + pd * j->nr, (size_t)j->dp, 1);
 }
 
-/* Normalize, gate and store rows [i0, i0+nq); write lse. */
-static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t h, int64_t i0, int64_t nq)
+/* Normalize, gate and store the tile's rows; write lse. */
+static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int64_t r0, int64_t nq)
 {
     const tsi_view *gate = &j->op->in[5], *out = &j->op->out[0], *lse = &j->op->out[1];
     float *g = w->row;
     for (int64_t r = 0; r < nq; r++) {
+        int64_t h = row_head(j, kvh, r0 + r), i = (r0 + r) % j->lq;
         float *orow = w->o + r * j->dp;
         float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
         for (int64_t x = 0; x < j->d; x++)
             orow[x] *= inv;
         if (gate->buf) {
-            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i0 + r), 1, g, (size_t)j->d);
+            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i), 1, g, (size_t)j->d);
             j->k->unary(TS_SIGMOID, g, g, (size_t)j->d, 0.0f, 0.0f);
             for (int64_t x = 0; x < j->d; x++)
                 orow[x] *= g[x];
         }
-        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i0 + r), 1,
-                          (size_t)j->d);
+        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i), 1, (size_t)j->d);
         if (lse->buf) {
-            float *lp = (float *)row_ptr(lse, b, h, i0 + r);
+            float *lp = (float *)row_ptr(lse, b, h, i);
             *lp = w->l[r] > 0.0f ? w->m[r] + logf(w->l[r]) : -INFINITY;
         }
     }
@@ -227,15 +239,18 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     /* Units run heaviest first: with causal, the last query tiles see the
      * most keys, and starting them early keeps the pool's tail short. */
     int64_t qtile = j->n_qtiles - 1 - unit % j->n_qtiles;
-    int64_t h = (unit / j->n_qtiles) % j->hq, b = unit / (j->n_qtiles * j->hq);
-    int64_t g = h / (j->hq / j->hkv);
-    int64_t i0 = qtile * j->qt, nq = j->lq - i0 < j->qt ? j->lq - i0 : j->qt;
-    int64_t diag = j->lk - j->lq; /* query r sees keys c <= r + diag */
+    int64_t g = (unit / j->n_qtiles) % j->hkv, b = unit / (j->n_qtiles * j->hkv);
+    int64_t rows = j->group * j->lq;
+    int64_t r0 = qtile * j->qt, nq = rows - r0 < j->qt ? rows - r0 : j->qt;
+    int64_t diag = j->lk - j->lq; /* query i sees keys c <= i + diag */
+    /* The tile's latest query: its last row, or Lq - 1 when the tile
+     * crosses into the next head of the group. */
+    int64_t last = (r0 + nq - 1) / j->lq > r0 / j->lq ? j->lq - 1 : (r0 + nq - 1) % j->lq;
     int64_t kv_end = j->lk;
-    if (j->causal && i0 + nq - 1 + diag + 1 < kv_end)
-        kv_end = i0 + nq + diag; /* key tiles past the last row's diagonal are skipped */
+    if (j->causal && last + diag + 1 < kv_end)
+        kv_end = last + diag + 1; /* key tiles past the diagonal are skipped */
 
-    pack_q(j, w, b, h, i0, nq);
+    pack_q(j, w, b, g, r0, nq);
     memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dp) * sizeof(float));
     for (int64_t r = 0; r < nq; r++) {
         w->m[r] = -INFINITY;
@@ -248,16 +263,16 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         scores(j, w, nq, nk);
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
-            int64_t vis = nk;
-            if (j->causal && i0 + r + diag - j0 + 1 < vis)
-                vis = i0 + r + diag - j0 + 1; /* only diagonal tiles get here */
+            int64_t i = (r0 + r) % j->lq, vis = nk;
+            if (j->causal && i + diag - j0 + 1 < vis)
+                vis = i + diag - j0 + 1; /* only diagonal tiles get here */
             if (vis > 0)
-                bias_and_mask(j, w, srow, b, h, i0 + r, j0, vis);
+                bias_and_mask(j, w, srow, b, row_head(j, g, r0 + r), i, j0, vis);
             softmax_step(j, w, r, srow, vis, nk);
         }
         accumulate_pv(j, w, nq, nk);
     }
-    finish(j, w, b, h, i0, nq);
+    finish(j, w, b, g, r0, nq);
 }
 
 /* K and V are packed once per call (every query tile of a head reads the
@@ -306,7 +321,8 @@ ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
     j.qtp = round_up(j.qt, j.mr);
     j.ktp = round_up(j.kt, j.nr);
     j.dp = round_up(j.d, j.nr);
-    j.n_qtiles = (j.lq + j.qt - 1) / j.qt;
+    j.group = j.hq / j.hkv;
+    j.n_qtiles = (j.group * j.lq + j.qt - 1) / j.qt;
     attn_work unused;
     j.per_worker = carve(&j, NULL, &unused);
     j.n_ktiles = (j.lk + j.kt - 1) / j.kt;
@@ -330,7 +346,7 @@ ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
     }
     j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
     tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
-    int64_t units = j.b * j.hq * j.n_qtiles;
+    int64_t units = j.b * j.hkv * j.n_qtiles;
     int64_t cost = 4 * j.qt * j.lk * j.d;
     tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);
     free(j.packed_k);

@@ -7,6 +7,7 @@
  *   TESSEL_CPU_SIMD=scalar|avx2|avx512|neon  lower the kernel table's level
  *   TESSEL_NUM_THREADS=N                     pool (and OpenBLAS) threads;
  *                                            default: the CPUs we may run on
+ *                                            (affinity mask, cgroup quota)
  *   TESSEL_OPENBLAS=off|<file>               no OpenBLAS (own GEMM), or
  *                                            load <file> instead of
  *                                            libopenblas.so.0
@@ -24,6 +25,23 @@
 #include <sched.h>
 #endif
 
+/* A container's CPU quota (cgroup v2 cpu.max, "200000 100000" = 2 CPUs):
+ * more threads than that only queue behind each other. 0: no quota. */
+static int cgroup_cpu_limit(void)
+{
+    FILE *fp = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (!fp)
+        return 0;
+    char quota[32];
+    long long period = 0;
+    int n = fscanf(fp, "%31s %lld", quota, &period);
+    fclose(fp);
+    if (n != 2 || strcmp(quota, "max") == 0 || period <= 0)
+        return 0;
+    long long q = strtoll(quota, NULL, 10);
+    return q > 0 ? (int)((q + period - 1) / period) : 0;
+}
+
 static int default_threads(void)
 {
     const char *env = getenv("TESSEL_NUM_THREADS");
@@ -32,14 +50,19 @@ static int default_threads(void)
         if (v >= 1 && v <= 1024)
             return (int)v;
     }
+    int n = 0;
 #if defined(__linux__) && defined(CPU_COUNT)
-    /* The CPUs this process may run on (taskset, cgroups), not the machine's. */
+    /* The CPUs this process may run on (taskset, cpusets), not the machine's. */
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
 #endif
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n >= 1 ? (int)n : 1;
+    if (n <= 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        n = online >= 1 ? (int)online : 1;
+    }
+    int limit = cgroup_cpu_limit();
+    return limit > 0 && limit < n ? limit : n;
 }
 
 static ts_status cpu_init(const tsi_host *host, void **out)

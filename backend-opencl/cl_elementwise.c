@@ -7,11 +7,13 @@
 /* Grid for EW_LOOP: (dim 3, dim 2, dims 0*1), each axis capped because the
  * kernel strides by the global size; work-groups span dim 3 when it is
  * wide enough, otherwise the runtime picks. */
-static void ew_grid(const tsi_device *dev, const int64_t shape[4], size_t global[3],
+static void ew_grid(const tsi_device *dev, cl_kernel k, const int64_t shape[4], size_t global[3],
                     size_t local[3], bool *use_local)
 {
     const int64_t cap = 1 << 16;
-    size_t wg = (size_t)dev->tune.ew_wg;
+    size_t wg = (size_t)dev->tune.ew_wg, kmax = tsi_cl_kernel_max_wg(dev, k);
+    if (wg > kmax)
+        wg = kmax;
     int64_t n01 = shape[0] * shape[1];
     global[0] = (size_t)(shape[3] < cap ? shape[3] : cap);
     global[1] = (size_t)(shape[2] < cap ? shape[2] : cap);
@@ -34,7 +36,7 @@ static ts_status launch_ew(tsi_device *dev, tsi_cl_args *a, const int64_t shape[
 {
     size_t global[3], local[3];
     bool use_local;
-    ew_grid(dev, shape, global, local, &use_local);
+    ew_grid(dev, a->k, shape, global, local, &use_local);
     return tsi_cl_launch(dev, a, 3, global, use_local ? local : NULL, what);
 }
 

@@ -163,6 +163,9 @@ void tsi_cl_arg_view_base(tsi_cl_args *a, const tsi_view *v);
 /* Checks the arguments, then clEnqueueNDRangeKernel; local may be NULL. */
 ts_status tsi_cl_launch(tsi_device *dev, const tsi_cl_args *a, cl_uint dims, const size_t *global,
                         const size_t *local, const char *what);
+/* The largest work-group this kernel runs on this device (register use
+ * can make it smaller than the device's maximum). */
+size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k);
 /* Count an enqueue made outside tsi_cl_launch (CLBlast) for the flush policy. */
 void tsi_cl_note_enqueue(tsi_device *dev);
 

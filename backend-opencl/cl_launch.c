@@ -65,6 +65,16 @@ void tsi_cl_arg_view(tsi_cl_args *a, const tsi_view *v)
     tsi_cl_arg_long4(a, v->stride);
 }
 
+size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k)
+{
+    size_t kwg = 0;
+    if (clGetKernelWorkGroupInfo(k, dev->caps->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg,
+                                 NULL) != CL_SUCCESS ||
+        kwg == 0 || kwg > dev->caps->max_wg)
+        kwg = dev->caps->max_wg;
+    return kwg ? kwg : 1;
+}
+
 void tsi_cl_note_enqueue(tsi_device *dev)
 {
     if (++dev->pending >= TSI_CL_FLUSH_EVERY) {

@@ -208,7 +208,7 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
     }
 
     tsi_attention_tiles tiles;
-    tsi_attention_plan(&dev->info, q->dtype, dm.d, dm.lq, dm.lk, &tiles);
+    tsi_attention_plan(&dev->info, q->dtype, dm.d, dm.lq, dm.lk, dm.hq / dm.hkv, &tiles);
     op->p.attention.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)dm.d);
     op->p.attention.causal = p->causal != 0;
     op->p.attention.q_tile = tiles.q_tile;

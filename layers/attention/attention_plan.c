@@ -19,11 +19,14 @@ typedef struct tile_entry {
      * half an L2); the tiles shrink for large D. 0 on GPU rows, where the
      * device's shared memory is the limit. */
     uint32_t cache_budget;
+    /* 1: the kernel tiles the query heads sharing a kv head together (GQA
+     * rows = group * Lq), so the clamp to the problem uses that count. */
+    int group_rows;
 } tile_entry;
 
 static const tile_entry tile_table[] = {
     /* Q, O, K, V panels and the score tile stay in L2 at D = 64. */
-    {"cpu", 0, ANY_KIND, 96, 128, 256u << 10},
+    {"cpu", 0, ANY_KIND, 96, 128, 256u << 10, 1},
     /* Software GPU drivers run a workgroup on one CPU thread, and every
      * barrier costs a pass over the work-items: mid-sized tiles (Q, K, V
      * and scores ~40 KiB at D = 64) amortize the barriers and stay in L2.
@@ -108,10 +111,12 @@ static int env_override(tsi_attention_tiles *t)
 }
 
 void tsi_attention_plan(const ts_device_info *info, ts_dtype dtype, int64_t d, int64_t lq,
-                        int64_t lk, tsi_attention_tiles *out)
+                        int64_t lk, int64_t group, tsi_attention_tiles *out)
 {
     (void)dtype; /* every dtype computes in f32 tiles */
     const tile_entry *e = lookup(info);
+    if (e->group_rows)
+        lq *= group;
     out->q_tile = e->q_tile;
     out->k_tile = e->k_tile;
     if (!env_override(out))

@@ -13,9 +13,10 @@ typedef struct tsi_attention_tiles {
     int k_tile; /* keys per step of the online softmax */
 } tsi_attention_tiles;
 
-/* Tiles for one call. TESSEL_ATTENTION_TILES=q,k overrides the table (for
- * tuning by hand and for tests that want many ragged tiles). */
+/* Tiles for one call; group = Hq / Hkv. TESSEL_ATTENTION_TILES=q,k
+ * overrides the table (for tuning by hand and for tests that want many
+ * ragged tiles). */
 void tsi_attention_plan(const ts_device_info *info, ts_dtype dtype, int64_t d, int64_t lq,
-                        int64_t lk, tsi_attention_tiles *out);
+                        int64_t lk, int64_t group, tsi_attention_tiles *out);
 
 #endif

@@ -45,6 +45,8 @@ static const tsc_spec attn_specs[] = {
      F_KEYBIAS | F_LSE, 0},
     {"1x2x7x64 Lk11 T(q) T(k,v) causal", 4, {1, 2, 7, 64}, 0, {0}, {2, 11}, {1, 0},
      F_CAUSAL | T_Q | T_KV, 0},
+    {"2x2x17x32 Lk23 B(k,v) causal", 4, {2, 2, 17, 32}, 0, {0}, {2, 23}, {1, 0},
+     F_CAUSAL | TSC_LAY_IN1(TSC_BROADCAST), 0},
     {"1x2x3x32 Lk0 lse", 4, {1, 2, 3, 32}, 0, {0}, {2, 0}, {1, 0}, F_LSE, 0},
     {"1x2x0x32 Lk5", 4, {1, 2, 0, 32}, 0, {0}, {2, 5}, {1, 0}, 0, 0},
     /* Full: every head dim of the issue (80, 96, 128, 256 too), longer. */
