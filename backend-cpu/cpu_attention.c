@@ -2,10 +2,11 @@
  * per (batch, kv head, query tile over the query heads reading that kv
  * head), an online softmax over key tiles, and both products (Q.K^T and
  * P.V) run on the SIMD table's GEMM micro-kernel.
- * K and V are packed once per call into f32 micro-kernel panels (a copy
- * linear in Lk, shared by every query tile of a head); each task packs
- * its Q tile and holds a few tiles per thread (about the L2 budget the
- * plan sized them for). Nothing of size Lq x Lk exists.
+ * K and V become f32 micro-kernel panels: once per call when several
+ * query tiles share them (a copy linear in Lk), else tile by tile inside
+ * the task. Each task packs its Q tile and holds a few tiles per thread
+ * (about the L2 budget the plan sized them for). Nothing of size Lq x Lk
+ * exists.
  *
  * Per query row: m (running max), l (running sum), O (unnormalized
  * output, f32). For each key tile: S = scale*q.k^T + bias, hidden keys
@@ -40,6 +41,7 @@ typedef struct attn_job {
 
 typedef struct attn_work {
     float *qp, *kp, *vp, *s, *pp, *o, *m, *l, *row;
+    float *kbuf, *vbuf; /* this worker's K / V tile when K and V are not prepacked */
 } attn_work;
 
 static int64_t round_up(int64_t x, int64_t m)
@@ -54,8 +56,9 @@ static size_t carve(const attn_job *j, char *base, attn_work *w)
         (size_t)(j->qtp * j->d),  (size_t)(j->qtp * j->ktp), (size_t)(j->qtp * j->ktp),
         (size_t)(j->qtp * j->dp), (size_t)j->qtp,            (size_t)j->qtp,
         (size_t)(j->dp > j->ktp ? j->dp : j->ktp),
+        (size_t)(j->ktp * j->d),  (size_t)(j->dp * j->ktp),
     };
-    float **slots[] = {&w->qp, &w->s, &w->pp, &w->o, &w->m, &w->l, &w->row};
+    float **slots[] = {&w->qp, &w->s, &w->pp, &w->o, &w->m, &w->l, &w->row, &w->kbuf, &w->vbuf};
     size_t off = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (base)
@@ -107,13 +110,11 @@ static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_
     }
 }
 
-/* Keys [j0, j0+nk) of kv head g as nr-key panels kp[panel][d][c] (k^T),
- * values as nr-column panels vp[panel][c][x]. Padding is zero. */
+/* Keys [j0, j0+nk) of kv head g as nr-key panels w->kp[panel][d][c]
+ * (k^T), values as nr-column panels w->vp[panel][c][x]. Padding is zero. */
 static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0, int64_t nk)
 {
     const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
-    w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
-    w->vp = packed_tile(j, j->packed_v, j->v_tile_floats, b, g, j0);
     int64_t keys = round_up(nk, j->nr);
     for (int64_t c = 0; c < keys; c++) {
         float *kd = w->kp + (c / j->nr) * j->d * j->nr + c % j->nr;
@@ -258,8 +259,14 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     }
     for (int64_t j0 = 0; j0 < kv_end; j0 += j->kt) {
         int64_t nk = kv_end - j0 < j->kt ? kv_end - j0 : j->kt;
-        w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
-        w->vp = packed_tile(j, j->packed_v, j->v_tile_floats, b, g, j0);
+        if (j->packed_k) {
+            w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
+            w->vp = packed_tile(j, j->packed_v, j->v_tile_floats, b, g, j0);
+        } else {
+            w->kp = w->kbuf;
+            w->vp = w->vbuf;
+            pack_kv(j, w, b, g, j0, nk);
+        }
         scores(j, w, nq, nk);
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
@@ -285,6 +292,8 @@ static void pack_task(void *ctx, int64_t begin, int64_t end, int worker)
     for (int64_t u = begin; u < end; u++) {
         int64_t t = u % j->n_ktiles, bg = u / j->n_ktiles;
         int64_t j0 = t * j->kt, nk = j->lk - j0 < j->kt ? j->lk - j0 : j->kt;
+        w.kp = packed_tile(j, j->packed_k, j->k_tile_floats, bg / j->hkv, bg % j->hkv, j0);
+        w.vp = packed_tile(j, j->packed_v, j->v_tile_floats, bg / j->hkv, bg % j->hkv, j0);
         pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
     }
 }
@@ -336,16 +345,21 @@ ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
     if (st != TS_OK)
         return st;
     j.scratch = scratch;
-    /* K and V as f32 panels: a copy of the inputs, linear in Lk (never
-     * Lq x Lk), held only for this call rather than by the device arena. */
-    j.packed_k = aligned_alloc(TSI_CPU_ALIGN, packed);
-    if (!j.packed_k) {
-        dev->state->host->set_error("cpu: attention: cannot allocate %zu bytes for packed K/V",
-                                    packed);
-        return TS_ERR_OUT_OF_MEMORY;
+    /* With several query tiles per kv head, K and V are packed once as f32
+     * panels: a copy of the inputs, linear in Lk (never Lq x Lk), held
+     * only for this call rather than by the device arena. With one (short
+     * queries, decoding) every key tile is used once, so each task packs
+     * its own tiles as it goes and the copy is skipped. */
+    if (j.n_qtiles > 1) {
+        j.packed_k = aligned_alloc(TSI_CPU_ALIGN, packed);
+        if (!j.packed_k) {
+            dev->state->host->set_error(
+                "cpu: attention: cannot allocate %zu bytes for packed K/V", packed);
+            return TS_ERR_OUT_OF_MEMORY;
+        }
+        j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
+        tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
     }
-    j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
-    tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
     int64_t units = j.b * j.hkv * j.n_qtiles;
     int64_t cost = 4 * j.qt * j.lk * j.d;
     tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);

@@ -2,6 +2,7 @@
  * bottom-right-aligned causal mask of core/op.h. Max-subtracted in f32, the
  * sum of exponentials accumulated in f64 blocks (exp_sum), one reciprocal
  * multiply per element. Rows spread over the pool. */
+#include <math.h>
 #include <string.h>
 
 #include "backend-cpu/cpu_internal.h"
@@ -15,6 +16,13 @@ typedef struct softmax_job {
     int64_t n, m; /* row length, rows per trailing matrix */
     float *buf;   /* 2 * n floats per worker */
 } softmax_job;
+
+static void softmax_finish(const tsi_cpu_kernels *k, const float *x, float *y, size_t n,
+                           float scale, float top)
+{
+    float sum = k->exp_sum(x, y, n, scale, top);
+    k->unary(TSI_UNARY_SCALE_SHIFT, y, y, n, 1.0f / sum, 0.0f);
+}
 
 static void softmax_rows(void *ctx, int64_t begin, int64_t end, int worker)
 {
@@ -35,8 +43,12 @@ static void softmax_rows(void *ctx, int64_t begin, int64_t end, int worker)
             /* max(scale*x) is scale*max(x) or, for a negative scale, scale*min(x). */
             float top = scale >= 0.0f ? scale * k->max(xf, (size_t)valid)
                                       : scale * k->min(xf, (size_t)valid);
-            float sum = k->exp_sum(xf, yf, (size_t)valid, scale, top);
-            k->unary(TSI_UNARY_SCALE_SHIFT, yf, yf, (size_t)valid, 1.0f / sum, 0.0f);
+            /* Every logit -inf (masked by the caller): zeros, like a row the
+             * causal mask hides, instead of exp(-inf - -inf) = NaN. */
+            if (top == -INFINITY)
+                valid = 0;
+            else
+                softmax_finish(k, xf, yf, (size_t)valid, scale, top);
         }
         memset(yf + valid, 0, (size_t)(j->n - valid) * sizeof(float));
         tsi_cpu_store_f32(k, dt, yf, j->y + row * j->n * (int64_t)j->es, 1, (size_t)j->n);

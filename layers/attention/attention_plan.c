@@ -32,13 +32,13 @@ static const tile_entry tile_table[] = {
      * and scores ~40 KiB at D = 64) amortize the barriers and stay in L2.
      * PoCL, L = 512 f32: 16x32 1.2 s, 16x64 0.23 s, 32x64 0.17 s, 64x64
      * 0.29 s, 32x128 0.64 s. */
-    {NULL, 0, TS_DEVICE_SOFTWARE, 32, 64, 0},
-    {NULL, 0x10de, ANY_KIND, 64, 64, 0}, /* NVIDIA: 48 KiB+ shared, warp 32 */
-    {NULL, 0x1002, ANY_KIND, 64, 64, 0}, /* AMD: 64 KiB LDS, wave 32/64 */
-    {NULL, 0x8086, ANY_KIND, 32, 32, 0}, /* Intel: SIMD8-32, smaller SLM share */
-    {NULL, 0x13b5, ANY_KIND, 32, 32, 0}, /* ARM Mali: shared memory is plain RAM */
-    {NULL, 0x5143, ANY_KIND, 32, 32, 0}, /* Qualcomm Adreno */
-    {NULL, 0, ANY_KIND, 32, 32, 0},      /* anything else */
+    {NULL, 0, TS_DEVICE_SOFTWARE, 32, 64, 0, 0},
+    {NULL, 0x10de, ANY_KIND, 64, 64, 0, 0}, /* NVIDIA: 48 KiB+ shared, warp 32 */
+    {NULL, 0x1002, ANY_KIND, 64, 64, 0, 0}, /* AMD: 64 KiB LDS, wave 32/64 */
+    {NULL, 0x8086, ANY_KIND, 32, 32, 0, 0}, /* Intel: SIMD8-32, smaller SLM share */
+    {NULL, 0x13b5, ANY_KIND, 32, 32, 0, 0}, /* ARM Mali: shared memory is plain RAM */
+    {NULL, 0x5143, ANY_KIND, 32, 32, 0, 0}, /* Qualcomm Adreno */
+    {NULL, 0, ANY_KIND, 32, 32, 0, 0},      /* anything else */
 };
 
 static const tile_entry *lookup(const ts_device_info *info)

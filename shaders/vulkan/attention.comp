@@ -1,45 +1,41 @@
 #version 450
-// Tiled attention forward (TSI_OP_ATTENTION, core/op.h) for Vulkan: one
-// workgroup of WG invocations per (batch, head, query tile of QT rows).
-// The pre-scaled Q tile, one K and one V tile of KT keys and the QT x KT
-// score tile live in shared memory; the f32 output accumulator is spread
-// over the invocations (element e = lid + t*WG of the QT x HD tile). Online
-// softmax per row (m, l, rescale factor in shared memory). Key tiles past
-// the causal diagonal of the tile's last row are skipped; a row that sees
-// no key ends with o = 0 and lse = -inf.
+// Tiled attention forward (TSI_OP_ATTENTION, core/op.h): one workgroup of
+// WG invocations per (batch, head, query tile of QT rows). The pre-scaled
+// Q tile, one K and one V tile of KT keys and the QT x KT score tile live
+// in shared memory; the f32 output accumulator is spread over the
+// invocations (element e = lid + t*WG of the QT x HD tile). Online softmax
+// per row (m, l, rescale factor in shared memory). Key tiles past the
+// causal diagonal of the tile's last row are skipped; a row that sees no
+// key ends with o = 0 and lse = -inf. Row statistics are plain loops, so
+// the shader is right for any subgroup size.
 //
-// Built once per storage dtype (-DDT=0 f32, 1 f16, 2 bf16); tile sizes and
-// the head dim are specialization constants. 16-bit data is read as packed
-// uints and written with atomicAnd/atomicOr on its half of the word, so no
-// 16-bit storage feature is needed and neighbouring workgroups never race.
+// Specialization constants: 0 WG (common.glsl), 1 DT (storage dtype of
+// q, k, v, bias, gate, o), 2 QT, 3 KT, 4 HD (head dim), 5 OPT =
+// ceil(QT * HD / WG). Buffers are uint[] (common.glsl); 16-bit stores use
+// atomics on their half word, so neighbouring workgroups never race.
+#include "common.glsl"
 
-#ifndef DT
-#define DT 0
-#endif
+layout(constant_id = 1) const uint DT = 0;
+layout(constant_id = 2) const uint QT = 16;
+layout(constant_id = 3) const uint KT = 32;
+layout(constant_id = 4) const uint HD = 64;
+layout(constant_id = 5) const uint OPT = 16;
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 0) const uint WG = 64;
-layout(constant_id = 1) const uint QT = 16;
-layout(constant_id = 2) const uint KT = 32;
-layout(constant_id = 3) const uint HD = 64;
-layout(constant_id = 4) const uint OPT = 16; // ceil(QT * HD / WG)
-
-#if DT == 0
-#define STORE_T float
-#else
-#define STORE_T uint
-#endif
-
-layout(std430, binding = 0) readonly buffer Q { STORE_T q[]; };
-layout(std430, binding = 1) readonly buffer K { STORE_T k[]; };
-layout(std430, binding = 2) readonly buffer V { STORE_T v[]; };
-layout(std430, binding = 3) readonly buffer Bias { STORE_T bias[]; };
-layout(std430, binding = 4) readonly buffer Mask { int mask[]; };
-layout(std430, binding = 5) readonly buffer Gate { STORE_T gate[]; };
-layout(std430, binding = 6) buffer O { STORE_T o[]; };
-layout(std430, binding = 7) buffer Lse { float lse[]; };
+layout(std430, binding = 0) readonly buffer Q { uint q[]; };
+layout(std430, binding = 1) readonly buffer K { uint k[]; };
+layout(std430, binding = 2) readonly buffer V { uint v[]; };
+layout(std430, binding = 3) readonly buffer Bias { uint bias[]; };
+layout(std430, binding = 4) readonly buffer Mask { uint mask[]; };
+layout(std430, binding = 5) readonly buffer Gate { uint gate[]; };
+layout(std430, binding = 6) buffer O { uint o[]; };
+layout(std430, binding = 7) buffer Lse { uint lse[]; };
 
 const uint HAS_CAUSAL = 1u, HAS_BIAS = 2u, HAS_MASK = 4u, HAS_GATE = 8u, HAS_LSE = 16u;
+// Split keys: this dispatch covers keys [kbeg, kend) of a longer range.
+// FIRST starts the row state, else it is read from binding 7; LAST writes
+// o (and, with HAS_LSE, the lse into the state's m slot), else the state
+// (m, l, O[HD] per row, f32) goes back to binding 7 for the next dispatch.
+const uint SPLIT = 32u, FIRST = 64u, LAST = 128u;
 
 layout(push_constant) uniform Params {
     uint q_off, k_off, v_off, bias_off, mask_off, gate_off, o_off, lse_off; // elements
@@ -48,48 +44,10 @@ layout(push_constant) uniform Params {
     uint batch, hq, hkv, lq, lk;
     float scale;
     uint flags;
+    uint kbeg, kend;
 } P;
 
-#if DT == 0
-#define LOAD(buf, i) (buf[i])
-#else
-float half_of(uint word, uint i)
-{
-    uint bits = (i & 1u) != 0u ? word >> 16 : word & 0xffffu;
-#if DT == 1
-    return unpackHalf2x16(bits).x;
-#else
-    return uintBitsToFloat(bits << 16);
-#endif
-}
-#define LOAD(buf, i) half_of(buf[(i) >> 1], (i))
-#endif
-
-#if DT == 2
-uint to_bf16(float f)
-{
-    uint u = floatBitsToUint(f);
-    if ((u & 0x7fffffffu) > 0x7f800000u)
-        return (u >> 16) | 0x40u; // NaN stays quiet
-    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; // round to nearest even
-}
-#endif
-
-void store_out(uint i, float val)
-{
-#if DT == 0
-    o[i] = val;
-#else
-#if DT == 1
-    uint bits = packHalf2x16(vec2(val, 0.0)) & 0xffffu;
-#else
-    uint bits = to_bf16(val);
-#endif
-    uint shift = (i & 1u) * 16u;
-    atomicAnd(o[i >> 1], ~(0xffffu << shift));
-    atomicOr(o[i >> 1], bits << shift);
-#endif
-}
+#define LOAD(arr, i) LOADF(arr, DT, i)
 
 shared float qs[QT * HD];
 shared float ks[KT * HD];
@@ -101,12 +59,11 @@ shared float row_a[QT];
 
 void main()
 {
-    const float NEG_INF = uintBitsToFloat(0xff800000u);
     uint lid = gl_LocalInvocationID.x;
     uint nqt = (P.lq + QT - 1u) / QT;
     // A 2-d grid when there are more tiles than one grid dimension allows;
     // the spare groups of its last row leave at once (uniformly).
-    uint grp = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+    uint grp = flat_group();
     if (grp >= P.batch * P.hq * nqt)
         return;
     uint qtile = grp % nqt;
@@ -122,19 +79,29 @@ void main()
 
     for (uint e = lid; e < QT * HD; e += WG)
         qs[e] = e / HD < nq ? LOAD(q, P.q_off + qrow0 * HD + e) * P.scale : 0.0;
+    bool split = (P.flags & SPLIT) != 0u;
+    bool first = !split || (P.flags & FIRST) != 0u;
+    bool last = !split || (P.flags & LAST) != 0u;
+    const uint SW = HD + 2u; // state words per row
     for (uint r = lid; r < QT; r += WG) {
-        row_m[r] = NEG_INF;
-        row_l[r] = 0.0;
+        bool load = !first && r < nq;
+        row_m[r] = load ? uintBitsToFloat(lse[(qrow0 + r) * SW]) : NEG_INF;
+        row_l[r] = load ? uintBitsToFloat(lse[(qrow0 + r) * SW + 1u]) : 0.0;
     }
-    for (uint t = 0u; t < OPT; t++)
-        acc[t] = 0.0;
+    for (uint t = 0u; t < OPT; t++) {
+        uint e = lid + t * WG;
+        bool load = !first && e < QT * HD && e / HD < nq;
+        acc[t] = load ? uintBitsToFloat(lse[(qrow0 + e / HD) * SW + 2u + e % HD]) : 0.0;
+    }
 
     // Query r sees key c iff c <= r + (lk - lq); signed math for lq > lk.
     int diag = int(P.lk) - int(P.lq);
     uint kv_end = P.lk;
     if (causal)
         kv_end = uint(clamp(int(i0 + nq) + diag, 0, int(P.lk)));
-    for (uint j0 = 0u; j0 < kv_end; j0 += KT) {
+    if (split)
+        kv_end = min(kv_end, P.kend);
+    for (uint j0 = split ? P.kbeg : 0u; j0 < kv_end; j0 += KT) {
         uint nk = min(KT, kv_end - j0);
         barrier();
         for (uint e = lid; e < KT * HD; e += WG) {
@@ -148,7 +115,7 @@ void main()
             uint r = e / KT, c = e % KT, i = i0 + r, key = j0 + c;
             bool vis = r < nq && c < nk && (!causal || int(key) <= int(i) + diag);
             if (vis && (P.flags & HAS_MASK) != 0u &&
-                mask[P.mask_off + b * P.mask_stb + key * P.mask_stc] == 0)
+                LOADI(mask, P.mask_off + b * P.mask_stb + key * P.mask_stc) == 0)
                 vis = false;
             float sc = NEG_INF;
             if (vis) {
@@ -194,6 +161,18 @@ void main()
         }
     }
     barrier();
+    if (!last) {
+        for (uint t = 0u; t < OPT; t++) {
+            uint e = lid + t * WG;
+            if (e < QT * HD && e / HD < nq)
+                lse[(qrow0 + e / HD) * SW + 2u + e % HD] = floatBitsToUint(acc[t]);
+        }
+        for (uint r = lid; r < nq; r += WG) {
+            lse[(qrow0 + r) * SW] = floatBitsToUint(row_m[r]);
+            lse[(qrow0 + r) * SW + 1u] = floatBitsToUint(row_l[r]);
+        }
+        return;
+    }
     for (uint t = 0u; t < OPT; t++) {
         uint e = lid + t * WG;
         uint r = e / HD;
@@ -203,10 +182,13 @@ void main()
             uint at = qrow0 * HD + e;
             if ((P.flags & HAS_GATE) != 0u)
                 val *= 1.0 / (1.0 + exp(-LOAD(gate, P.gate_off + at)));
-            store_out(P.o_off + at, val);
+            STOREF(o, DT, P.o_off + at, val);
         }
     }
     if ((P.flags & HAS_LSE) != 0u)
-        for (uint r = lid; r < nq; r += WG)
-            lse[P.lse_off + qrow0 + r] = row_l[r] > 0.0 ? row_m[r] + log(row_l[r]) : NEG_INF;
+        for (uint r = lid; r < nq; r += WG) {
+            float v = row_l[r] > 0.0 ? row_m[r] + log(row_l[r]) : NEG_INF;
+            // Split: into the state's m slot, copied to the lse afterwards.
+            lse[split ? (qrow0 + r) * SW : P.lse_off + qrow0 + r] = floatBitsToUint(v);
+        }
 }

@@ -1,0 +1,245 @@
+/* The module's entry point and backend table: device open/close and host
+ * transfers. Host transfers map the buffer's block directly when it is
+ * host-visible (UMA, lavapipe) and otherwise go through a staging buffer
+ * with a copy command. Every device call first reports a pending
+ * validation message (TESSEL_VULKAN_VALIDATION=1) as TS_ERR_BACKEND. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vk_internal.h"
+
+#define TSI_VK_STAGING_BYTES (16u << 20)
+
+const tsi_host *tsi_vk_host;
+
+static ts_status check_validation(void)
+{
+    char *m = tsi_vk_take_validation_message();
+    if (!m)
+        return TS_OK;
+    tsi_vk_host->set_error("%s", m);
+    free(m);
+    return TS_ERR_BACKEND;
+}
+
+static ts_status vk_init(const tsi_host *host, void **state)
+{
+    tsi_vk_host = host;
+    tsi_vk_state *s;
+    TSI_VK_TRY(tsi_vk_state_create(&s));
+    *state = s;
+    return TS_OK;
+}
+
+static void vk_shutdown(void *state)
+{
+    tsi_vk_state_destroy(state);
+}
+
+static int vk_device_count(void *state)
+{
+    return ((tsi_vk_state *)state)->count;
+}
+
+static ts_status vk_device_info(void *state, int index, ts_device_info *out)
+{
+    tsi_vk_state *s = state;
+    if (index < 0 || index >= s->count)
+        return TSI_VK_FAIL(TS_ERR_NOT_FOUND, "vulkan: no device %d", index);
+    tsi_vk_fill_info(&s->phys[index], out);
+    return TS_OK;
+}
+
+static void vk_device_close(tsi_device *d)
+{
+    if (!d)
+        return;
+    if (d->dev) {
+        tsi_vk_wait_idle(d);
+        vkDeviceWaitIdle(d->dev);
+        while (d->deferred) { /* device idle: nothing uses them any more */
+            tsi_buffer *b = d->deferred;
+            d->deferred = b->next_deferred;
+            tsi_vk_mem_release(d, b);
+        }
+        if (d->dummy)
+            tsi_vk_mem_release(d, d->dummy);
+        tsi_vk_staging_destroy(d, d->staging_buf, d->staging_mem);
+        tsi_vk_pipelines_destroy(d);
+        tsi_vk_exec_destroy(d);
+        tsi_vk_memory_destroy(d);
+        vkDestroyDevice(d->dev, NULL);
+    }
+    free(tsi_vk_take_validation_message());
+    free(d);
+}
+
+static ts_status vk_device_open(void *state, int index, tsi_device **out)
+{
+    tsi_vk_state *s = state;
+    *out = NULL;
+    if (index < 0 || index >= s->count)
+        return TSI_VK_FAIL(TS_ERR_NOT_FOUND, "vulkan: no device %d", index);
+    tsi_device *d = calloc(1, sizeof *d);
+    if (!d)
+        return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+    d->state = s;
+    d->phys = &s->phys[index];
+    d->limits = d->phys->props.limits;
+    tsi_vk_tuning_pick(d->phys, &d->tuning);
+
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                  .queueFamilyIndex = d->phys->queue_family,
+                                  .queueCount = 1,
+                                  .pQueuePriorities = &prio};
+    /* No optional feature is enabled: the shaders need core Vulkan 1.1 only
+     * (16-bit data is handled as packed 32-bit words). */
+    VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                             .queueCreateInfoCount = 1,
+                             .pQueueCreateInfos = &qi};
+    VkResult r = vkCreateDevice(d->phys->pd, &di, NULL, &d->dev);
+    ts_status st;
+    if (r != VK_SUCCESS) {
+        st = tsi_vk_result(r, "vkCreateDevice");
+        goto fail;
+    }
+    vkGetDeviceQueue(d->dev, d->phys->queue_family, 0, &d->queue);
+    if ((st = tsi_vk_memory_init(d)) != TS_OK || (st = tsi_vk_exec_init(d)) != TS_OK ||
+        (st = tsi_vk_pipelines_init(d)) != TS_OK || (st = tsi_vk_mem_alloc(d, 256, &d->dummy)) != TS_OK)
+        goto fail;
+    if ((st = check_validation()) != TS_OK)
+        goto fail;
+    *out = d;
+    return TS_OK;
+fail:
+    vk_device_close(d);
+    return st;
+}
+
+static ts_status vk_buffer_alloc(tsi_device *d, size_t bytes, tsi_buffer **out)
+{
+    TSI_VK_TRY(check_validation());
+    return tsi_vk_mem_alloc(d, bytes, out);
+}
+
+static void vk_buffer_free(tsi_device *d, tsi_buffer *b)
+{
+    if (b)
+        tsi_vk_defer_free(d, b);
+}
+
+/* Copy between a buffer and a staging buffer, chunk by chunk, waiting for
+ * each copy (transfers through staging are for non-mapped memory only). */
+static ts_status staged(tsi_device *d, tsi_buffer *b, size_t offset, void *host, size_t bytes,
+                        bool upload)
+{
+    VkDeviceSize chunk = bytes < TSI_VK_STAGING_BYTES ? bytes : TSI_VK_STAGING_BYTES;
+    if (d->staging_size < chunk) {
+        tsi_vk_staging_destroy(d, d->staging_buf, d->staging_mem);
+        d->staging_buf = VK_NULL_HANDLE;
+        d->staging_mem = VK_NULL_HANDLE;
+        d->staging_size = 0;
+        VkDeviceSize want = chunk < (1u << 20) ? (1u << 20) : chunk;
+        TSI_VK_TRY(tsi_vk_staging_create(d, want, &d->staging_buf, &d->staging_mem,
+                                         &d->staging_map));
+        d->staging_size = want;
+    }
+    VkBuffer sb = d->staging_buf;
+    void *map = d->staging_map;
+    ts_status st = TS_OK;
+    for (size_t done = 0; done < bytes && st == TS_OK; done += chunk) {
+        size_t n = bytes - done < chunk ? bytes - done : chunk;
+        if (upload)
+            memcpy(map, (char *)host + done, n);
+        VkCommandBuffer cmd;
+        if ((st = tsi_vk_cmd(d, &cmd)) != TS_OK)
+            break;
+        VkBufferCopy region = {0, b->offset + offset + done, n};
+        if (upload) {
+            vkCmdCopyBuffer(cmd, sb, b->block->buf, 1, &region);
+        } else {
+            region.srcOffset = region.dstOffset;
+            region.dstOffset = 0;
+            vkCmdCopyBuffer(cmd, b->block->buf, sb, 1, &region);
+        }
+        tsi_vk_mark_used(d, b);
+        tsi_vk_full_barrier(d, cmd);
+        if ((st = tsi_vk_wait_idle(d)) != TS_OK)
+            break;
+        if (!upload)
+            memcpy((char *)host + done, map, n);
+    }
+    return st;
+}
+
+static ts_status vk_buffer_write(tsi_device *d, tsi_buffer *b, size_t offset, const void *src,
+                                 size_t bytes)
+{
+    TSI_VK_TRY(check_validation());
+    /* Ordered after recorded work: wait only if that work touches b. */
+    if (tsi_vk_buffer_busy(d, b))
+        TSI_VK_TRY(tsi_vk_wait_idle(d));
+    if (b->block->map) {
+        memcpy((char *)b->block->map + b->offset + offset, src, bytes);
+        return TS_OK;
+    }
+    TSI_VK_TRY(tsi_vk_wait_idle(d));
+    return staged(d, b, offset, (void *)src, bytes, true);
+}
+
+static ts_status vk_buffer_read(tsi_device *d, tsi_buffer *b, size_t offset, void *dst,
+                                size_t bytes)
+{
+    TSI_VK_TRY(check_validation());
+    if (tsi_vk_buffer_busy(d, b))
+        TSI_VK_TRY(tsi_vk_wait_idle(d));
+    TSI_VK_TRY(check_validation());
+    if (b->block->map) {
+        memcpy(dst, (const char *)b->block->map + b->offset + offset, bytes);
+        return TS_OK;
+    }
+    TSI_VK_TRY(tsi_vk_wait_idle(d));
+    return staged(d, b, offset, dst, bytes, false);
+}
+
+static bool vk_supports(tsi_device *d, const tsi_op *op)
+{
+    return tsi_vk_supports(d, op);
+}
+
+static ts_status vk_record(tsi_device *d, const tsi_op *op)
+{
+    TSI_VK_TRY(check_validation());
+    return tsi_vk_record(d, op);
+}
+
+static ts_status vk_sync(tsi_device *d)
+{
+    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_wait_idle(d));
+    return check_validation();
+}
+
+static const tsi_backend k_backend = {
+    .abi_version = TSI_BACKEND_ABI_VERSION,
+    .name = "vulkan",
+    .init = vk_init,
+    .shutdown = vk_shutdown,
+    .device_count = vk_device_count,
+    .device_info = vk_device_info,
+    .device_open = vk_device_open,
+    .device_close = vk_device_close,
+    .buffer_alloc = vk_buffer_alloc,
+    .buffer_free = vk_buffer_free,
+    .buffer_write = vk_buffer_write,
+    .buffer_read = vk_buffer_read,
+    .supports = vk_supports,
+    .record = vk_record,
+    .sync = vk_sync,
+};
+
+__attribute__((visibility("default"))) const tsi_backend *tessel_backend_entry_v1(void)
+{
+    return &k_backend;
+}

@@ -1,0 +1,279 @@
+/* Command recording and submission. Ops are recorded into the current
+ * frame's command buffer; a barrier goes in only when a dispatch reads or
+ * writes a range written since the last barrier, or writes a range read
+ * since then (write-after-read needs an execution dependency too). A frame
+ * is submitted on read-back, sync, or when it holds TSI_VK_BATCH dispatches
+ * (bounded work per submission keeps driver watchdogs quiet) or runs out of
+ * descriptor sets. TSI_VK_FRAMES frames rotate so the host records the next
+ * batch while the device runs the previous one. */
+#include <string.h>
+
+#include "vk_internal.h"
+
+#define TSI_VK_BATCH 128u
+
+ts_status tsi_vk_exec_init(tsi_device *d)
+{
+    VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                   .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                   .queueFamilyIndex = d->phys->queue_family};
+    VkResult r = vkCreateCommandPool(d->dev, &pci, NULL, &d->cmd_pool);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateCommandPool");
+    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                               TSI_VK_SETS_PER_FRAME * TSI_VK_MAX_BINDINGS};
+    for (int i = 0; i < TSI_VK_FRAMES; i++) {
+        tsi_vk_frame *f = &d->frames[i];
+        VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                          .commandPool = d->cmd_pool,
+                                          .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                          .commandBufferCount = 1};
+        r = vkAllocateCommandBuffers(d->dev, &ai, &f->cmd);
+        if (r != VK_SUCCESS)
+            return tsi_vk_result(r, "vkAllocateCommandBuffers");
+        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        r = vkCreateFence(d->dev, &fi, NULL, &f->fence);
+        if (r != VK_SUCCESS)
+            return tsi_vk_result(r, "vkCreateFence");
+        VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                          .maxSets = TSI_VK_SETS_PER_FRAME,
+                                          .poolSizeCount = 1,
+                                          .pPoolSizes = &ps};
+        r = vkCreateDescriptorPool(d->dev, &dpi, NULL, &f->pool);
+        if (r != VK_SUCCESS)
+            return tsi_vk_result(r, "vkCreateDescriptorPool");
+    }
+    d->next_serial = 1;
+    return TS_OK;
+}
+
+void tsi_vk_exec_destroy(tsi_device *d)
+{
+    for (int i = 0; i < TSI_VK_FRAMES; i++) {
+        tsi_vk_frame *f = &d->frames[i];
+        if (f->pool)
+            vkDestroyDescriptorPool(d->dev, f->pool, NULL);
+        if (f->fence)
+            vkDestroyFence(d->dev, f->fence, NULL);
+    }
+    if (d->cmd_pool)
+        vkDestroyCommandPool(d->dev, d->cmd_pool, NULL);
+}
+
+static void release_deferred(tsi_device *d)
+{
+    tsi_buffer **pp = &d->deferred;
+    while (*pp) {
+        tsi_buffer *b = *pp;
+        if (b->last_use <= d->completed_serial) {
+            *pp = b->next_deferred;
+            tsi_vk_mem_release(d, b);
+        } else {
+            pp = &b->next_deferred;
+        }
+    }
+}
+
+static ts_status frame_wait(tsi_device *d, tsi_vk_frame *f)
+{
+    if (!f->in_flight)
+        return TS_OK;
+    VkResult r = vkWaitForFences(d->dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+    if (r != VK_SUCCESS) {
+        if (r == VK_ERROR_DEVICE_LOST)
+            d->lost = true;
+        return tsi_vk_result(r, "vkWaitForFences");
+    }
+    vkResetFences(d->dev, 1, &f->fence);
+    f->in_flight = false;
+    if (f->serial > d->completed_serial)
+        d->completed_serial = f->serial;
+    release_deferred(d);
+    return TS_OK;
+}
+
+void tsi_vk_full_barrier(tsi_device *d, VkCommandBuffer cmd)
+{
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                           VK_ACCESS_TRANSFER_READ_BIT |
+                                           VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags st =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+    d->n_reads = d->n_writes = 0;
+}
+
+ts_status tsi_vk_cmd(tsi_device *d, VkCommandBuffer *out)
+{
+    if (d->lost)
+        return TSI_VK_FAIL(TS_ERR_DEVICE_LOST, "vulkan: device lost");
+    tsi_vk_frame *f = &d->frames[d->cur];
+    if (!f->recording) {
+        TSI_VK_TRY(frame_wait(d, f));
+        vkResetDescriptorPool(d->dev, f->pool, 0);
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+        VkResult r = vkBeginCommandBuffer(f->cmd, &bi);
+        if (r != VK_SUCCESS)
+            return tsi_vk_result(r, "vkBeginCommandBuffer");
+        f->recording = true;
+        f->sets = f->dispatches = 0;
+        f->serial = d->next_serial++;
+        /* Orders this frame after the previous submissions' writes. */
+        tsi_vk_full_barrier(d, f->cmd);
+    }
+    *out = f->cmd;
+    return TS_OK;
+}
+
+ts_status tsi_vk_submit(tsi_device *d)
+{
+    tsi_vk_frame *f = &d->frames[d->cur];
+    if (!f->recording)
+        return TS_OK;
+    /* Make every write of the frame visible to host reads of mapped memory. */
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(f->cmd,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    f->recording = false;
+    VkResult r = vkEndCommandBuffer(f->cmd);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkEndCommandBuffer");
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                       .commandBufferCount = 1,
+                       .pCommandBuffers = &f->cmd};
+    r = vkQueueSubmit(d->queue, 1, &si, f->fence);
+    if (r != VK_SUCCESS) {
+        if (r == VK_ERROR_DEVICE_LOST)
+            d->lost = true;
+        return tsi_vk_result(r, "vkQueueSubmit");
+    }
+    f->in_flight = true;
+    d->cur = (d->cur + 1) % TSI_VK_FRAMES;
+    d->n_reads = d->n_writes = 0;
+    return TS_OK;
+}
+
+ts_status tsi_vk_wait_idle(tsi_device *d)
+{
+    TSI_VK_TRY(tsi_vk_submit(d));
+    ts_status st = TS_OK;
+    for (int i = 0; i < TSI_VK_FRAMES; i++) {
+        ts_status s = frame_wait(d, &d->frames[i]);
+        if (st == TS_OK)
+            st = s;
+    }
+    return st;
+}
+
+bool tsi_vk_buffer_busy(const tsi_device *d, const tsi_buffer *b)
+{
+    return b->last_use > d->completed_serial;
+}
+
+void tsi_vk_mark_used(tsi_device *d, tsi_buffer *b)
+{
+    b->last_use = d->frames[d->cur].serial;
+}
+
+void tsi_vk_defer_free(tsi_device *d, tsi_buffer *b)
+{
+    if (!tsi_vk_buffer_busy(d, b)) {
+        tsi_vk_mem_release(d, b);
+        return;
+    }
+    b->next_deferred = d->deferred;
+    d->deferred = b;
+}
+
+static bool overlaps(const tsi_vk_hazard *set, int n, const tsi_buffer *b)
+{
+    for (int i = 0; i < n; i++)
+        if (set[i].block == b->block && set[i].off < b->offset + b->size &&
+            b->offset < set[i].off + set[i].size)
+            return true;
+    return false;
+}
+
+static void note(tsi_vk_hazard *set, int *n, const tsi_buffer *b)
+{
+    if (overlaps(set, *n, b))
+        return;
+    set[(*n)++] = (tsi_vk_hazard){b->block, b->offset, b->size};
+}
+
+void tsi_vk_grid_1d(const tsi_device *d, uint64_t groups, uint32_t *gx, uint32_t *gy)
+{
+    uint64_t maxx = d->limits.maxComputeWorkGroupCount[0];
+    if (groups == 0)
+        groups = 1;
+    *gx = (uint32_t)(groups < maxx ? groups : maxx);
+    *gy = (uint32_t)((groups + *gx - 1) / *gx);
+}
+
+ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_binding *b, int nb,
+                          const void *push, uint32_t push_bytes, uint32_t gx, uint32_t gy,
+                          uint32_t gz)
+{
+    tsi_vk_frame *f = &d->frames[d->cur];
+    if (f->recording && (f->sets >= TSI_VK_SETS_PER_FRAME || f->dispatches >= TSI_VK_BATCH))
+        TSI_VK_TRY(tsi_vk_submit(d));
+    VkCommandBuffer cmd;
+    TSI_VK_TRY(tsi_vk_cmd(d, &cmd));
+    f = &d->frames[d->cur];
+
+    VkDescriptorSet set;
+    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                      .descriptorPool = f->pool,
+                                      .descriptorSetCount = 1,
+                                      .pSetLayouts = &d->set_layout};
+    VkResult r = vkAllocateDescriptorSets(d->dev, &ai, &set);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkAllocateDescriptorSets");
+    f->sets++;
+
+    VkDescriptorBufferInfo infos[TSI_VK_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[TSI_VK_MAX_BINDINGS];
+    bool hazard = d->n_reads + nb > TSI_VK_HAZARD_SLOTS || d->n_writes + nb > TSI_VK_HAZARD_SLOTS;
+    for (int i = 0; i < TSI_VK_MAX_BINDINGS; i++) {
+        tsi_buffer *buf = i < nb && b[i].buf ? b[i].buf : d->dummy;
+        /* size is rounded up to the alignment: clamp to the binding limit. */
+        VkDeviceSize range = buf->size < d->limits.maxStorageBufferRange
+                                 ? buf->size
+                                 : d->limits.maxStorageBufferRange;
+        infos[i] = (VkDescriptorBufferInfo){buf->block->buf, buf->offset, range};
+        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                           .dstSet = set,
+                                           .dstBinding = (uint32_t)i,
+                                           .descriptorCount = 1,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = &infos[i]};
+        if (i < nb && b[i].buf) {
+            if (overlaps(d->writes, d->n_writes, buf) ||
+                (b[i].write && overlaps(d->reads, d->n_reads, buf)))
+                hazard = true;
+            tsi_vk_mark_used(d, buf);
+        }
+    }
+    vkUpdateDescriptorSets(d->dev, TSI_VK_MAX_BINDINGS, writes, 0, NULL);
+    if (hazard)
+        tsi_vk_full_barrier(d, cmd);
+    for (int i = 0; i < nb; i++)
+        if (b[i].buf)
+            note(b[i].write ? d->writes : d->reads, b[i].write ? &d->n_writes : &d->n_reads,
+                 b[i].buf);
+
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pipe_layout, 0, 1, &set, 0,
+                            NULL);
+    if (push_bytes)
+        vkCmdPushConstants(cmd, d->pipe_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+    vkCmdDispatch(cmd, gx, gy, gz);
+    f->dispatches++;
+    return TS_OK;
+}

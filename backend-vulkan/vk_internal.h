@@ -1,0 +1,257 @@
+/* Vulkan backend internals (module libtessel-vulkan.so).
+ *
+ * Files: vk_backend.c (entry, vtable, buffer transfers), vk_device.c
+ * (instance, enumeration, capabilities, validation messenger), vk_memory.c
+ * (block sub-allocation), vk_exec.c (command recording, barriers,
+ * submission, deferred frees), vk_pipeline.c (shader modules, pipelines,
+ * persisted pipeline cache), vk_tuning.c (per-vendor tile defaults, the
+ * workaround table), vk_ops.c (supports/record of the v1 ops),
+ * vk_op_scatter.c (scatter_add_rows: CSR plan + ordered adds),
+ * vk_attention.c (TSI_OP_ATTENTION, owned by the attention layer).
+ *
+ * Adding an op in another file (e.g. vk_attention.c) takes three calls:
+ *
+ *     uint32_t spec[] = {wg, dtype, ...};            // constant_id 0, 1, ...
+ *     VkPipeline p;
+ *     TSI_VK_TRY(tsi_vk_pipeline(dev, "attention.spv", spec, n, &p));
+ *     tsi_vk_binding b[] = {{q_view.buf, 0}, {k_view.buf, 0}, ..., {o.buf, 1}};
+ *     return tsi_vk_dispatch(dev, p, b, nb, &push, sizeof push, gx, gy, gz);
+ *
+ * - Shaders: put NAME.comp in shaders/vulkan/; the build compiles it to
+ *   NAME.spv and embeds it. Include "common.glsl" for dtype loads/stores
+ *   (every buffer is a uint[]; constant_id 0 is the workgroup size WG).
+ * - Bindings: slot i of the array is binding i (at most TSI_VK_MAX_BINDINGS);
+ *   a NULL buf binds a small dummy buffer (absent optional inputs). Mark a
+ *   binding written (.write = 1) so the barrier tracking sees it.
+ * - Push constants: at most TSI_VK_PUSH_BYTES; views' element offsets go
+ *   there (descriptors bind the whole tsi_buffer).
+ * - tsi_vk_dispatch inserts a barrier only when this dispatch touches a
+ *   buffer written (or writes one read) since the last barrier, and submits
+ *   on the batch threshold. Group counts must respect
+ *   dev->limits.maxComputeWorkGroupCount; tsi_vk_grid_1d splits a large
+ *   flat count into x*y.
+ * All calls on one device are serialized by core. */
+#ifndef TESSEL_VK_INTERNAL_H
+#define TESSEL_VK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vulkan/vulkan.h>
+
+#include "core/backend.h"
+
+#define TSI_VK_MAX_BINDINGS 8
+#define TSI_VK_PUSH_BYTES 128
+#define TSI_VK_FRAMES 2
+#define TSI_VK_SETS_PER_FRAME 256
+#define TSI_VK_HAZARD_SLOTS 32
+
+extern const tsi_host *tsi_vk_host;
+
+/* Set the error message, return status: keeps error paths one line. */
+#define TSI_VK_FAIL(status, ...) (tsi_vk_host->set_error(__VA_ARGS__), (status))
+#define TSI_VK_TRY(expr)                                                                   \
+    do {                                                                                   \
+        ts_status st_ = (expr);                                                            \
+        if (st_ != TS_OK)                                                                  \
+            return st_;                                                                    \
+    } while (0)
+
+/* Map a failed VkResult to a status and message ("what" names the call). */
+ts_status tsi_vk_result(VkResult r, const char *what);
+
+/* ---- tuning (vk_tuning.c) ---------------------------------------------- */
+
+typedef struct tsi_vk_gemm_tiles {
+    uint32_t bm, bn, bk; /* multiples of 4; workgroup = (bm/4)*(bn/4) */
+    uint32_t use_shared; /* stage tiles in shared memory */
+} tsi_vk_gemm_tiles;
+
+typedef struct tsi_vk_tuning {
+    tsi_vk_gemm_tiles gemm;
+    uint32_t row_wg;  /* workgroup of the row ops (power of two) */
+    uint32_t elem_wg; /* workgroup of the elementwise ops */
+    uint32_t loop_cap; /* workaround: loop iterations one invocation may run; 0 none */
+} tsi_vk_tuning;
+
+/* ---- devices (vk_device.c) --------------------------------------------- */
+
+typedef struct tsi_vk_physical {
+    VkPhysicalDevice pd;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem;
+    uint32_t queue_family;
+    uint32_t subgroup_size;
+    VkDeviceSize max_alloc; /* maxMemoryAllocationSize (Vulkan 1.1) */
+    bool fp16_storage, fp16_arith, coop_matrix, bf16;
+    bool uma;
+} tsi_vk_physical;
+
+typedef struct tsi_vk_state {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger; /* VK_NULL_HANDLE without validation */
+    int count;
+    tsi_vk_physical *phys;
+} tsi_vk_state;
+
+ts_status tsi_vk_state_create(tsi_vk_state **out);
+void tsi_vk_state_destroy(tsi_vk_state *s);
+void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out);
+/* The first validation message since the last call, or NULL (the caller
+ * frees it). Messages are instance wide: core serializes per device and the
+ * tests use one device, so the next call on any device reports it. */
+char *tsi_vk_take_validation_message(void);
+
+/* ---- memory (vk_memory.c) ---------------------------------------------- */
+
+typedef struct tsi_vk_range {
+    VkDeviceSize off, size;
+} tsi_vk_range;
+
+typedef struct tsi_vk_block {
+    VkDeviceMemory mem;
+    VkBuffer buf;
+    VkDeviceSize size;
+    void *map; /* non-NULL when host-visible and coherent */
+    tsi_vk_range *free;
+    int n_free, cap_free;
+    int live; /* sub-allocations in use */
+    struct tsi_vk_block *next;
+} tsi_vk_block;
+
+struct tsi_buffer {
+    tsi_vk_block *block;
+    VkDeviceSize offset, size; /* size rounded up to the alignment */
+    size_t bytes;              /* as asked */
+    uint64_t last_use;         /* serial of the last frame that used it */
+    struct tsi_buffer *next_deferred;
+};
+
+typedef struct tsi_vk_memory {
+    tsi_vk_block *blocks;
+    uint32_t type_index;
+    bool mapped; /* blocks are host-visible + coherent: direct map */
+    uint32_t staging_type;
+    VkDeviceSize block_size, align, in_use, limit;
+} tsi_vk_memory;
+
+/* ---- pipelines (vk_pipeline.c) ----------------------------------------- */
+
+typedef struct tsi_vk_pipeline_entry {
+    char shader[40];
+    uint32_t spec[12];
+    int n_spec;
+    VkPipeline pipeline;
+} tsi_vk_pipeline_entry;
+
+/* ---- the device -------------------------------------------------------- */
+
+typedef struct tsi_vk_frame {
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkDescriptorPool pool;
+    uint32_t sets, dispatches;
+    uint64_t serial;
+    bool recording, in_flight;
+} tsi_vk_frame;
+
+typedef struct tsi_vk_hazard {
+    tsi_vk_block *block;
+    VkDeviceSize off, size;
+} tsi_vk_hazard;
+
+struct tsi_device {
+    tsi_vk_state *state;
+    const tsi_vk_physical *phys;
+    VkPhysicalDeviceLimits limits;
+    VkDevice dev;
+    VkQueue queue;
+    VkCommandPool cmd_pool;
+    tsi_vk_frame frames[TSI_VK_FRAMES];
+    int cur;
+    uint64_t next_serial, completed_serial;
+    tsi_vk_hazard reads[TSI_VK_HAZARD_SLOTS], writes[TSI_VK_HAZARD_SLOTS];
+    int n_reads, n_writes;
+    tsi_buffer *deferred; /* freed by the user, still used by pending work */
+    tsi_vk_memory memory;
+    tsi_buffer *dummy;
+    tsi_vk_tuning tuning;
+    /* Reused staging buffer for transfers to non-mapped memory. */
+    VkBuffer staging_buf;
+    VkDeviceMemory staging_mem;
+    void *staging_map;
+    VkDeviceSize staging_size;
+
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout pipe_layout;
+    VkPipelineCache cache;
+    VkShaderModule *modules; /* one per embedded shader, created lazily */
+    tsi_vk_pipeline_entry *pipes;
+    int n_pipes, cap_pipes;
+    bool lost;
+};
+
+/* ---- memory ------------------------------------------------------------ */
+ts_status tsi_vk_memory_init(tsi_device *d);
+void tsi_vk_memory_destroy(tsi_device *d);
+ts_status tsi_vk_mem_alloc(tsi_device *d, size_t bytes, tsi_buffer **out);
+/* Return the range to its block now (no pending work may use it). */
+void tsi_vk_mem_release(tsi_device *d, tsi_buffer *b);
+/* A temporary host-visible coherent buffer (staging); own VkDeviceMemory. */
+ts_status tsi_vk_staging_create(tsi_device *d, VkDeviceSize size, VkBuffer *buf,
+                                VkDeviceMemory *mem, void **map);
+void tsi_vk_staging_destroy(tsi_device *d, VkBuffer buf, VkDeviceMemory mem);
+
+/* ---- execution (vk_exec.c) --------------------------------------------- */
+ts_status tsi_vk_exec_init(tsi_device *d);
+void tsi_vk_exec_destroy(tsi_device *d);
+/* The command buffer being recorded (begun on demand). */
+ts_status tsi_vk_cmd(tsi_device *d, VkCommandBuffer *out);
+/* Submit what is recorded (no wait). */
+ts_status tsi_vk_submit(tsi_device *d);
+/* Submit and wait for everything; frees deferred buffers. */
+ts_status tsi_vk_wait_idle(tsi_device *d);
+/* Has work recorded or in flight that used b? */
+bool tsi_vk_buffer_busy(const tsi_device *d, const tsi_buffer *b);
+/* A full barrier (compute + transfer) in the current command buffer. */
+void tsi_vk_full_barrier(tsi_device *d, VkCommandBuffer cmd);
+void tsi_vk_mark_used(tsi_device *d, tsi_buffer *b);
+void tsi_vk_defer_free(tsi_device *d, tsi_buffer *b);
+
+typedef struct tsi_vk_binding {
+    tsi_buffer *buf; /* NULL: dummy */
+    int write;
+} tsi_vk_binding;
+
+ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_binding *b, int nb,
+                          const void *push, uint32_t push_bytes, uint32_t gx, uint32_t gy,
+                          uint32_t gz);
+/* Split a flat workgroup count into gx*gy >= groups within device limits. */
+void tsi_vk_grid_1d(const tsi_device *d, uint64_t groups, uint32_t *gx, uint32_t *gy);
+
+/* ---- pipelines --------------------------------------------------------- */
+ts_status tsi_vk_pipelines_init(tsi_device *d);
+void tsi_vk_pipelines_destroy(tsi_device *d);
+ts_status tsi_vk_pipeline(tsi_device *d, const char *shader, const uint32_t *spec, int n_spec,
+                          VkPipeline *out);
+
+/* ---- tuning ------------------------------------------------------------ */
+void tsi_vk_tuning_pick(const tsi_vk_physical *p, tsi_vk_tuning *out);
+
+/* ---- ops (vk_ops.c, vk_attention.c) ------------------------------------ */
+bool tsi_vk_supports(tsi_device *d, const tsi_op *op);
+ts_status tsi_vk_record(tsi_device *d, const tsi_op *op);
+/* Does the view's last element fit in one binding (maxStorageBufferRange)? */
+bool tsi_vk_view_fits(const tsi_device *d, const tsi_view *v);
+/* vk_op_scatter.c: CSR plan + ordered adds (deterministic, no float atomics). */
+ts_status tsi_vk_record_scatter_add_rows(tsi_device *d, const tsi_op *op);
+/* vk_op_topk.c: top-k rounds split over dispatches of bounded length. */
+ts_status tsi_vk_record_topk(tsi_device *d, const tsi_op *op);
+#ifdef TESSEL_VULKAN_ATTENTION
+bool tsi_vk_attention_supports(tsi_device *d, const tsi_op *op);
+ts_status tsi_vk_attention_record(tsi_device *d, const tsi_op *op);
+#endif
+
+#endif

@@ -1,0 +1,263 @@
+/* Compute pipelines: one per (shader, specialization constants), created on
+ * first use and kept for the device's life. All pipelines share one
+ * descriptor-set layout (TSI_VK_MAX_BINDINGS storage buffers) and one
+ * push-constant range, so recording an op never creates layouts.
+ *
+ * The VkPipelineCache is persisted as <cache_dir>/vulkan-<vendor>-<device>.bin:
+ * our header (magic, vendor id, device id, driver version,
+ * pipelineCacheUUID, data size, FNV-1a checksum) then the driver's blob.
+ * A file whose header or checksum does not match is ignored (drivers have
+ * crashed on foreign cache data); it is written atomically on close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/embedded.h"
+#include "vk_internal.h"
+
+extern const tsi_embedded_file tsi_vk_spirv[];
+
+#define CACHE_MAGIC "TSVKPC01"
+
+typedef struct cache_header {
+    char magic[8];
+    uint32_t vendor, device, driver, pad;
+    uint8_t uuid[VK_UUID_SIZE];
+    uint64_t size, checksum;
+} cache_header;
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static void cache_path(const tsi_device *d, char *out, size_t n)
+{
+    const char *dir = tsi_vk_host->cache_dir();
+    out[0] = 0;
+    if (dir)
+        snprintf(out, n, "%s/vulkan-%04x-%04x.bin", dir, d->phys->props.vendorID,
+                 d->phys->props.deviceID);
+}
+
+static void header_expect(const tsi_device *d, cache_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, CACHE_MAGIC, 8);
+    h->vendor = d->phys->props.vendorID;
+    h->device = d->phys->props.deviceID;
+    h->driver = d->phys->props.driverVersion;
+    memcpy(h->uuid, d->phys->props.pipelineCacheUUID, VK_UUID_SIZE);
+}
+
+/* The trusted blob of the cache file, or NULL. */
+static void *cache_load(const tsi_device *d, size_t *size)
+{
+    char path[4096];
+    cache_path(d, path, sizeof path);
+    *size = 0;
+    if (!path[0])
+        return NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    cache_header h, want;
+    void *data = NULL;
+    header_expect(d, &want);
+    if (fread(&h, sizeof h, 1, fp) != 1 || memcmp(h.magic, want.magic, 8) != 0 ||
+        h.vendor != want.vendor || h.device != want.device || h.driver != want.driver ||
+        memcmp(h.uuid, want.uuid, VK_UUID_SIZE) != 0 || h.size == 0 || h.size > (256u << 20))
+        goto done;
+    data = malloc(h.size);
+    if (!data || fread(data, 1, h.size, fp) != h.size || fnv1a(data, h.size) != h.checksum) {
+        free(data);
+        data = NULL;
+        goto done;
+    }
+    *size = h.size;
+done:
+    fclose(fp);
+    if (!data)
+        tsi_vk_host->log(TS_LOG_DEBUG, "vulkan: no usable pipeline cache at %s", path);
+    return data;
+}
+
+static void cache_save(const tsi_device *d)
+{
+    char path[4096], tmp[4200];
+    cache_path(d, path, sizeof path);
+    size_t size = 0;
+    if (!path[0] || vkGetPipelineCacheData(d->dev, d->cache, &size, NULL) != VK_SUCCESS || !size)
+        return;
+    void *data = malloc(size);
+    if (!data)
+        return;
+    if (vkGetPipelineCacheData(d->dev, d->cache, &size, data) == VK_SUCCESS) {
+        cache_header h;
+        header_expect(d, &h);
+        h.size = size;
+        h.checksum = fnv1a(data, size);
+        /* pid and device: two identical GPUs share the file name. */
+        snprintf(tmp, sizeof tmp, "%s.%ld.%p.tmp", path, (long)getpid(), (const void *)d);
+        FILE *fp = fopen(tmp, "wb");
+        bool ok = fp && fwrite(&h, sizeof h, 1, fp) == 1 && fwrite(data, 1, size, fp) == size;
+        if (fp && fclose(fp) != 0)
+            ok = false;
+        if (!ok || rename(tmp, path) != 0) {
+            remove(tmp);
+            tsi_vk_host->log(TS_LOG_WARN, "vulkan: cannot write pipeline cache %s", path);
+        }
+    }
+    free(data);
+}
+
+static size_t shader_count(void)
+{
+    size_t n = 0;
+    while (tsi_vk_spirv[n].name)
+        n++;
+    return n;
+}
+
+ts_status tsi_vk_pipelines_init(tsi_device *d)
+{
+    VkDescriptorSetLayoutBinding lb[TSI_VK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < TSI_VK_MAX_BINDINGS; i++)
+        lb[i] = (VkDescriptorSetLayoutBinding){.binding = i,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                          .bindingCount = TSI_VK_MAX_BINDINGS,
+                                          .pBindings = lb};
+    VkResult r = vkCreateDescriptorSetLayout(d->dev, &li, NULL, &d->set_layout);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateDescriptorSetLayout");
+    VkPushConstantRange pr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, TSI_VK_PUSH_BYTES};
+    VkPipelineLayoutCreateInfo pli = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                      .setLayoutCount = 1,
+                                      .pSetLayouts = &d->set_layout,
+                                      .pushConstantRangeCount = 1,
+                                      .pPushConstantRanges = &pr};
+    r = vkCreatePipelineLayout(d->dev, &pli, NULL, &d->pipe_layout);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreatePipelineLayout");
+
+    size_t size = 0;
+    void *data = cache_load(d, &size);
+    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                    .initialDataSize = size,
+                                    .pInitialData = data};
+    r = vkCreatePipelineCache(d->dev, &ci, NULL, &d->cache);
+    if (r != VK_SUCCESS && data) { /* the driver refused the blob: start empty */
+        ci.initialDataSize = 0;
+        ci.pInitialData = NULL;
+        r = vkCreatePipelineCache(d->dev, &ci, NULL, &d->cache);
+    }
+    free(data);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreatePipelineCache");
+    d->modules = calloc(shader_count() + 1, sizeof *d->modules);
+    if (!d->modules)
+        return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+    return TS_OK;
+}
+
+void tsi_vk_pipelines_destroy(tsi_device *d)
+{
+    for (int i = 0; i < d->n_pipes; i++)
+        vkDestroyPipeline(d->dev, d->pipes[i].pipeline, NULL);
+    free(d->pipes);
+    d->pipes = NULL;
+    d->n_pipes = 0;
+    if (d->modules) {
+        for (size_t i = 0; tsi_vk_spirv[i].name; i++)
+            if (d->modules[i])
+                vkDestroyShaderModule(d->dev, d->modules[i], NULL);
+        free(d->modules);
+        d->modules = NULL;
+    }
+    if (d->cache) {
+        cache_save(d);
+        vkDestroyPipelineCache(d->dev, d->cache, NULL);
+    }
+    if (d->pipe_layout)
+        vkDestroyPipelineLayout(d->dev, d->pipe_layout, NULL);
+    if (d->set_layout)
+        vkDestroyDescriptorSetLayout(d->dev, d->set_layout, NULL);
+}
+
+static ts_status get_module(tsi_device *d, const char *shader, VkShaderModule *out)
+{
+    const tsi_embedded_file *f = tsi_embedded_find(tsi_vk_spirv, shader);
+    if (!f || f->size % 4 != 0)
+        return TSI_VK_FAIL(TS_ERR_INTERNAL, "vulkan: shader %s not embedded", shader);
+    size_t i = (size_t)(f - tsi_vk_spirv);
+    if (!d->modules[i]) {
+        /* The embedded bytes are not guaranteed 4-byte aligned. */
+        uint32_t *code = malloc(f->size);
+        if (!code)
+            return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+        memcpy(code, f->data, f->size);
+        VkShaderModuleCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                       .codeSize = f->size,
+                                       .pCode = code};
+        VkResult r = vkCreateShaderModule(d->dev, &ci, NULL, &d->modules[i]);
+        free(code);
+        if (r != VK_SUCCESS)
+            return tsi_vk_result(r, "vkCreateShaderModule");
+    }
+    *out = d->modules[i];
+    return TS_OK;
+}
+
+ts_status tsi_vk_pipeline(tsi_device *d, const char *shader, const uint32_t *spec, int n_spec,
+                          VkPipeline *out)
+{
+    if (n_spec > 12 || strlen(shader) >= sizeof d->pipes[0].shader)
+        return TSI_VK_FAIL(TS_ERR_INTERNAL, "vulkan: bad pipeline key for %s", shader);
+    for (int i = 0; i < d->n_pipes; i++) {
+        const tsi_vk_pipeline_entry *e = &d->pipes[i];
+        if (e->n_spec == n_spec && strcmp(e->shader, shader) == 0 &&
+            memcmp(e->spec, spec, (size_t)n_spec * sizeof *spec) == 0) {
+            *out = e->pipeline;
+            return TS_OK;
+        }
+    }
+    if (d->n_pipes == d->cap_pipes) {
+        int cap = d->cap_pipes ? d->cap_pipes * 2 : 32;
+        tsi_vk_pipeline_entry *n = realloc(d->pipes, (size_t)cap * sizeof *n);
+        if (!n)
+            return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+        d->pipes = n;
+        d->cap_pipes = cap;
+    }
+    VkShaderModule mod = VK_NULL_HANDLE;
+    TSI_VK_TRY(get_module(d, shader, &mod));
+    VkSpecializationMapEntry map[12];
+    for (int i = 0; i < n_spec; i++)
+        map[i] = (VkSpecializationMapEntry){(uint32_t)i, (uint32_t)(i * 4), 4};
+    VkSpecializationInfo si = {(uint32_t)n_spec, map, (size_t)n_spec * 4, spec};
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = mod,
+                  .pName = "main",
+                  .pSpecializationInfo = n_spec ? &si : NULL},
+        .layout = d->pipe_layout};
+    tsi_vk_pipeline_entry *e = &d->pipes[d->n_pipes];
+    VkResult r = vkCreateComputePipelines(d->dev, d->cache, 1, &ci, NULL, &e->pipeline);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateComputePipelines");
+    snprintf(e->shader, sizeof e->shader, "%s", shader);
+    memcpy(e->spec, spec, (size_t)n_spec * sizeof *spec);
+    e->n_spec = n_spec;
+    d->n_pipes++;
+    *out = e->pipeline;
+    return TS_OK;
+}
