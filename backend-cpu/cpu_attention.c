@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backend-cpu/cpu_internal.h"
+#include "core/plan_util.h"
 
 typedef struct attn_job {
     const tsi_cpu_kernels *k;
@@ -307,10 +308,19 @@ static void attn_task(void *ctx, int64_t begin, int64_t end, int worker)
         run_tile(j, &w, u);
 }
 
-ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
+/* f32 working set of one task: packed Q and the O accumulator (q x d
+ * each), packed K and V (k x d each), the score tile and its packed copy
+ * (q x k each). */
+static uint64_t working_set(int64_t q, int64_t k, int64_t d)
+{
+    return 4u * (uint64_t)(2 * q * d + 2 * k * d + 2 * q * k);
+}
+
+/* Everything about the job that follows from the op and the tiles. */
+static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, attn_job *j)
 {
     const tsi_view *q = &op->in[0], *k = &op->in[1];
-    attn_job j = {
+    *j = (attn_job){
         .k = dev->k,
         .op = op,
         .dt = q->dtype,
@@ -320,49 +330,81 @@ ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op)
         .lq = q->shape[2],
         .lk = k->shape[2],
         .d = q->shape[3],
-        .qt = op->p.attention.q_tile,
-        .kt = op->p.attention.k_tile,
+        .qt = qt,
+        .kt = kt,
         .mr = dev->k->gemm_mr,
         .nr = dev->k->gemm_nr,
         .scale = op->p.attention.scale,
         .causal = op->p.attention.causal,
     };
-    j.qtp = round_up(j.qt, j.mr);
-    j.ktp = round_up(j.kt, j.nr);
-    j.dp = round_up(j.d, j.nr);
-    j.group = j.hq / j.hkv;
-    j.n_qtiles = (j.group * j.lq + j.qt - 1) / j.qt;
+    j->qtp = round_up(j->qt, j->mr);
+    j->ktp = round_up(j->kt, j->nr);
+    j->dp = round_up(j->d, j->nr);
+    j->group = j->hq / j->hkv;
+    j->n_qtiles = (j->group * j->lq + j->qt - 1) / j->qt;
     attn_work unused;
-    j.per_worker = carve(&j, NULL, &unused);
-    j.n_ktiles = (j.lk + j.kt - 1) / j.kt;
-    j.k_tile_floats = tsi_cpu_align_up((size_t)(j.ktp * j.d) * sizeof(float)) / sizeof(float);
-    j.v_tile_floats = tsi_cpu_align_up((size_t)(j.dp * j.ktp) * sizeof(float)) / sizeof(float);
-    int64_t kv_tiles = j.b * j.hkv * j.n_ktiles;
-    size_t packed = (size_t)kv_tiles * (j.k_tile_floats + j.v_tile_floats) * sizeof(float);
-    int threads = tsi_cpu_pool_threads(dev->pool);
-    void *scratch;
-    ts_status st = tsi_cpu_scratch(dev, j.per_worker * (size_t)threads, &scratch);
-    if (st != TS_OK)
-        return st;
-    j.scratch = scratch;
-    /* With several query tiles per kv head, K and V are packed once as f32
-     * panels: a copy of the inputs, linear in Lk (never Lq x Lk), held
-     * only for this call rather than by the device arena. With one (short
-     * queries, decoding) every key tile is used once, so each task packs
-     * its own tiles as it goes and the copy is skipped. */
+    j->per_worker = carve(j, NULL, &unused);
+    j->n_ktiles = (j->lk + j->kt - 1) / j->kt;
+    j->k_tile_floats = tsi_cpu_align_up((size_t)(j->ktp * j->d) * sizeof(float)) / sizeof(float);
+    j->v_tile_floats = tsi_cpu_align_up((size_t)(j->dp * j->ktp) * sizeof(float)) / sizeof(float);
+}
+
+/* With several query tiles per kv head, K and V are packed once as f32
+ * panels: a copy of the inputs, linear in Lk (never Lq x Lk), held only
+ * for this call. With one (short queries, decoding) every key tile is
+ * used once, so each task packs its own tiles as it goes. */
+static size_t packed_bytes(const attn_job *j)
+{
+    if (j->n_qtiles <= 1)
+        return 0;
+    int64_t kv_tiles = j->b * j->hkv * j->n_ktiles;
+    return (size_t)kv_tiles * (j->k_tile_floats + j->v_tile_floats) * sizeof(float);
+}
+
+/* Tiles: the tuning entry's defaults (rows of about half an L2 at D = 64),
+ * shrunk until a task's working set fits the cache budget, then fitted to
+ * the problem (query rows counted over the kv head's whole group). */
+ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    const tsi_host *host = dev->state->host;
+    const ts_device_info *info = &dev->state->info;
+    int64_t d = op->in[0].shape[3];
+    int qt = (int)host->tuning(info, "attention.q_tile", 96);
+    int kt = (int)host->tuning(info, "attention.k_tile", 128);
+    uint64_t budget = (uint64_t)host->tuning(info, "attention.cache_budget", 256 << 10);
+    if (!tsi_env_tile_pair("TESSEL_ATTENTION_TILES", &qt, &kt)) {
+        while (working_set(qt, kt, d) > budget && kt > 32)
+            kt /= 2;
+        while (working_set(qt, kt, d) > budget && qt > 12)
+            qt /= 2;
+    }
+    int64_t rows = op->in[0].shape[2] * (op->in[0].shape[1] / op->in[1].shape[1]);
+    qt = tsi_tile_fit(qt, rows);
+    kt = tsi_tile_fit(kt, op->in[1].shape[2]);
+    attn_job j;
+    job_init(dev, op, qt, kt, &j);
+    plan->tile[0] = qt;
+    plan->tile[1] = kt;
+    size_t workers = tsi_cpu_align_up(j.per_worker * (size_t)tsi_cpu_pool_threads(dev->pool));
+    plan->workspace_bytes = workers + packed_bytes(&j);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op)
+{
+    attn_job j;
+    job_init(dev, op, op->plan.tile[0], op->plan.tile[1], &j);
+    char *ws = tsi_cpu_workspace(op);
+    size_t workers = tsi_cpu_align_up(j.per_worker * (size_t)tsi_cpu_pool_threads(dev->pool));
+    j.scratch = ws;
     if (j.n_qtiles > 1) {
-        j.packed_k = aligned_alloc(TSI_CPU_ALIGN, packed);
-        if (!j.packed_k) {
-            dev->state->host->set_error(
-                "cpu: attention: cannot allocate %zu bytes for packed K/V", packed);
-            return TS_ERR_OUT_OF_MEMORY;
-        }
+        int64_t kv_tiles = j.b * j.hkv * j.n_ktiles;
+        j.packed_k = (float *)(ws + workers);
         j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
         tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
     }
     int64_t units = j.b * j.hkv * j.n_qtiles;
     int64_t cost = 4 * j.qt * j.lk * j.d;
     tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);
-    free(j.packed_k);
     return TS_OK;
 }

@@ -65,6 +65,8 @@ static int default_threads(void)
     return limit > 0 && limit < n ? limit : n;
 }
 
+static ts_status cpu_device_info(void *state, int index, ts_device_info *out);
+
 static ts_status cpu_init(const tsi_host *host, void **out)
 {
     tsi_cpu_state *s = calloc(1, sizeof *s);
@@ -76,6 +78,8 @@ static ts_status cpu_init(const tsi_host *host, void **out)
     tsi_cpu_features_detect(&s->feat);
     s->threads = default_threads();
     s->blas = tsi_cpu_blas_get(&s->feat, s->threads);
+    cpu_device_info(s, 0, &s->info);
+    snprintf(s->info.backend, sizeof s->info.backend, "cpu");
     *out = s;
     return TS_OK;
 }
@@ -172,7 +176,6 @@ static ts_status cpu_device_open(void *state, int index, tsi_device **out)
 static void cpu_device_close(tsi_device *dev)
 {
     tsi_cpu_pool_destroy(dev->pool);
-    free(dev->scratch);
     free(dev->gemm_pack);
     free(dev);
 }
@@ -235,78 +238,67 @@ static bool unary_int_ok(int kind)
            kind == TSI_UNARY_COPY;
 }
 
-static bool cpu_supports(tsi_device *dev, const tsi_op *op)
+static bool unary_supports(tsi_device *dev, const tsi_op *op)
 {
     ts_dtype dt = op->in[0].dtype;
-    switch (op->code) {
-    case TSI_OP_UNARY:
-        if (op->p.unary.kind == TSI_UNARY_COPY)
-            return is_dtype(dt) && is_dtype(op->out[0].dtype);
-        if (op->p.unary.kind < 0 || op->p.unary.kind >= TSI_UNARY_KIND_COUNT ||
-            op->out[0].dtype != dt)
-            return false;
-        return is_float(dt) || (dt == TS_I32 && unary_int_ok(op->p.unary.kind));
-    case TSI_OP_BINARY:
-        return is_dtype(dt) && op->in[1].dtype == dt && op->out[0].dtype == dt &&
-               op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT;
-    case TSI_OP_MATMUL:
-    case TSI_OP_SOFTMAX:
-    case TSI_OP_NORM:
-    case TSI_OP_CONV1D_CAUSAL:
-    case TSI_OP_ATTENTION:
-        return is_float(dt);
-    case TSI_OP_REDUCE:
-        if (op->p.reduce.kind == TSI_REDUCE_MEAN)
-            return is_float(dt);
-        return is_dtype(dt) && op->p.reduce.kind >= TSI_REDUCE_SUM &&
-               op->p.reduce.kind <= TSI_REDUCE_ARGMAX;
-    case TSI_OP_TOPK:
-        return is_dtype(dt);
-    case TSI_OP_GATHER_ROWS:
-        return is_dtype(dt);
-    case TSI_OP_SCATTER_ADD_ROWS:
-        return is_dtype(op->out[0].dtype);
-    default:
+    if (op->p.unary.kind == TSI_UNARY_COPY)
+        return is_dtype(dt) && is_dtype(op->out[0].dtype);
+    if (op->p.unary.kind < 0 || op->p.unary.kind >= TSI_UNARY_KIND_COUNT ||
+        op->out[0].dtype != dt)
         return false;
-    }
+    return is_float(dt) || (dt == TS_I32 && unary_int_ok(op->p.unary.kind));
 }
 
-typedef ts_status (*cpu_op_fn)(tsi_device *dev, const tsi_op *op);
+static bool binary_supports(tsi_device *dev, const tsi_op *op)
+{
+    ts_dtype dt = op->in[0].dtype;
+    return is_dtype(dt) && op->in[1].dtype == dt && op->out[0].dtype == dt &&
+           op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT;
+}
 
-static const cpu_op_fn op_table[TSI_OP_COUNT] = {
-    [TSI_OP_UNARY] = tsi_cpu_elementwise,
-    [TSI_OP_BINARY] = tsi_cpu_elementwise,
-    [TSI_OP_MATMUL] = tsi_cpu_matmul,
-    [TSI_OP_SOFTMAX] = tsi_cpu_softmax,
-    [TSI_OP_REDUCE] = tsi_cpu_reduce,
-    [TSI_OP_TOPK] = tsi_cpu_topk,
-    [TSI_OP_GATHER_ROWS] = tsi_cpu_gather_rows,
-    [TSI_OP_SCATTER_ADD_ROWS] = tsi_cpu_scatter_add_rows,
-    [TSI_OP_NORM] = tsi_cpu_norm,
-    [TSI_OP_CONV1D_CAUSAL] = tsi_cpu_conv1d,
-    [TSI_OP_ATTENTION] = tsi_cpu_attention,
+static bool float_supports(tsi_device *dev, const tsi_op *op)
+{
+    return is_float(op->in[0].dtype);
+}
+
+static bool any_dtype_supports(tsi_device *dev, const tsi_op *op)
+{
+    return is_dtype(op->in[0].dtype);
+}
+
+static bool reduce_supports(tsi_device *dev, const tsi_op *op)
+{
+    ts_dtype dt = op->in[0].dtype;
+    if (op->p.reduce.kind == TSI_REDUCE_MEAN)
+        return is_float(dt);
+    return is_dtype(dt) && op->p.reduce.kind >= TSI_REDUCE_SUM &&
+           op->p.reduce.kind <= TSI_REDUCE_ARGMAX;
+}
+
+static bool scatter_supports(tsi_device *dev, const tsi_op *op)
+{
+    return is_dtype(op->out[0].dtype);
+}
+
+/* The CPU kernel table: one row per op (core/backend.h, tsi_kernel). An op
+ * that needs scratch memory sizes it in its plan; core allocates it (and
+ * trims it after a big op) and hands it over as op->workspace. */
+static const tsi_kernel cpu_kernels[TSI_OP_COUNT] = {
+    [TSI_OP_UNARY] = {unary_supports, NULL, tsi_cpu_elementwise_record},
+    [TSI_OP_BINARY] = {binary_supports, NULL, tsi_cpu_elementwise_record},
+    [TSI_OP_MATMUL] = {float_supports, tsi_cpu_matmul_plan, tsi_cpu_matmul_record},
+    [TSI_OP_SOFTMAX] = {float_supports, tsi_cpu_softmax_plan, tsi_cpu_softmax_record},
+    [TSI_OP_REDUCE] = {reduce_supports, tsi_cpu_reduce_plan, tsi_cpu_reduce_record},
+    [TSI_OP_TOPK] = {any_dtype_supports, tsi_cpu_topk_plan, tsi_cpu_topk_record},
+    [TSI_OP_GATHER_ROWS] = {any_dtype_supports, NULL, tsi_cpu_gather_rows_record},
+    [TSI_OP_SCATTER_ADD_ROWS] = {scatter_supports, tsi_cpu_scatter_add_rows_plan,
+                                 tsi_cpu_scatter_add_rows_record},
+    [TSI_OP_NORM] = {float_supports, tsi_cpu_norm_plan, tsi_cpu_norm_record},
+    [TSI_OP_CONV1D_CAUSAL] = {float_supports, tsi_cpu_conv1d_plan, tsi_cpu_conv1d_record},
+    [TSI_OP_ATTENTION] = {float_supports, tsi_cpu_attention_plan, tsi_cpu_attention_record},
 };
 
-/* Scratch above this is returned to the system after the op that needed
- * it: a one-off big matmul should not pin its panels for the device's
- * lifetime, while the common small ops keep reusing theirs. */
-#define TSI_CPU_SCRATCH_KEEP (8u << 20)
-
-static ts_status cpu_record(tsi_device *dev, const tsi_op *op)
-{
-    if ((unsigned)op->code >= TSI_OP_COUNT || !op_table[op->code]) {
-        dev->state->host->set_error("cpu: op code %d is not implemented", (int)op->code);
-        return TS_ERR_UNSUPPORTED;
-    }
-    ts_status st = op_table[op->code](dev, op);
-    if (dev->scratch_bytes > TSI_CPU_SCRATCH_KEEP) {
-        free(dev->scratch);
-        dev->scratch = NULL;
-        dev->scratch_bytes = 0;
-    }
-    return st;
-}
-
+/* Every op runs inside record(), so sync has nothing to wait for. */
 static ts_status cpu_sync(tsi_device *dev)
 {
     return TS_OK;
@@ -325,8 +317,9 @@ static const tsi_backend cpu_backend = {
     .buffer_free = cpu_buffer_free,
     .buffer_write = cpu_buffer_write,
     .buffer_read = cpu_buffer_read,
-    .supports = cpu_supports,
-    .record = cpu_record,
+    .kernels = cpu_kernels,
+    .n_kernels = TSI_OP_COUNT,
+    .op_size = sizeof(tsi_op),
     .sync = cpu_sync,
 };
 

@@ -17,9 +17,29 @@ typedef struct conv_job {
     const float *wt; /* [K][C], rows wld floats apart */
     int64_t wld;
     const float *bias; /* [C] or NULL */
-    float *buf;        /* 2 * C floats per worker */
-    size_t buf_floats; /* per worker */
+    float *buf;        /* workspace: buf_floats per worker */
+    size_t buf_floats;
 } conv_job;
+
+/* Where the workspace puts what (in floats, each part 64-byte aligned):
+ * w transposed to [K][C] f32 rows, the f32 bias when there is one, then
+ * each worker's rows: the accumulator, and for 16-bit dtypes one input
+ * row widened to f32. */
+typedef struct conv_space {
+    size_t vec; /* one row of C floats, rounded up */
+    size_t bias, rows, rows_floats, total;
+} conv_space;
+
+static conv_space space_of(const tsi_device *dev, const tsi_op *op)
+{
+    const tsi_view *x = &op->in[0];
+    conv_space sp = {.vec = tsi_cpu_align_floats((size_t)x->shape[3])};
+    sp.bias = (size_t)op->p.conv1d.k * sp.vec;
+    sp.rows = sp.bias + (op->in[2].buf ? sp.vec : 0);
+    sp.rows_floats = (x->dtype == TS_F32 ? 1 : 2) * sp.vec;
+    sp.total = sp.rows + (size_t)tsi_cpu_pool_threads(dev->pool) * sp.rows_floats;
+    return sp;
+}
 
 static void conv_steps(void *ctx, int64_t begin, int64_t end, int worker)
 {
@@ -45,18 +65,19 @@ static void conv_steps(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_conv1d(tsi_device *dev, const tsi_op *op)
+ts_status tsi_cpu_conv1d_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    plan->workspace_bytes = (uint64_t)space_of(dev, op).total * sizeof(float);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_conv1d_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_view *x = &op->in[0];
     int64_t steps = x->shape[1] * x->shape[2], c = x->shape[3], kw = op->p.conv1d.k;
-    int threads = tsi_cpu_pool_threads(dev->pool);
-    size_t vec = tsi_cpu_align_up((size_t)c * sizeof(float));
-    void *mem;
-    ts_status st = tsi_cpu_scratch(dev, (size_t)(kw + 1) * vec + (size_t)threads * 2 * vec, &mem);
-    if (st != TS_OK)
-        return st;
-    float *wt = mem, *bias = NULL;
-    size_t ld = vec / sizeof(float);
+    conv_space sp = space_of(dev, op);
+    float *ws = tsi_cpu_workspace(op), *wt = ws, *bias = NULL;
+    size_t ld = sp.vec;
     /* w is [C][K]: read column q of it as row q of wt. */
     for (int64_t q = 0; q < kw; q++)
         tsi_cpu_load_f32(dev->k, x->dtype,
@@ -64,7 +85,7 @@ ts_status tsi_cpu_conv1d(tsi_device *dev, const tsi_op *op)
                              q * (int64_t)ts_dtype_size(x->dtype),
                          kw, wt + (size_t)q * ld, (size_t)c);
     if (op->in[2].buf) {
-        bias = (float *)((char *)mem + (size_t)kw * vec);
+        bias = ws + sp.bias;
         tsi_cpu_load_f32(dev->k, x->dtype, tsi_cpu_view_ptr(&op->in[2]), 1, bias, (size_t)c);
     }
     conv_job j = {.k = dev->k,
@@ -78,8 +99,8 @@ ts_status tsi_cpu_conv1d(tsi_device *dev, const tsi_op *op)
                   .wt = wt,
                   .wld = (int64_t)ld,
                   .bias = bias,
-                  .buf = (float *)((char *)mem + (size_t)(kw + 1) * vec),
-                  .buf_floats = 2 * ld};
+                  .buf = ws + sp.rows,
+                  .buf_floats = sp.rows_floats};
     tsi_cpu_pool_for(dev->pool, steps, c * kw * 2, conv_steps, &j);
     return TS_OK;
 }

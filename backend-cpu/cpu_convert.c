@@ -1,9 +1,7 @@
 /* Moving rows of any dtype in and out of f32, the one arithmetic type of
- * the CPU backend, plus the per-device scratch arena the op files carve
- * their f32 rows from. Contiguous 16-bit rows take the SIMD converters
+ * the CPU backend. Contiguous 16-bit rows take the SIMD converters
  * (F16C / AVX-512 / NEON); strided ones the portable core/half.h. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "backend-cpu/cpu_internal.h"
@@ -105,21 +103,4 @@ void tsi_cpu_store_f32(const tsi_cpu_kernels *k, ts_dtype dt, const float *src, 
         return;
     }
     }
-}
-
-ts_status tsi_cpu_scratch(tsi_device *dev, size_t bytes, void **out)
-{
-    bytes = tsi_cpu_align_up(bytes ? bytes : 1);
-    if (bytes > dev->scratch_bytes) {
-        void *p = aligned_alloc(TSI_CPU_ALIGN, bytes);
-        if (!p) {
-            dev->state->host->set_error("cpu: cannot allocate %zu bytes of scratch memory", bytes);
-            return TS_ERR_OUT_OF_MEMORY;
-        }
-        free(dev->scratch);
-        dev->scratch = p;
-        dev->scratch_bytes = bytes;
-    }
-    *out = dev->scratch;
-    return TS_OK;
 }

@@ -340,7 +340,7 @@ static void transpose_task(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_elementwise(tsi_device *dev, const tsi_op *op)
+ts_status tsi_cpu_elementwise_record(tsi_device *dev, const tsi_op *op)
 {
     ew_plan p = {.op = op, .k = dev->k};
     plan_views(&p, op);

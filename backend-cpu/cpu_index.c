@@ -29,7 +29,7 @@ static void gather_rows(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_gather_rows(tsi_device *dev, const tsi_op *op)
+ts_status tsi_cpu_gather_rows_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_view *t = &op->in[0];
     int64_t d = t->shape[3];
@@ -100,7 +100,21 @@ static void scatter_band(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_scatter_add_rows(tsi_device *dev, const tsi_op *op)
+static bool is_16bit(ts_dtype dt)
+{
+    return dt == TS_F16 || dt == TS_BF16;
+}
+
+/* 16-bit dst: the whole V x D f32 accumulator. */
+ts_status tsi_cpu_scatter_add_rows_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    const tsi_view *dst = &op->out[0];
+    plan->workspace_bytes =
+        is_16bit(dst->dtype) ? (uint64_t)(dst->shape[2] * dst->shape[3]) * sizeof(float) : 0;
+    return TS_OK;
+}
+
+ts_status tsi_cpu_scatter_add_rows_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_view *dst = &op->out[0];
     scatter_job j = {.k = dev->k,
@@ -111,14 +125,8 @@ ts_status tsi_cpu_scatter_add_rows(tsi_device *dev, const tsi_op *op)
                      .es = ts_dtype_size(dst->dtype),
                      .n = op->in[0].shape[3],
                      .v = dst->shape[2],
-                     .d = dst->shape[3]};
-    if (j.dt == TS_F16 || j.dt == TS_BF16) {
-        void *acc;
-        ts_status st = tsi_cpu_scratch(dev, (size_t)(j.v * j.d) * sizeof(float), &acc);
-        if (st != TS_OK)
-            return st;
-        j.acc = acc;
-    }
+                     .d = dst->shape[3],
+                     .acc = is_16bit(dst->dtype) ? tsi_cpu_workspace(op) : NULL};
     int64_t bands = (j.d + SCATTER_BAND - 1) / SCATTER_BAND;
     int64_t per = j.d < SCATTER_BAND ? j.d : SCATTER_BAND;
     tsi_cpu_pool_for(dev->pool, bands, per * (j.n + j.v), scatter_band, &j);

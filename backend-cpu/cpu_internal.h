@@ -1,6 +1,6 @@
-/* Shared structures of the CPU backend: the device, buffers, the per-device
- * scratch arena, the SIMD kernel table and the op entry points. Everything
- * here is internal to libtessel (hidden, tsi_cpu_ prefix). */
+/* Shared structures of the CPU backend: the device, buffers, the SIMD
+ * kernel table and the op kernels. Everything here is internal to
+ * libtessel (hidden, tsi_cpu_ prefix). */
 #ifndef TESSEL_BACKEND_CPU_INTERNAL_H
 #define TESSEL_BACKEND_CPU_INTERNAL_H
 
@@ -28,30 +28,38 @@ typedef struct tsi_cpu_state {
     tsi_cpu_features feat;
     int threads; /* pool size incl. the calling thread */
     const tsi_cpu_blas *blas;
+    ts_device_info info; /* what device_info reports: the tuning key */
 } tsi_cpu_state;
 
 struct tsi_device {
     tsi_cpu_state *state;
     const tsi_cpu_kernels *k;
     tsi_cpu_pool *pool;
-    /* Scratch reused by every op of this device (core serializes calls per
-     * device, so one arena suffices); grows, never shrinks until close. */
-    void *scratch;
-    size_t scratch_bytes;
-    /* Packing panels of tessel's pool-wide GEMM (cpu_gemm.c): apart from
-     * scratch, which the matmul holding its operands still uses. */
+    /* Packing panels of tessel's pool-wide GEMM (cpu_gemm.c), kept between
+     * calls: apart from the op's workspace, which the matmul holding its
+     * operands still uses. */
     void *gemm_pack;
     size_t gemm_pack_bytes;
 };
 
-/* At least `bytes` of 64-byte aligned scratch, valid until the next call.
- * TS_ERR_OUT_OF_MEMORY (message set) on failure. */
-ts_status tsi_cpu_scratch(tsi_device *dev, size_t bytes, void **out);
-
-/* Round up to the arena alignment, so carved sub-regions stay aligned. */
+/* Round up to the buffer alignment, so regions carved out of a workspace
+ * stay aligned (and workers' slices never share a cache line). */
 static inline size_t tsi_cpu_align_up(size_t bytes)
 {
     return (bytes + TSI_CPU_ALIGN - 1) & ~(size_t)(TSI_CPU_ALIGN - 1);
+}
+
+/* n floats rounded up the same way: the stride of aligned f32 rows. */
+static inline size_t tsi_cpu_align_floats(size_t n)
+{
+    return tsi_cpu_align_up(n * sizeof(float)) / sizeof(float);
+}
+
+/* The op's workspace: the bytes its plan asked for (core allocates them,
+ * 64-byte aligned), or NULL when the plan asked for none. */
+static inline void *tsi_cpu_workspace(const tsi_op *op)
+{
+    return op->workspace ? op->workspace->data : NULL;
 }
 
 static inline void *tsi_cpu_view_ptr(const tsi_view *v)
@@ -73,18 +81,29 @@ void tsi_cpu_store_f32(const tsi_cpu_kernels *k, ts_dtype dt, const float *src, 
                        int64_t stride, size_t n);
 int32_t tsi_cpu_f32_to_i32(float f);
 
-/* Op families (one file each). Views are already validated and normalized
- * by core (see core/op.h). */
-ts_status tsi_cpu_elementwise(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_matmul(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_softmax(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_reduce(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_topk(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_norm(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_gather_rows(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_scatter_add_rows(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_conv1d(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cpu_attention(tsi_device *dev, const tsi_op *op);
+/* Op kernels (one file each), the rows of the kernel table (cpu_backend.c,
+ * tsi_kernel in core/backend.h). Views are already validated and
+ * normalized by core (see core/op.h). _plan sizes the op's workspace for
+ * this device (its thread count, the SIMD table's tiles); _record runs the
+ * op using op->workspace as that plan laid it out. */
+ts_status tsi_cpu_elementwise_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_matmul_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_softmax_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_softmax_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_reduce_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_reduce_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_topk_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_topk_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_norm_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_norm_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_gather_rows_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_scatter_add_rows_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_scatter_add_rows_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_conv1d_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_conv1d_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op);
 
 /* f32 GEMM, row-major: c[m x n] = a[m x k] * b[k x n] with leading
  * dimensions lda, ldb, ldc (elements); trans_a / trans_b say a / b are

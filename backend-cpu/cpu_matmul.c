@@ -42,14 +42,19 @@ static mat_layout layout_of(int64_t rows, int64_t cols, int64_t sr, int64_t sc)
 typedef struct mm_job {
     tsi_device *dev;
     const tsi_op *op;
-    int64_t m, n, k, nb1;
+    int64_t m, n, k, nb1, batches;
     ts_dtype dt;
     size_t es;
+    /* direct: all batches as one tall GEMM on the operands as they lie,
+     * a's rows a_step elements apart, b as lb says (no workspace). */
+    bool direct;
+    int64_t a_step;
     mat_layout la, lb; /* as passed to the GEMM (after packing) */
     bool widen;        /* 16-bit storage: through f32 panels */
-    /* Work memory: one region per worker (serial batches) or just one. */
+    bool serial;       /* one whole GEMM per pool task, on tessel's kernel */
+    /* Workspace: one region per worker (serial batches) or just one. */
     char *work;
-    size_t per_worker, a_off, b_off, c_off, ga_off, gb_off;
+    size_t per_worker, copies, a_off, b_off, c_off, ga_off, gb_off;
 } mm_job;
 
 /* Strided rows x cols matrix of dtype dt -> contiguous f32. */
@@ -129,60 +134,76 @@ static size_t floats_bytes(int64_t count)
     return tsi_cpu_align_up((size_t)count * sizeof(float));
 }
 
-ts_status tsi_cpu_matmul(tsi_device *dev, const tsi_op *op)
+/* Everything about the job that follows from the op and the device: the
+ * GEMM layouts, whether batches run one per pool task, and where the
+ * workspace puts the packed operands and panels. The plan and the record
+ * both start here, so they cannot disagree on the workspace. */
+static void mm_job_init(tsi_device *dev, const tsi_op *op, mm_job *j)
 {
     const tsi_view *a = &op->in[0], *b = &op->in[1], *c = &op->out[0];
-    mm_job j = {.dev = dev,
-                .op = op,
-                .m = c->shape[2],
-                .n = c->shape[3],
-                .k = a->shape[3],
-                .nb1 = c->shape[1],
-                .dt = c->dtype,
-                .es = ts_dtype_size(c->dtype)};
-    int64_t batches = c->shape[0] * c->shape[1];
+    *j = (mm_job){.dev = dev,
+                  .op = op,
+                  .m = c->shape[2],
+                  .n = c->shape[3],
+                  .k = a->shape[3],
+                  .nb1 = c->shape[1],
+                  .batches = c->shape[0] * c->shape[1],
+                  .dt = c->dtype,
+                  .es = ts_dtype_size(c->dtype)};
 
-    if (j.dt == TS_F32 && b_is_shared(b) && a->stride[3] == 1 && batches > 1) {
-        int64_t step = uniform_row_stride(a);
-        mat_layout lb = layout_of(j.k, j.n, b->stride[2], b->stride[3]);
-        if (step >= j.k && !lb.pack)
-            return tsi_cpu_sgemm(dev, false, lb.trans, batches * j.m, j.n, j.k, tsi_cpu_view_ptr(a),
-                                 step, tsi_cpu_view_ptr(b), lb.ld, tsi_cpu_view_ptr(c), j.n);
+    if (j->dt == TS_F32 && b_is_shared(b) && a->stride[3] == 1 && j->batches > 1) {
+        j->a_step = uniform_row_stride(a);
+        j->lb = layout_of(j->k, j->n, b->stride[2], b->stride[3]);
+        j->direct = j->a_step >= j->k && !j->lb.pack;
+        if (j->direct)
+            return;
     }
 
-    j.widen = j.dt != TS_F32;
-    j.la = layout_of(j.m, j.k, a->stride[2], a->stride[3]);
-    j.lb = layout_of(j.k, j.n, b->stride[2], b->stride[3]);
-    if (j.widen || j.la.pack)
-        j.la = (mat_layout){.trans = false, .ld = j.k, .pack = true};
-    if (j.widen || j.lb.pack)
-        j.lb = (mat_layout){.trans = false, .ld = j.n, .pack = true};
+    j->widen = j->dt != TS_F32;
+    j->la = layout_of(j->m, j->k, a->stride[2], a->stride[3]);
+    j->lb = layout_of(j->k, j->n, b->stride[2], b->stride[3]);
+    if (j->widen || j->la.pack)
+        j->la = (mat_layout){.trans = false, .ld = j->k, .pack = true};
+    if (j->widen || j->lb.pack)
+        j->lb = (mat_layout){.trans = false, .ld = j->n, .pack = true};
     int threads = tsi_cpu_pool_threads(dev->pool);
-    bool serial = batches > 1 && threads > 1 && j.m * j.n * j.k <= MM_SMALL_MACS;
+    j->serial = j->batches > 1 && threads > 1 && j->m * j->n * j->k <= MM_SMALL_MACS;
 
-    j.a_off = 0;
-    j.b_off = j.a_off + (j.la.pack ? floats_bytes(j.m * j.k) : 0);
-    j.c_off = j.b_off + (j.lb.pack ? floats_bytes(j.k * j.n) : 0);
-    j.ga_off = j.c_off + (j.widen ? floats_bytes(j.m * j.n) : 0);
-    j.per_worker = j.ga_off;
-    if (serial) {
-        size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, j.n, &ga);
-        j.gb_off = j.ga_off + floats_bytes((int64_t)ga);
-        j.per_worker = j.gb_off + floats_bytes((int64_t)gb);
+    j->a_off = 0;
+    j->b_off = j->a_off + (j->la.pack ? floats_bytes(j->m * j->k) : 0);
+    j->c_off = j->b_off + (j->lb.pack ? floats_bytes(j->k * j->n) : 0);
+    j->ga_off = j->c_off + (j->widen ? floats_bytes(j->m * j->n) : 0);
+    j->per_worker = j->ga_off;
+    if (j->serial) {
+        size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, j->n, &ga);
+        j->gb_off = j->ga_off + floats_bytes((int64_t)ga);
+        j->per_worker = j->gb_off + floats_bytes((int64_t)gb);
     }
-    if (j.per_worker > 0) {
-        void *p;
-        size_t copies = serial ? (size_t)threads : 1;
-        ts_status st = tsi_cpu_scratch(dev, j.per_worker * copies, &p);
-        if (st != TS_OK)
-            return st;
-        j.work = p;
-    }
-    if (serial) {
-        tsi_cpu_pool_for(dev->pool, batches, j.m * j.n * j.k, mm_batches, &j);
+    j->copies = j->serial ? (size_t)threads : 1;
+}
+
+ts_status tsi_cpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    mm_job j;
+    mm_job_init(dev, op, &j);
+    plan->workspace_bytes = (uint64_t)j.per_worker * j.copies;
+    return TS_OK;
+}
+
+ts_status tsi_cpu_matmul_record(tsi_device *dev, const tsi_op *op)
+{
+    mm_job j;
+    mm_job_init(dev, op, &j);
+    if (j.direct)
+        return tsi_cpu_sgemm(dev, false, j.lb.trans, j.batches * j.m, j.n, j.k,
+                             tsi_cpu_view_ptr(&op->in[0]), j.a_step, tsi_cpu_view_ptr(&op->in[1]),
+                             j.lb.ld, tsi_cpu_view_ptr(&op->out[0]), j.n);
+    j.work = tsi_cpu_workspace(op);
+    if (j.serial) {
+        tsi_cpu_pool_for(dev->pool, j.batches, j.m * j.n * j.k, mm_batches, &j);
         return TS_OK;
     }
-    for (int64_t t = 0; t < batches; t++) {
+    for (int64_t t = 0; t < j.batches; t++) {
         ts_status st = mm_one(&j, t, j.work, false);
         if (st != TS_OK)
             return st;

@@ -13,8 +13,29 @@ typedef struct norm_job {
     const tsi_op *op;
     int64_t n;
     const float *w, *b; /* f32 copies of weight / bias, or NULL */
-    float *buf;         /* 3 * n floats per worker */
+    float *rows;        /* workspace: rows_floats per worker */
+    size_t rows_floats;
 } norm_job;
+
+/* Where the workspace puts what (in floats, each part 64-byte aligned):
+ * the f32 weight and bias when the op has them, then each worker's rows:
+ * one for f32 (a residual sum that is not written out), x, f and y for
+ * 16-bit dtypes. */
+typedef struct norm_space {
+    size_t w, b, rows, rows_floats, total;
+} norm_space;
+
+static norm_space space_of(const tsi_device *dev, const tsi_op *op)
+{
+    size_t vec = tsi_cpu_align_floats((size_t)op->in[0].shape[3]);
+    bool has_b = op->in[3].buf && op->p.norm.kind == TSI_NORM_LAYER;
+    norm_space sp = {.w = 0};
+    sp.b = sp.w + (op->in[2].buf ? vec : 0);
+    sp.rows = sp.b + (has_b ? vec : 0);
+    sp.rows_floats = (op->in[0].dtype == TS_F32 ? 1 : 3) * vec;
+    sp.total = sp.rows + (size_t)tsi_cpu_pool_threads(dev->pool) * sp.rows_floats;
+    return sp;
+}
 
 static const char *row_ptr(const tsi_view *v, int64_t row, int64_t n)
 {
@@ -63,11 +84,12 @@ static void norm_rows(void *ctx, int64_t begin, int64_t end, int worker)
     const tsi_cpu_kernels *k = j->k;
     size_t n = (size_t)j->n;
     ts_dtype dt = op->in[0].dtype;
-    float *x = j->buf + (size_t)worker * 3 * n, *f = x + n, *y = f + n;
+    float *x = j->rows + (size_t)worker * j->rows_floats;
     if (dt == TS_F32) {
         norm_rows_f32(j, begin, end, x);
         return;
     }
+    float *f = x + n, *y = f + n;
     for (int64_t row = begin; row < end; row++) {
         tsi_cpu_load_f32(k, dt, row_ptr(&op->in[0], row, j->n), 1, x, n);
         if (op->in[1].buf) {
@@ -88,27 +110,34 @@ static void norm_rows(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_norm(tsi_device *dev, const tsi_op *op)
+ts_status tsi_cpu_norm_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    plan->workspace_bytes = (uint64_t)space_of(dev, op).total * sizeof(float);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_norm_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_view *x = &op->in[0];
     int64_t n = x->shape[3], rows = tsi_cpu_view_numel(x) / n;
-    int threads = tsi_cpu_pool_threads(dev->pool);
-    size_t vec = tsi_cpu_align_up((size_t)n * sizeof(float));
-    void *mem;
-    ts_status st = tsi_cpu_scratch(dev, 2 * vec + (size_t)threads * 3 * vec, &mem);
-    if (st != TS_OK)
-        return st;
+    norm_space sp = space_of(dev, op);
+    float *ws = tsi_cpu_workspace(op);
     float *w = NULL, *b = NULL;
     if (op->in[2].buf) {
-        w = mem;
+        w = ws + sp.w;
         tsi_cpu_load_f32(dev->k, op->in[2].dtype, tsi_cpu_view_ptr(&op->in[2]), 1, w, (size_t)n);
     }
     if (op->in[3].buf && op->p.norm.kind == TSI_NORM_LAYER) {
-        b = (float *)((char *)mem + vec);
+        b = ws + sp.b;
         tsi_cpu_load_f32(dev->k, op->in[3].dtype, tsi_cpu_view_ptr(&op->in[3]), 1, b, (size_t)n);
     }
-    norm_job j = {
-        .k = dev->k, .op = op, .n = n, .w = w, .b = b, .buf = (float *)((char *)mem + 2 * vec)};
+    norm_job j = {.k = dev->k,
+                  .op = op,
+                  .n = n,
+                  .w = w,
+                  .b = b,
+                  .rows = ws + sp.rows,
+                  .rows_floats = sp.rows_floats};
     tsi_cpu_pool_for(dev->pool, rows, n * 8, norm_rows, &j);
     return TS_OK;
 }

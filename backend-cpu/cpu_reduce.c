@@ -15,8 +15,8 @@ typedef struct row_job {
     ts_dtype dt;
     size_t es;
     int64_t n;
-    void *buf;        /* per worker */
-    size_t buf_bytes; /* per worker */
+    void *buf; /* workspace: buf_bytes per worker */
+    size_t buf_bytes;
 } row_job;
 
 static int32_t wrap_i32(int64_t v)
@@ -76,7 +76,6 @@ static void reduce_float(const row_job *j, const float *x, int64_t row)
 static void reduce_rows(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const row_job *j = ctx;
-    float *xf = (float *)((char *)j->buf + (size_t)worker * j->buf_bytes);
     for (int64_t row = begin; row < end; row++) {
         const char *src = j->x + row * j->n * (int64_t)j->es;
         if (j->dt == TS_I32) {
@@ -84,38 +83,54 @@ static void reduce_rows(void *ctx, int64_t begin, int64_t end, int worker)
         } else if (j->dt == TS_F32) {
             reduce_float(j, (const float *)src, row);
         } else {
+            float *xf = (float *)((char *)j->buf + (size_t)worker * j->buf_bytes);
             tsi_cpu_load_f32(j->k, j->dt, src, 1, xf, (size_t)j->n);
             reduce_float(j, xf, row);
         }
     }
 }
 
-static ts_status run_rows(tsi_device *dev, const tsi_op *op, size_t per_worker, tsi_cpu_task_fn fn,
+/* Row ops take row_bytes of workspace per worker (rounded up, so workers
+ * never share a cache line). */
+static void plan_rows(tsi_device *dev, size_t row_bytes, tsi_plan *plan)
+{
+    plan->workspace_bytes = (uint64_t)tsi_cpu_pool_threads(dev->pool) * tsi_cpu_align_up(row_bytes);
+}
+
+static ts_status run_rows(tsi_device *dev, const tsi_op *op, size_t row_bytes, tsi_cpu_task_fn fn,
                           int64_t cost)
 {
     const tsi_view *x = &op->in[0];
     int64_t n = x->shape[3], rows = tsi_cpu_view_numel(x) / n;
-    int threads = tsi_cpu_pool_threads(dev->pool);
-    per_worker = tsi_cpu_align_up(per_worker);
-    void *buf;
-    ts_status st = tsi_cpu_scratch(dev, (size_t)threads * per_worker, &buf);
-    if (st != TS_OK)
-        return st;
     row_job j = {.k = dev->k,
                  .op = op,
                  .x = tsi_cpu_view_ptr(x),
                  .dt = x->dtype,
                  .es = ts_dtype_size(x->dtype),
                  .n = n,
-                 .buf = buf,
-                 .buf_bytes = per_worker};
+                 .buf = tsi_cpu_workspace(op),
+                 .buf_bytes = tsi_cpu_align_up(row_bytes)};
     tsi_cpu_pool_for(dev->pool, rows, n * cost, fn, &j);
     return TS_OK;
 }
 
-ts_status tsi_cpu_reduce(tsi_device *dev, const tsi_op *op)
+/* f32 and i32 rows are reduced where they lie; 16-bit ones are widened to
+ * one f32 row per worker first. */
+static size_t reduce_row_bytes(const tsi_op *op)
 {
-    return run_rows(dev, op, (size_t)op->in[0].shape[3] * sizeof(float), reduce_rows, 2);
+    ts_dtype dt = op->in[0].dtype;
+    return dt == TS_F32 || dt == TS_I32 ? 0 : (size_t)op->in[0].shape[3] * sizeof(float);
+}
+
+ts_status tsi_cpu_reduce_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    plan_rows(dev, reduce_row_bytes(op), plan);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_reduce_record(tsi_device *dev, const tsi_op *op)
+{
+    return run_rows(dev, op, reduce_row_bytes(op), reduce_rows, 2);
 }
 
 /* ---- top-k ---------------------------------------------------------------- */
@@ -185,8 +200,19 @@ static void topk_rows(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_topk(tsi_device *dev, const tsi_op *op)
+/* Per worker: the row as (value, index) items, and the row widened to f32. */
+static size_t topk_row_bytes(const tsi_op *op)
 {
-    size_t n = (size_t)op->in[0].shape[3];
-    return run_rows(dev, op, n * (sizeof(topk_item) + sizeof(float)), topk_rows, 8);
+    return (size_t)op->in[0].shape[3] * (sizeof(topk_item) + sizeof(float));
+}
+
+ts_status tsi_cpu_topk_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    plan_rows(dev, topk_row_bytes(op), plan);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_topk_record(tsi_device *dev, const tsi_op *op)
+{
+    return run_rows(dev, op, topk_row_bytes(op), topk_rows, 8);
 }

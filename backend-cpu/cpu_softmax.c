@@ -13,8 +13,9 @@ typedef struct softmax_job {
     const char *x;
     char *y;
     size_t es;
-    int64_t n, m; /* row length, rows per trailing matrix */
-    float *buf;   /* 2 * n floats per worker */
+    int64_t n, m;      /* row length, rows per trailing matrix */
+    float *buf;        /* workspace: buf_floats per worker */
+    size_t buf_floats; /* x and y rows as f32 */
 } softmax_job;
 
 static void softmax_finish(const tsi_cpu_kernels *k, const float *x, float *y, size_t n,
@@ -30,7 +31,7 @@ static void softmax_rows(void *ctx, int64_t begin, int64_t end, int worker)
     const tsi_cpu_kernels *k = j->k;
     ts_dtype dt = j->op->in[0].dtype;
     float scale = j->op->p.softmax.scale;
-    float *xf = j->buf + (size_t)worker * 2 * (size_t)j->n, *yf = xf + j->n;
+    float *xf = j->buf + (size_t)worker * j->buf_floats, *yf = xf + j->n;
     for (int64_t row = begin; row < end; row++) {
         int64_t valid = j->n;
         if (j->op->p.softmax.causal) {
@@ -55,15 +56,23 @@ static void softmax_rows(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-ts_status tsi_cpu_softmax(tsi_device *dev, const tsi_op *op)
+/* Each worker's f32 copies of one row and its result. */
+static size_t worker_floats(const tsi_op *op)
+{
+    return tsi_cpu_align_floats(2 * (size_t)op->in[0].shape[3]);
+}
+
+ts_status tsi_cpu_softmax_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
+{
+    plan->workspace_bytes =
+        (uint64_t)tsi_cpu_pool_threads(dev->pool) * worker_floats(op) * sizeof(float);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_softmax_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_view *x = &op->in[0];
     int64_t n = x->shape[3], rows = tsi_cpu_view_numel(x) / n;
-    int threads = tsi_cpu_pool_threads(dev->pool);
-    void *buf;
-    ts_status st = tsi_cpu_scratch(dev, (size_t)threads * 2 * (size_t)n * sizeof(float), &buf);
-    if (st != TS_OK)
-        return st;
     softmax_job j = {.k = dev->k,
                      .op = op,
                      .x = tsi_cpu_view_ptr(x),
@@ -71,7 +80,8 @@ ts_status tsi_cpu_softmax(tsi_device *dev, const tsi_op *op)
                      .es = ts_dtype_size(x->dtype),
                      .n = n,
                      .m = x->shape[2],
-                     .buf = buf};
+                     .buf = tsi_cpu_workspace(op),
+                     .buf_floats = worker_floats(op)};
     tsi_cpu_pool_for(dev->pool, rows, n * 24, softmax_rows, &j);
     return TS_OK;
 }

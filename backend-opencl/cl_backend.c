@@ -255,14 +255,17 @@ static const tsi_backend cl_backend = {
     .buffer_free = tsi_cl_buffer_free,
     .buffer_write = tsi_cl_buffer_write,
     .buffer_read = tsi_cl_buffer_read,
-    .supports = tsi_cl_supports,
-    .record = tsi_cl_record,
+    .kernels = tsi_cl_kernels_table,
+    .n_kernels = TSI_OP_COUNT,
+    .op_size = sizeof(tsi_op),
     .sync = tsi_cl_sync,
 };
 
-__attribute__((visibility("default"))) const tsi_backend *tessel_backend_entry_v1(void);
+__attribute__((visibility("default"))) const tsi_backend *
+tessel_backend_entry_v2(uint32_t abi_version, uint32_t op_size);
 
-__attribute__((visibility("default"))) const tsi_backend *tessel_backend_entry_v1(void)
+__attribute__((visibility("default"))) const tsi_backend *
+tessel_backend_entry_v2(uint32_t abi_version, uint32_t op_size)
 {
-    return &cl_backend;
+    return tsi_backend_abi_ok(abi_version, op_size) ? &cl_backend : NULL;
 }

@@ -78,7 +78,8 @@ ts_status tsi_cl_device_open(tsi_cl_state *st, int index, tsi_device **out)
     }
     dev->host = st->host;
     dev->caps = caps;
-    tsi_cl_tuning_pick(caps, &dev->tune);
+    tsi_cl_tuning_pick(st->host, caps, &dev->tune);
+    tsi_cl_gpu_caps_init(dev);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)caps->platform, 0};
     dev->ctx = clCreateContext(props, 1, &caps->device, NULL, NULL, &err);
@@ -100,7 +101,7 @@ ts_status tsi_cl_device_open(tsi_cl_state *st, int index, tsi_device **out)
     const char *gemm = getenv("TESSEL_OPENCL_GEMM");
     dev->use_clblast = !(gemm && strcmp(gemm, "own") == 0);
 #endif
-    st->host->log(TS_LOG_DEBUG, "opencl: opened %s (%s), tuning row %s, gemm %s", caps->info.name,
+    st->host->log(TS_LOG_DEBUG, "opencl: opened %s (%s), tuning from %s, gemm %s", caps->info.name,
                   caps->info.driver, dev->tune.vendor, dev->use_clblast ? "clblast" : "own");
     *out = dev;
     return TS_OK;

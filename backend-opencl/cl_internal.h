@@ -2,35 +2,19 @@
  *
  * Layout: cl_backend.c (entry table, platforms/devices, capabilities),
  * cl_device.c (context, queue, buffers, errors), cl_launch.c (kernel
- * arguments, launches, flush policy), cl_program_cache.c
- * (programs built from the embedded shaders/opencl sources, kept in memory
- * and as binaries on disk), cl_tuning.c (per-vendor tunables), cl_ops.c
- * (supports/record routing), and one file per op family (cl_elementwise.c,
- * cl_matmul.c, cl_rowwise.c, cl_index.c).
+ * arguments, launches, flush policy), cl_program_cache.c (programs built
+ * from the kernels generated from shaders/<family>.kern, kept in memory
+ * and as binaries on disk), cl_tuning.c (the device's tuning values),
+ * cl_gpu.c (launches for the GPU host code shared with Vulkan,
+ * backend-gpu/gpu.h), cl_kernels.c (the kernel table), cl_matmul.c
+ * (CLBlast GEMM).
  *
- * Adding an op (e.g. cl_attention.c + shaders/opencl/attention.cl):
- *
- *     cl_kernel k;
- *     char defs[TSI_CL_DEFINES_LEN];
- *     tsi_cl_dtype_defines(dev, defs, sizeof defs, x->dtype, x->dtype); // -DDT -DODT
- *     // append op tunables: tsi_cl_appendf(defs, sizeof defs, " -DBLOCK=%d", 64);
- *     TSI_CL_TRY(tsi_cl_get_kernel(dev, "attention.cl", defs, "attention_fwd", &k));
- *     tsi_cl_args a = tsi_cl_args_begin(k);
- *     tsi_cl_arg_view(&a, x);          // cl_mem, long offset, long4 strides
- *     tsi_cl_arg_int(&a, n);
- *     size_t global[1] = {...}, local[1] = {...};
- *     return tsi_cl_launch(dev, &a, 1, global, local, "attention");
- *
- * Then one row in the recorders table of cl_ops.c (and a case in
- * tsi_cl_supports when the op has limits). Scratch memory for one op:
- * clCreateBuffer, enqueue, clReleaseMemObject right away (the runtime
- * keeps it until the kernels have run; see cl_index.c scatter_add_rows).
- *
- * Every .cl file gets shaders/opencl/dtype.cl prepended (storage vs
- * arithmetic macros LD/ST/T_S/T_A), is built once per distinct defines
- * string, and is cached in memory (per device) and on disk (binaries).
- * Kernel objects are cached too: core serializes calls per device, so a
- * cached cl_kernel can have its arguments set and be enqueued safely. */
+ * Ops are not written here: each kernel family is one shaders/<family>.kern
+ * plus its host file in backend-gpu/, shared with Vulkan. A program is
+ * built once per distinct set of launch constants (-DNAME=<value>u) and
+ * cached in memory (per device) and on disk (binaries). Kernel objects are
+ * cached too: core serializes calls per device, so a cached cl_kernel can
+ * have its arguments set and be enqueued safely. */
 #ifndef TESSEL_BACKEND_OPENCL_CL_INTERNAL_H
 #define TESSEL_BACKEND_OPENCL_CL_INTERNAL_H
 
@@ -43,16 +27,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend-gpu/gpu.h"
 #include "core/backend.h"
 
 #define TSI_CL_DEFINES_LEN 512
 
-/* Tunables handed to kernels as -D defines (cl_tuning.c). */
+/* The device's workgroup widths (cl_tuning.c), seen by the shared GPU
+ * host code through tsi_gpu_caps. */
 typedef struct tsi_cl_tuning {
-    const char *vendor; /* table row that matched, for logs */
+    const char *vendor; /* where the values came from, for logs */
     int ew_wg;          /* elementwise work-group width */
     int row_wg;         /* work-group size of the row ops (power of two) */
-    int gemm_tsm, gemm_tsn, gemm_tsk, gemm_wptm, gemm_wptn;
 } tsi_cl_tuning;
 
 /* Capabilities of one device, queried once in init. */
@@ -80,6 +65,7 @@ struct tsi_device {
     tsi_cl_program *programs; /* linked list, newest first */
     unsigned pending;         /* enqueues since the last clFlush */
     bool use_clblast;         /* TESSEL_OPENCL_GEMM != own and CLBlast built in */
+    tsi_gpu_caps gpu;         /* what the shared GPU host code sees */
 };
 
 struct tsi_buffer {
@@ -121,7 +107,9 @@ ts_status tsi_cl_buffer_write(tsi_device *dev, tsi_buffer *buf, size_t offset, c
 ts_status tsi_cl_buffer_read(tsi_device *dev, tsi_buffer *buf, size_t offset, void *dst,
                              size_t bytes);
 ts_status tsi_cl_sync(tsi_device *dev);
-void tsi_cl_tuning_pick(const tsi_cl_caps *caps, tsi_cl_tuning *out);
+/* The values of the tuning database (host->tuning) for the device, then
+ * TESSEL_OPENCL_TUNE, clamped to the device's limits. */
+void tsi_cl_tuning_pick(const tsi_host *host, const tsi_cl_caps *caps, tsi_cl_tuning *out);
 
 /* ---- programs and kernels (cl_program_cache.c) ------------------------- */
 
@@ -133,8 +121,6 @@ void tsi_cl_programs_release(tsi_device *dev);
  * cache); also logged at debug level, one line per program. */
 int tsi_cl_programs_compiled(void);
 
-/* "-DDT=<a> -DODT=<b>" plus device-wide defines (TS_HAS_FP16). */
-void tsi_cl_dtype_defines(const tsi_device *dev, char *buf, size_t len, ts_dtype dt, ts_dtype odt);
 /* Append printf-style text to a defines buffer (truncation is caught by
  * tsi_cl_get_kernel, which rejects a buffer filled to the brim). */
 void tsi_cl_appendf(char *buf, size_t len, const char *fmt, ...)
@@ -152,14 +138,6 @@ typedef struct tsi_cl_args {
 tsi_cl_args tsi_cl_args_begin(cl_kernel k);
 void tsi_cl_arg(tsi_cl_args *a, size_t size, const void *value);
 void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf); /* NULL buf: a NULL cl_mem */
-void tsi_cl_arg_int(tsi_cl_args *a, int v);
-void tsi_cl_arg_long(tsi_cl_args *a, int64_t v);
-void tsi_cl_arg_float(tsi_cl_args *a, float v);
-void tsi_cl_arg_long4(tsi_cl_args *a, const int64_t v[4]);
-/* cl_mem, long offset (elements), long4 strides (elements). */
-void tsi_cl_arg_view(tsi_cl_args *a, const tsi_view *v);
-/* cl_mem, long offset; for contiguous views. NULL v (or v->buf): NULL, 0. */
-void tsi_cl_arg_view_base(tsi_cl_args *a, const tsi_view *v);
 /* Checks the arguments, then clEnqueueNDRangeKernel; local may be NULL. */
 ts_status tsi_cl_launch(tsi_device *dev, const tsi_cl_args *a, cl_uint dims, const size_t *global,
                         const size_t *local, const char *what);
@@ -169,35 +147,16 @@ size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k);
 /* Count an enqueue made outside tsi_cl_launch (CLBlast) for the flush policy. */
 void tsi_cl_note_enqueue(tsi_device *dev);
 
-static inline size_t tsi_cl_round_up(size_t v, size_t m)
-{
-    return (v + m - 1) / m * m;
-}
-
 /* ---- ops (cl_ops.c and one file per family) ---------------------------- */
 
+/* The kernel table, indexed by tsi_op_code (cl_kernels.c). */
+extern const tsi_kernel tsi_cl_kernels_table[TSI_OP_COUNT];
+void tsi_cl_gpu_caps_init(tsi_device *dev);
 bool tsi_cl_supports(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record(tsi_device *dev, const tsi_op *op);
 
-ts_status tsi_cl_record_unary(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_binary(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_matmul(tsi_device *dev, const tsi_op *op);
+bool tsi_cl_matmul_supports(tsi_device *dev, const tsi_op *op); /* CLBlast, else gpu_matmul.c */
+ts_status tsi_cl_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_cl_matmul_record(tsi_device *dev, const tsi_op *op);
 void tsi_cl_matmul_device_closed(tsi_device *dev); /* drops CLBlast's cache */
-ts_status tsi_cl_record_softmax(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_reduce(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_topk(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_norm(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_gather_rows(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_scatter_add_rows(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_conv1d(tsi_device *dev, const tsi_op *op);
-/* cl_attention.c (built when present; defines TESSEL_OPENCL_ATTENTION). */
-bool tsi_cl_attention_supported(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_record_attention(tsi_device *dev, const tsi_op *op);
-
-/* Rows of a contiguous [.., .., .., n] view. */
-static inline int64_t tsi_cl_rows(const tsi_view *v)
-{
-    return v->shape[0] * v->shape[1] * v->shape[2];
-}
 
 #endif

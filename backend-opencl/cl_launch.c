@@ -26,44 +26,11 @@ void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf)
     tsi_cl_arg(a, sizeof m, &m);
 }
 
-void tsi_cl_arg_int(tsi_cl_args *a, int v)
-{
-    cl_int x = v;
-    tsi_cl_arg(a, sizeof x, &x);
-}
 
-void tsi_cl_arg_long(tsi_cl_args *a, int64_t v)
-{
-    cl_long x = v;
-    tsi_cl_arg(a, sizeof x, &x);
-}
 
-void tsi_cl_arg_float(tsi_cl_args *a, float v)
-{
-    cl_float x = v;
-    tsi_cl_arg(a, sizeof x, &x);
-}
 
-void tsi_cl_arg_long4(tsi_cl_args *a, const int64_t v[4])
-{
-    cl_long4 x;
-    for (int i = 0; i < 4; i++)
-        x.s[i] = v[i];
-    tsi_cl_arg(a, sizeof x, &x);
-}
 
-void tsi_cl_arg_view_base(tsi_cl_args *a, const tsi_view *v)
-{
-    const tsi_buffer *buf = v ? v->buf : NULL;
-    tsi_cl_arg_mem(a, buf);
-    tsi_cl_arg_long(a, buf ? v->offset : 0);
-}
 
-void tsi_cl_arg_view(tsi_cl_args *a, const tsi_view *v)
-{
-    tsi_cl_arg_view_base(a, v);
-    tsi_cl_arg_long4(a, v->stride);
-}
 
 size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k)
 {

@@ -23,9 +23,9 @@
 #include "backend-opencl/cl_internal.h"
 #include "core/embedded.h"
 
-extern const tsi_embedded_file tsi_cl_sources[];
+/* Generated from shaders/<family>.kern: complete programs. */
+extern const tsi_embedded_file tsi_cl_kernels[];
 
-#define TSI_CL_PRELUDE "dtype.cl"
 #define TSI_CL_MAX_KERNELS 16
 #define TSI_CL_MAGIC "TSCLPB01"
 
@@ -61,11 +61,6 @@ void tsi_cl_appendf(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-void tsi_cl_dtype_defines(const tsi_device *dev, char *buf, size_t len, ts_dtype dt, ts_dtype odt)
-{
-    snprintf(buf, len, "-DDT=%d -DODT=%d%s", (int)dt, (int)odt,
-             dev->caps->fp16 ? " -DTS_HAS_FP16" : "");
-}
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 {
@@ -86,7 +81,7 @@ static uint64_t fnv1a_str(uint64_t h, const char *s)
 #define FNV_BASIS2 0x84222325cbf29ce4ull /* an independent second hash */
 
 static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file,
-                         const char *options, const tsi_embedded_file *pre,
+                         const char *options,
                          const tsi_embedded_file *src)
 {
     const tsi_cl_caps *c = dev->caps;
@@ -98,7 +93,6 @@ static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file
     h = fnv1a_str(h, c->info.driver);
     h = fnv1a_str(h, options);
     h = fnv1a_str(h, file);
-    h = fnv1a(h, pre->data, pre->size);
     h = fnv1a(h, src->data, src->size);
     return h;
 }
@@ -238,15 +232,15 @@ static cl_program from_binary(tsi_device *dev, const char *path, uint64_t key2, 
     return prog;
 }
 
-static ts_status from_source(tsi_device *dev, const char *file, const tsi_embedded_file *pre,
-                             const tsi_embedded_file *src, const char *options, cl_program *out)
+static ts_status from_source(tsi_device *dev, const char *file, const tsi_embedded_file *src,
+                             const char *options, cl_program *out)
 {
     char line[300];
     snprintf(line, sizeof line, "\n#line 1 \"%s\"\n", file);
-    const char *parts[3] = {(const char *)pre->data, line, (const char *)src->data};
-    size_t lens[3] = {pre->size, strlen(line), src->size};
+    const char *parts[2] = {line, (const char *)src->data};
+    size_t lens[2] = {strlen(line), src->size};
     cl_int err;
-    cl_program prog = clCreateProgramWithSource(dev->ctx, 3, parts, lens, &err);
+    cl_program prog = clCreateProgramWithSource(dev->ctx, 2, parts, lens, &err);
     if (!prog)
         return tsi_cl_error(dev->host, err, "clCreateProgramWithSource");
     ts_status s = build(dev, prog, file, options, false);
@@ -273,9 +267,8 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
             return TS_OK;
         }
     }
-    const tsi_embedded_file *pre = tsi_embedded_find(tsi_cl_sources, TSI_CL_PRELUDE);
-    const tsi_embedded_file *src = tsi_embedded_find(tsi_cl_sources, file);
-    if (!pre || !src) {
+    const tsi_embedded_file *src = tsi_embedded_find(tsi_cl_kernels, file);
+    if (!src) {
         dev->host->set_error("opencl: kernel source %s is not embedded in this module", file);
         return TS_ERR_INTERNAL;
     }
@@ -291,13 +284,13 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
     p->key = key;
 
     char path[4096];
-    uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, pre, src);
+    uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, src);
     bool cached =
-        cache_path(dev, key_hash(dev, FNV_BASIS, file, defines, pre, src), path, sizeof path);
+        cache_path(dev, key_hash(dev, FNV_BASIS, file, defines, src), path, sizeof path);
     if (cached)
         p->prog = from_binary(dev, path, key2, defines);
     if (!p->prog) {
-        ts_status s = from_source(dev, file, pre, src, defines, &p->prog);
+        ts_status s = from_source(dev, file, src, defines, &p->prog);
         if (s != TS_OK) {
             free(key);
             free(p);

@@ -3,6 +3,7 @@
  * host-visible (UMA, lavapipe) and otherwise go through a staging buffer
  * with a copy command. Every device call first reports a pending
  * validation message (TESSEL_VULKAN_VALIDATION=1) as TS_ERR_BACKEND. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 
 const tsi_host *tsi_vk_host;
 
-static ts_status check_validation(void)
+ts_status tsi_vk_check_validation(void)
 {
     char *m = tsi_vk_take_validation_message();
     if (!m)
@@ -87,6 +88,14 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
     d->phys = &s->phys[index];
     d->limits = d->phys->props.limits;
     tsi_vk_tuning_pick(d->phys, &d->tuning);
+    tsi_vk_fill_info(d->phys, &d->info);
+    snprintf(d->info.backend, sizeof d->info.backend, "vulkan");
+    d->n_bindings = TSI_VK_MAX_BINDINGS;
+    if (d->limits.maxPerStageDescriptorStorageBuffers < d->n_bindings)
+        d->n_bindings = d->limits.maxPerStageDescriptorStorageBuffers;
+    if (d->limits.maxDescriptorSetStorageBuffers < d->n_bindings)
+        d->n_bindings = d->limits.maxDescriptorSetStorageBuffers;
+    tsi_vk_gpu_caps_init(d);
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -108,7 +117,7 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
     if ((st = tsi_vk_memory_init(d)) != TS_OK || (st = tsi_vk_exec_init(d)) != TS_OK ||
         (st = tsi_vk_pipelines_init(d)) != TS_OK || (st = tsi_vk_mem_alloc(d, 256, &d->dummy)) != TS_OK)
         goto fail;
-    if ((st = check_validation()) != TS_OK)
+    if ((st = tsi_vk_check_validation()) != TS_OK)
         goto fail;
     *out = d;
     return TS_OK;
@@ -119,7 +128,7 @@ fail:
 
 static ts_status vk_buffer_alloc(tsi_device *d, size_t bytes, tsi_buffer **out)
 {
-    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_check_validation());
     return tsi_vk_mem_alloc(d, bytes, out);
 }
 
@@ -176,7 +185,7 @@ static ts_status staged(tsi_device *d, tsi_buffer *b, size_t offset, void *host,
 static ts_status vk_buffer_write(tsi_device *d, tsi_buffer *b, size_t offset, const void *src,
                                  size_t bytes)
 {
-    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_check_validation());
     /* Ordered after recorded work: wait only if that work touches b. */
     if (tsi_vk_buffer_busy(d, b))
         TSI_VK_TRY(tsi_vk_wait_idle(d));
@@ -191,10 +200,10 @@ static ts_status vk_buffer_write(tsi_device *d, tsi_buffer *b, size_t offset, co
 static ts_status vk_buffer_read(tsi_device *d, tsi_buffer *b, size_t offset, void *dst,
                                 size_t bytes)
 {
-    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_check_validation());
     if (tsi_vk_buffer_busy(d, b))
         TSI_VK_TRY(tsi_vk_wait_idle(d));
-    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_check_validation());
     if (b->block->map) {
         memcpy(dst, (const char *)b->block->map + b->offset + offset, bytes);
         return TS_OK;
@@ -203,22 +212,11 @@ static ts_status vk_buffer_read(tsi_device *d, tsi_buffer *b, size_t offset, voi
     return staged(d, b, offset, dst, bytes, false);
 }
 
-static bool vk_supports(tsi_device *d, const tsi_op *op)
-{
-    return tsi_vk_supports(d, op);
-}
-
-static ts_status vk_record(tsi_device *d, const tsi_op *op)
-{
-    TSI_VK_TRY(check_validation());
-    return tsi_vk_record(d, op);
-}
-
 static ts_status vk_sync(tsi_device *d)
 {
-    TSI_VK_TRY(check_validation());
+    TSI_VK_TRY(tsi_vk_check_validation());
     TSI_VK_TRY(tsi_vk_wait_idle(d));
-    return check_validation();
+    return tsi_vk_check_validation();
 }
 
 static const tsi_backend k_backend = {
@@ -234,12 +232,17 @@ static const tsi_backend k_backend = {
     .buffer_free = vk_buffer_free,
     .buffer_write = vk_buffer_write,
     .buffer_read = vk_buffer_read,
-    .supports = vk_supports,
-    .record = vk_record,
+    .kernels = tsi_vk_kernels,
+    .n_kernels = TSI_OP_COUNT,
+    .op_size = sizeof(tsi_op),
     .sync = vk_sync,
 };
 
-__attribute__((visibility("default"))) const tsi_backend *tessel_backend_entry_v1(void)
+__attribute__((visibility("default"))) const tsi_backend *
+tessel_backend_entry_v2(uint32_t abi_version, uint32_t op_size);
+
+__attribute__((visibility("default"))) const tsi_backend *
+tessel_backend_entry_v2(uint32_t abi_version, uint32_t op_size)
 {
-    return &k_backend;
+    return tsi_backend_abi_ok(abi_version, op_size) ? &k_backend : NULL;
 }

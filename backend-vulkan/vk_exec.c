@@ -21,7 +21,7 @@ ts_status tsi_vk_exec_init(tsi_device *d)
     if (r != VK_SUCCESS)
         return tsi_vk_result(r, "vkCreateCommandPool");
     VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                               TSI_VK_SETS_PER_FRAME * TSI_VK_MAX_BINDINGS};
+                               TSI_VK_SETS_PER_FRAME * d->n_bindings};
     for (int i = 0; i < TSI_VK_FRAMES; i++) {
         tsi_vk_frame *f = &d->frames[i];
         VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -220,6 +220,7 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
                           const void *push, uint32_t push_bytes, uint32_t gx, uint32_t gy,
                           uint32_t gz)
 {
+    TSI_VK_TRY(tsi_vk_check_validation());
     tsi_vk_frame *f = &d->frames[d->cur];
     if (f->recording && (f->sets >= TSI_VK_SETS_PER_FRAME || f->dispatches >= TSI_VK_BATCH))
         TSI_VK_TRY(tsi_vk_submit(d));
@@ -240,7 +241,7 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
     VkDescriptorBufferInfo infos[TSI_VK_MAX_BINDINGS];
     VkWriteDescriptorSet writes[TSI_VK_MAX_BINDINGS];
     bool hazard = d->n_reads + nb > TSI_VK_HAZARD_SLOTS || d->n_writes + nb > TSI_VK_HAZARD_SLOTS;
-    for (int i = 0; i < TSI_VK_MAX_BINDINGS; i++) {
+    for (int i = 0; i < (int)d->n_bindings; i++) {
         tsi_buffer *buf = i < nb && b[i].buf ? b[i].buf : d->dummy;
         /* size is rounded up to the alignment: clamp to the binding limit. */
         VkDeviceSize range = buf->size < d->limits.maxStorageBufferRange
@@ -260,7 +261,7 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
             tsi_vk_mark_used(d, buf);
         }
     }
-    vkUpdateDescriptorSets(d->dev, TSI_VK_MAX_BINDINGS, writes, 0, NULL);
+    vkUpdateDescriptorSets(d->dev, d->n_bindings, writes, 0, NULL);
     if (hazard)
         tsi_vk_full_barrier(d, cmd);
     for (int i = 0; i < nb; i++)

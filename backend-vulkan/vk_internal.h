@@ -4,32 +4,25 @@
  * (instance, enumeration, capabilities, validation messenger), vk_memory.c
  * (block sub-allocation), vk_exec.c (command recording, barriers,
  * submission, deferred frees), vk_pipeline.c (shader modules, pipelines,
- * persisted pipeline cache), vk_tuning.c (per-vendor tile defaults, the
- * workaround table), vk_ops.c (supports/record of the v1 ops),
- * vk_op_scatter.c (scatter_add_rows: CSR plan + ordered adds),
- * vk_attention.c (TSI_OP_ATTENTION, owned by the attention layer).
+ * persisted pipeline cache), vk_tuning.c (the tuning entry's values,
+ * clamped to the device), vk_gpu.c (launches for the shared GPU host code,
+ * backend-gpu/gpu.h), vk_kernels.c (the kernel table).
  *
- * Adding an op in another file (e.g. vk_attention.c) takes three calls:
+ * Ops are not written here: each kernel family is shaders/<family>.kern
+ * (compiled to one <entry>.spv per entry point) plus its host file in
+ * backend-gpu/, shared with OpenCL; vk_gpu.c turns a tsi_gpu_launch into
  *
- *     uint32_t spec[] = {wg, dtype, ...};            // constant_id 0, 1, ...
- *     VkPipeline p;
- *     TSI_VK_TRY(tsi_vk_pipeline(dev, "attention.spv", spec, n, &p));
- *     tsi_vk_binding b[] = {{q_view.buf, 0}, {k_view.buf, 0}, ..., {o.buf, 1}};
- *     return tsi_vk_dispatch(dev, p, b, nb, &push, sizeof push, gx, gy, gz);
+ *     TSI_VK_TRY(tsi_vk_pipeline(dev, "<entry>.spv", consts, n, &p));
+ *     return tsi_vk_dispatch(dev, p, bindings, nb, params, bytes, gx, gy, gz);
  *
- * - Shaders: put NAME.comp in shaders/vulkan/; the build compiles it to
- *   NAME.spv and embeds it. Include "common.glsl" for dtype loads/stores
- *   (every buffer is a uint[]; constant_id 0 is the workgroup size WG).
- * - Bindings: slot i of the array is binding i (at most TSI_VK_MAX_BINDINGS);
- *   a NULL buf binds a small dummy buffer (absent optional inputs). Mark a
- *   binding written (.write = 1) so the barrier tracking sees it.
+ * - Bindings: slot i of the array is binding i (at most d->n_bindings);
+ *   a NULL buf binds a small dummy buffer (absent optional inputs). A
+ *   binding marked written is seen by the barrier tracking.
  * - Push constants: at most TSI_VK_PUSH_BYTES; views' element offsets go
  *   there (descriptors bind the whole tsi_buffer).
  * - tsi_vk_dispatch inserts a barrier only when this dispatch touches a
  *   buffer written (or writes one read) since the last barrier, and submits
- *   on the batch threshold. Group counts must respect
- *   dev->limits.maxComputeWorkGroupCount; tsi_vk_grid_1d splits a large
- *   flat count into x*y.
+ *   on the batch threshold.
  * All calls on one device are serialized by core. */
 #ifndef TESSEL_VK_INTERNAL_H
 #define TESSEL_VK_INTERNAL_H
@@ -40,9 +33,10 @@
 
 #include <vulkan/vulkan.h>
 
+#include "backend-gpu/gpu.h"
 #include "core/backend.h"
 
-#define TSI_VK_MAX_BINDINGS 8
+#define TSI_VK_MAX_BINDINGS 12
 #define TSI_VK_PUSH_BYTES 128
 #define TSI_VK_FRAMES 2
 #define TSI_VK_SETS_PER_FRAME 256
@@ -59,18 +53,16 @@ extern const tsi_host *tsi_vk_host;
             return st_;                                                                    \
     } while (0)
 
+/* A pending validation message (TESSEL_VULKAN_VALIDATION=1) as
+ * TS_ERR_BACKEND; checked by every device call and every launch. */
+ts_status tsi_vk_check_validation(void);
+
 /* Map a failed VkResult to a status and message ("what" names the call). */
 ts_status tsi_vk_result(VkResult r, const char *what);
 
 /* ---- tuning (vk_tuning.c) ---------------------------------------------- */
 
-typedef struct tsi_vk_gemm_tiles {
-    uint32_t bm, bn, bk; /* multiples of 4; workgroup = (bm/4)*(bn/4) */
-    uint32_t use_shared; /* stage tiles in shared memory */
-} tsi_vk_gemm_tiles;
-
 typedef struct tsi_vk_tuning {
-    tsi_vk_gemm_tiles gemm;
     uint32_t row_wg;  /* workgroup of the row ops (power of two) */
     uint32_t elem_wg; /* workgroup of the elementwise ops */
     uint32_t loop_cap; /* workaround: loop iterations one invocation may run; 0 none */
@@ -178,6 +170,11 @@ struct tsi_device {
     tsi_vk_memory memory;
     tsi_buffer *dummy;
     tsi_vk_tuning tuning;
+    ts_device_info info; /* as device_info reports it: the tuning key */
+    tsi_gpu_caps gpu;    /* what the shared GPU host code sees */
+    /* Bindings of the one descriptor-set layout: TSI_VK_MAX_BINDINGS or
+     * the device's smaller per-stage storage-buffer limit. */
+    uint32_t n_bindings;
     /* Reused staging buffer for transfers to non-mapped memory. */
     VkBuffer staging_buf;
     VkDeviceMemory staging_mem;
@@ -240,18 +237,9 @@ ts_status tsi_vk_pipeline(tsi_device *d, const char *shader, const uint32_t *spe
 /* ---- tuning ------------------------------------------------------------ */
 void tsi_vk_tuning_pick(const tsi_vk_physical *p, tsi_vk_tuning *out);
 
-/* ---- ops (vk_ops.c, vk_attention.c) ------------------------------------ */
-bool tsi_vk_supports(tsi_device *d, const tsi_op *op);
-ts_status tsi_vk_record(tsi_device *d, const tsi_op *op);
-/* Does the view's last element fit in one binding (maxStorageBufferRange)? */
-bool tsi_vk_view_fits(const tsi_device *d, const tsi_view *v);
-/* vk_op_scatter.c: CSR plan + ordered adds (deterministic, no float atomics). */
-ts_status tsi_vk_record_scatter_add_rows(tsi_device *d, const tsi_op *op);
-/* vk_op_topk.c: top-k rounds split over dispatches of bounded length. */
-ts_status tsi_vk_record_topk(tsi_device *d, const tsi_op *op);
-#ifdef TESSEL_VULKAN_ATTENTION
-bool tsi_vk_attention_supports(tsi_device *d, const tsi_op *op);
-ts_status tsi_vk_attention_record(tsi_device *d, const tsi_op *op);
-#endif
+/* ---- kernels (vk_kernels.c, vk_gpu.c) ----------------------------------- */
+/* The kernel table, indexed by tsi_op_code (core/backend.h). */
+extern const tsi_kernel tsi_vk_kernels[TSI_OP_COUNT];
+void tsi_vk_gpu_caps_init(tsi_device *d);
 
 #endif

@@ -126,13 +126,13 @@ static size_t shader_count(void)
 ts_status tsi_vk_pipelines_init(tsi_device *d)
 {
     VkDescriptorSetLayoutBinding lb[TSI_VK_MAX_BINDINGS];
-    for (uint32_t i = 0; i < TSI_VK_MAX_BINDINGS; i++)
+    for (uint32_t i = 0; i < d->n_bindings; i++)
         lb[i] = (VkDescriptorSetLayoutBinding){.binding = i,
                                                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                                .descriptorCount = 1,
                                                .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                          .bindingCount = TSI_VK_MAX_BINDINGS,
+                                          .bindingCount = d->n_bindings,
                                           .pBindings = lb};
     VkResult r = vkCreateDescriptorSetLayout(d->dev, &li, NULL, &d->set_layout);
     if (r != VK_SUCCESS)

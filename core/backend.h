@@ -17,11 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tessel/tessel.h"
 #include "core/op.h"
+#include "tessel/context.h"
 
-#define TSI_BACKEND_ABI_VERSION 1u
-#define TSI_BACKEND_ENTRY_SYMBOL "tessel_backend_entry_v1"
+/* Version 2: kernel tables with plan hooks, and the op size check. */
+#define TSI_BACKEND_ABI_VERSION 2u
+#define TSI_BACKEND_ENTRY_SYMBOL "tessel_backend_entry_v2"
 
 /* Services core lends to a backend. */
 typedef struct tsi_host {
@@ -37,10 +38,32 @@ typedef struct tsi_host {
     /* Test-only fault injection: returns a nonzero value when the named
      * hook is armed (TESSEL_TEST_HOOK=name in the environment). */
     int (*test_hook)(const char *name);
+    /* The device's tuning value for `key` ("attention.q_tile"), or
+     * fallback when no tuning row defines it. */
+    int64_t (*tuning)(const ts_device_info *dev, const char *key, int64_t fallback);
 } tsi_host;
 
 typedef struct tsi_device tsi_device; /* backend-defined */
 typedef struct tsi_buffer tsi_buffer; /* backend-defined */
+
+/* One row of a backend's kernel table, indexed by tsi_op_code: the same
+ * shape in every backend, so registering an op is one line per backend.
+ * A row without record is an op the backend has no kernel for. */
+typedef struct tsi_kernel {
+    /* true when record(op) would run this op (dtypes, parameters, sizes
+     * within the device's limits). NULL with a record: every op core can
+     * hand over runs. Core turns false into a fallback, if the op has one
+     * (core/fallback.c), or TS_ERR_UNSUPPORTED. */
+    bool (*supports)(tsi_device *dev, const tsi_op *op);
+    /* The kernel's plan for this op on this device: tile sizes, workgroup
+     * shape and the workspace it needs, decided from the device's limits
+     * and tuning entry by the backend that owns the kernel. Called after
+     * supports() said yes; core allocates plan->workspace_bytes and hands
+     * the buffer to record() as op->workspace. NULL: no plan, no workspace. */
+    ts_status (*plan)(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+    /* Record the op; it runs in order after everything recorded before. */
+    ts_status (*record)(tsi_device *dev, const tsi_op *op);
+} tsi_kernel;
 
 typedef struct tsi_backend {
     uint32_t abi_version;
@@ -72,16 +95,25 @@ typedef struct tsi_backend {
     ts_status (*buffer_read)(tsi_device *dev, tsi_buffer *buf, size_t offset, void *dst,
                              size_t bytes);
 
-    /* true when record(op) would run this op (code, dtypes, parameters,
-     * sizes within device limits). Core calls it before record and turns
-     * false into TS_ERR_UNSUPPORTED. */
-    bool (*supports)(tsi_device *dev, const tsi_op *op);
-    /* Record the op; it runs in order after everything recorded before. */
-    ts_status (*record)(tsi_device *dev, const tsi_op *op);
+    /* The kernel table, kernels[code] for code < n_kernels (the
+     * TSI_OP_COUNT the backend was built with: a newer core's op codes
+     * beyond it are simply unsupported). op_size is the sizeof(tsi_op)
+     * it was built with; core refuses a module whose size differs. */
+    const tsi_kernel *kernels;
+    uint32_t n_kernels;
+    uint32_t op_size;
     /* Submit everything recorded and wait for it. */
     ts_status (*sync)(tsi_device *dev);
 } tsi_backend;
 
-typedef const tsi_backend *(*tsi_backend_entry_fn)(void);
+/* A module's entry gets core's ABI version and sizeof(tsi_op) and returns
+ * NULL when they are not what it was built with. */
+typedef const tsi_backend *(*tsi_backend_entry_fn)(uint32_t abi_version, uint32_t op_size);
+
+/* The entry's check, shared by every module. */
+static inline bool tsi_backend_abi_ok(uint32_t abi_version, uint32_t op_size)
+{
+    return abi_version == TSI_BACKEND_ABI_VERSION && op_size == (uint32_t)sizeof(tsi_op);
+}
 
 #endif

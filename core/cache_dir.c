@@ -33,19 +33,24 @@ static bool make_dirs(char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static void cache_init(void)
+bool tsi_cache_path(char *buf, size_t len)
 {
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
     int n;
     /* XDG says a relative XDG_CACHE_HOME is invalid and must be ignored. */
     if (xdg && xdg[0] == '/')
-        n = snprintf(cache_path, sizeof cache_path, "%s/tessel", xdg);
+        n = snprintf(buf, len, "%s/tessel", xdg);
     else if (home && home[0] == '/')
-        n = snprintf(cache_path, sizeof cache_path, "%s/.cache/tessel", home);
+        n = snprintf(buf, len, "%s/.cache/tessel", home);
     else
-        return;
-    if (n < 0 || (size_t)n >= sizeof cache_path)
+        return false;
+    return n >= 0 && (size_t)n < len;
+}
+
+static void cache_init(void)
+{
+    if (!tsi_cache_path(cache_path, sizeof cache_path))
         return;
     cache_ok = make_dirs(cache_path);
     if (!cache_ok)

@@ -8,6 +8,7 @@
 
 #include "core/internal.h"
 #include "core/registry.h"
+#include "core/tuning.h"
 
 static const char *const known_backends[] = {"cpu", "vulkan", "opencl"};
 #define KNOWN_BACKEND_COUNT (sizeof known_backends / sizeof known_backends[0])
@@ -56,7 +57,7 @@ static ts_status load_backend(ts_context *ctx, const char *name)
     void *module = NULL;
     if (strcmp(name, "cpu") == 0) {
         vt = tsi_backend_cpu();
-        if (!vt || vt->abi_version != TSI_BACKEND_ABI_VERSION)
+        if (!vt || vt->abi_version != TSI_BACKEND_ABI_VERSION || vt->op_size != sizeof(tsi_op))
             return tsi_fail(TS_ERR_INTERNAL, "ts_context_create: CPU backend ABI mismatch");
     } else if (tsi_module_load(name, &vt, &module) != TS_OK) {
         return TS_ERR_NOT_FOUND;
@@ -117,6 +118,9 @@ static void read_test_hook(ts_context *ctx)
     static const char prefix[] = "corrupt:";
     if (hook && strncmp(hook, prefix, sizeof prefix - 1) == 0)
         snprintf(ctx->corrupt_op, sizeof ctx->corrupt_op, "%s", hook + sizeof prefix - 1);
+    static const char decline[] = "decline:";
+    if (hook && strncmp(hook, decline, sizeof decline - 1) == 0)
+        snprintf(ctx->decline_op, sizeof ctx->decline_op, "%s", hook + sizeof decline - 1);
 }
 
 TS_API ts_status ts_context_create(ts_context **out)
@@ -133,7 +137,9 @@ TS_API ts_status ts_context_create(ts_context **out)
     read_test_hook(ctx);
     const char *list = getenv("TESSEL_BACKENDS");
     warn_unknown_backends(list);
-    ts_status st = TS_OK;
+    /* Before any backend opens a device, so every device of this context
+     * sees the tuning files as they are now. */
+    ts_status st = tsi_tuning_load();
     for (size_t i = 0; i < KNOWN_BACKEND_COUNT && st == TS_OK; i++) {
         if (!backend_wanted(list, known_backends[i]))
             continue;
@@ -164,8 +170,10 @@ TS_API void ts_context_destroy(ts_context *ctx)
         return;
     for (int i = 0; i < ctx->device_count; i++) {
         ts_device *dev = &ctx->devices[i];
-        if (dev->bdev)
+        if (dev->bdev) {
+            tsi_workspace_release(dev);
             dev->slot->vt->device_close(dev->bdev);
+        }
         if (dev->ctx)
             pthread_mutex_destroy(&dev->lock);
     }

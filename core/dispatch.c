@@ -1,7 +1,8 @@
 /* Recording a normalized op on a device: contiguous temporaries for row-op
- * inputs, supports() -> TS_ERR_UNSUPPORTED with a readable reason, record,
- * and the test-only corrupt hook. Temporaries are freed right after record:
- * the backend keeps a freed buffer alive until the work using it is done. */
+ * inputs, supports() -> TS_ERR_UNSUPPORTED with a readable reason (or the
+ * op's fallback, core/fallback.c), record, and the test-only corrupt hook.
+ * Temporaries are freed right after record: the backend keeps a freed
+ * buffer alive until the work using it is done. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ static const char *const op_names[TSI_OP_COUNT] = {
     [TSI_OP_NORM] = "norm",
     [TSI_OP_CONV1D_CAUSAL] = "conv1d_causal",
     [TSI_OP_ATTENTION] = "attention",
+    [TSI_OP_GLU] = "glu",
 };
 
 const char *tsi_unary_name(int kind)
@@ -53,6 +55,8 @@ const char *tsi_op_label(const tsi_op *op, char *buf, size_t len)
         name = reduce_names[op->p.reduce.kind];
     } else if (op->code == TSI_OP_NORM) {
         name = op->p.norm.kind == TSI_NORM_RMS ? "rms_norm" : "layer_norm";
+    } else if (op->code == TSI_OP_GLU) {
+        name = tsi_glu_name(op->p.glu.kind);
     } else if ((unsigned)op->code < TSI_OP_COUNT) {
         name = op_names[op->code];
     }
@@ -60,9 +64,47 @@ const char *tsi_op_label(const tsi_op *op, char *buf, size_t len)
     return buf;
 }
 
-static ts_status check_supported(const char *fn, ts_device *dev, const tsi_op *op)
+/* The backend's kernel table row for op, or NULL when it has no kernel. */
+static const tsi_kernel *kernel_of(const ts_device *dev, const tsi_op *op)
 {
-    if (dev->slot->vt->supports(dev->bdev, op))
+    const tsi_backend *vt = dev->slot->vt;
+    if ((unsigned)op->code >= vt->n_kernels || !vt->kernels[op->code].record)
+        return NULL;
+    return &vt->kernels[op->code];
+}
+
+bool tsi_op_supported_locked(ts_device *dev, tsi_op *op)
+{
+    op->size = (uint32_t)sizeof *op;
+    const tsi_kernel *k = kernel_of(dev, op);
+    return k && (!k->supports || k->supports(dev->bdev, op));
+}
+
+ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
+{
+    op->size = (uint32_t)sizeof *op;
+    const tsi_kernel *k = kernel_of(dev, op);
+    if (!k)
+        return tsi_fail(TS_ERR_INTERNAL, "op %d recorded without a kernel", (int)op->code);
+    memset(&op->plan, 0, sizeof op->plan);
+    op->workspace = NULL;
+    if (k->plan)
+        TSI_RETURN_IF_ERROR(k->plan(dev->bdev, op, &op->plan));
+    size_t bytes = (size_t)op->plan.workspace_bytes;
+    if (bytes != op->plan.workspace_bytes)
+        return tsi_fail(TS_ERR_OVERFLOW, "a workspace of %llu bytes cannot be addressed",
+                        (unsigned long long)op->plan.workspace_bytes);
+    if (bytes)
+        TSI_RETURN_IF_ERROR(tsi_workspace_get(dev, bytes, &op->workspace));
+    ts_status st = k->record(dev->bdev, op);
+    op->workspace = NULL;
+    tsi_workspace_trim(dev);
+    return st;
+}
+
+static ts_status check_supported(const char *fn, ts_device *dev, tsi_op *op)
+{
+    if (tsi_op_supported_locked(dev, op))
         return TS_OK;
     char label[64], what[96];
     return tsi_fail(TS_ERR_UNSUPPORTED, "%s: %s does not support %s", fn,
@@ -88,7 +130,7 @@ ts_status tsi_record_copy_locked(const char *fn, ts_device *dev, const tsi_view 
     tsi_op op;
     copy_op(src, dst, &op);
     TSI_RETURN_IF_ERROR(check_supported(fn, dev, &op));
-    return dev->slot->vt->record(dev->bdev, &op);
+    return tsi_op_record_locked(dev, &op);
 }
 
 static size_t view_bytes(const tsi_view *v)
@@ -164,7 +206,7 @@ static ts_status corrupt(ts_device *dev, const tsi_view *y, temp_set *ts)
         memcpy(op.in[1].shape, y->shape, sizeof y->shape);
     }
     TSI_RETURN_IF_ERROR(check_supported("corrupt hook", dev, &op));
-    return dev->slot->vt->record(dev->bdev, &op);
+    return tsi_op_record_locked(dev, &op);
 }
 
 ts_status tsi_corrupt_locked(ts_device *dev, const char *hook, const tsi_view *y)
@@ -184,7 +226,10 @@ static const char *armed_hook(const tsi_dispatch *d)
     return d->hook_op && strcmp(d->hook_op, want) == 0 ? d->hook_op : d->hook;
 }
 
-ts_status tsi_dispatch_locked(tsi_dispatch *d)
+/* declined != NULL (tsi_dispatch_run): when the backend has no kernel for
+ * an op that has a fallback, stop before recording anything and set
+ * *declined; the caller runs the fallback unlocked. */
+static ts_status dispatch_locked(tsi_dispatch *d, bool *declined)
 {
     ts_device *dev = d->dev;
     tsi_op *op = &d->op;
@@ -209,7 +254,7 @@ ts_status tsi_dispatch_locked(tsi_dispatch *d)
             op->in[i].offset = off;
         }
     }
-    TSI_RETURN_IF_ERROR(check_supported(d->fn, dev, op));
+    TSI_RETURN_IF_ERROR(tsi_fallback_check_locked(d, declined));
     temp_set ts = {.n = 0};
     ts_status st = TS_OK;
     for (int i = 0; i < op->n_in && st == TS_OK; i++) {
@@ -223,11 +268,16 @@ ts_status tsi_dispatch_locked(tsi_dispatch *d)
         }
     }
     if (st == TS_OK)
-        st = dev->slot->vt->record(dev->bdev, op);
+        st = tsi_op_record_locked(dev, op);
     if (st == TS_OK)
         st = tsi_corrupt_locked(dev, armed_hook(d), &op->out[0]);
     temps_free(dev, &ts);
     return st;
+}
+
+ts_status tsi_dispatch_locked(tsi_dispatch *d)
+{
+    return dispatch_locked(d, NULL);
 }
 
 ts_status tsi_dispatch_zero(tsi_dispatch *d)
@@ -243,7 +293,8 @@ ts_status tsi_dispatch_zero(tsi_dispatch *d)
 ts_status tsi_dispatch_run(tsi_dispatch *d)
 {
     TSI_RETURN_IF_ERROR(tsi_device_lock(d->dev));
-    ts_status st = tsi_dispatch_locked(d);
+    bool declined = false;
+    ts_status st = dispatch_locked(d, &declined);
     tsi_device_unlock(d->dev);
-    return st;
+    return declined ? tsi_fallback_run(d) : st;
 }

@@ -64,17 +64,32 @@ typedef struct tsi_dispatch {
      * is presented as once contiguous (gather's idx flattened to [1,1,1,N]);
      * NULL keeps the shape. */
     const int64_t *flat_in[TSI_MAX_IN];
+    /* The op as a composition of simpler ops, for a backend without a
+     * kernel for it (supports() false): tsi_dispatch_run then calls
+     * fallback(fallback_ctx) with the device lock released, so it may call
+     * public ops, instead of failing (core/fallback.c). NULL: no fallback,
+     * the caller gets TS_ERR_UNSUPPORTED. Set it for every fused op. */
+    ts_status (*fallback)(void *fallback_ctx);
+    void *fallback_ctx;
 } tsi_dispatch;
 
 /* Lock the device, record d (temporaries, supports, record, corrupt hook),
- * unlock. */
+ * unlock; or, when the backend declines an op that has a fallback, unlock
+ * and run the fallback. */
 ts_status tsi_dispatch_run(tsi_dispatch *d);
-/* The same with the device lock already held (composite ops). */
+/* The same with the device lock already held (composite ops); this one
+ * never falls back (a composition needs the lock free). */
 ts_status tsi_dispatch_locked(tsi_dispatch *d);
 /* Instead of recording d: its (contiguous) out[0] is all zeros because an
  * input is empty (matmul with K = 0, sum of empty rows, gather from an
  * empty table). Honors the corrupt hook like a recorded op. */
 ts_status tsi_dispatch_zero(tsi_dispatch *d);
+/* Does the device's backend have a kernel that runs op (its table row and
+ * supports())? Lock held; stamps op->size. */
+bool tsi_op_supported_locked(ts_device *dev, tsi_op *op);
+/* Plan, allocate the plan's workspace, record (lock held). The caller has
+ * checked tsi_op_supported_locked. */
+ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op);
 /* Record dst = src (a copy or cast) with the lock held; fn for messages. */
 ts_status tsi_record_copy_locked(const char *fn, ts_device *dev, const tsi_view *src,
                                  const tsi_view *dst);
@@ -82,7 +97,24 @@ ts_status tsi_record_copy_locked(const char *fn, ts_device *dev, const tsi_view 
 ts_status tsi_corrupt_locked(ts_device *dev, const char *hook, const tsi_view *y);
 /* "gelu_tanh" for a ts_unary_op / TSI_UNARY_* kind. */
 const char *tsi_unary_name(int kind);
+/* "swiglu" for a ts_glu_kind (op_glu.c). */
+const char *tsi_glu_name(int kind);
 /* "bf16 softmax" for unsupported-op messages. */
 const char *tsi_op_label(const tsi_op *op, char *buf, size_t len);
+
+/* ---- fallbacks (fallback.c) ----------------------------------------------- */
+
+/* Lock held, before d->op is recorded: TS_OK when the backend has a kernel
+ * for it. Otherwise TS_ERR_UNSUPPORTED: with `declined` (tsi_dispatch_run)
+ * and a fallback, *declined is set and the fallback runs next; else the
+ * message names the op and the device ("bf16 softmax ... opencl:0").
+ * TESSEL_TEST_HOOK=decline:<op> (hook or hook_op) makes the backend look
+ * kernel-less for that op, so tests reach fallbacks, and compositions with
+ * a missing piece, on devices that have every kernel. */
+ts_status tsi_fallback_check_locked(tsi_dispatch *d, bool *declined);
+/* d's fallback, for tsi_dispatch_run once the backend declined d->op and
+ * the lock is released: counts and logs it, runs it, applies the corrupt
+ * hook to out[0], and names d->fn in a failing piece's message. */
+ts_status tsi_fallback_run(tsi_dispatch *d);
 
 #endif

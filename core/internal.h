@@ -39,6 +39,9 @@ void tsi_log(ts_log_level level, const char *fmt, ...) __attribute__((format(pri
 /* ---- host services (cache_dir.c, host.c) --------------------------------- */
 
 const char *tsi_cache_dir(void);
+/* The cache folder's path without creating it (the tuning file is only
+ * read); false when HOME and XDG_CACHE_HOME give none. */
+bool tsi_cache_path(char *buf, size_t len);
 int tsi_test_hook(const char *name);
 const tsi_host *tsi_host_services(void);
 
@@ -71,6 +74,11 @@ struct ts_device {
     pthread_mutex_t lock;          /* held around every backend call for this device */
     tsi_device *bdev;              /* NULL until opened */
     uint64_t mem_in_use, mem_peak; /* under lock */
+    tsi_buffer *ws;                /* workspace.c, under lock */
+    size_t ws_bytes;
+    /* Under lock (fallback.c): ops run as a fallback, and which op codes
+     * (one bit each) have already been logged at info level. */
+    uint64_t fallbacks, fallback_logged;
 };
 
 struct ts_context {
@@ -79,7 +87,14 @@ struct ts_context {
     ts_device *devices;
     int device_count;
     char corrupt_op[64]; /* TESSEL_TEST_HOOK=corrupt:<op>, read once; "" when off */
+    char decline_op[64]; /* TESSEL_TEST_HOOK=decline:<op> (fallback.c); "" when off */
 };
+
+/* The per-device workspace of planned ops (workspace.c), lock held: get
+ * at least `bytes`; trim after an op; release before the device closes. */
+ts_status tsi_workspace_get(ts_device *dev, size_t bytes, tsi_buffer **out);
+void tsi_workspace_trim(ts_device *dev);
+void tsi_workspace_release(ts_device *dev);
 
 /* Lock the device and open it on first use. On failure the lock is not
  * held. Every backend call for a device sits between these two. */

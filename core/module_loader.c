@@ -30,14 +30,14 @@ static ts_status try_path(const char *path, const char *name, const tsi_backend 
     tsi_backend_entry_fn entry;
     /* POSIX blesses this conversion from void * for dlsym results. */
     *(void **)(&entry) = dlsym(h, TSI_BACKEND_ENTRY_SYMBOL);
-    const tsi_backend *b = entry ? entry() : NULL;
+    const tsi_backend *b = entry ? entry(TSI_BACKEND_ABI_VERSION, (uint32_t)sizeof(tsi_op)) : NULL;
     const char *problem = NULL;
     if (!entry)
         problem = "no " TSI_BACKEND_ENTRY_SYMBOL " symbol";
     else if (!b)
-        problem = "entry returned NULL";
-    else if (b->abi_version != TSI_BACKEND_ABI_VERSION)
-        problem = "backend ABI version differs from this libtessel";
+        problem = "entry refused this libtessel's ABI version or op layout";
+    else if (b->abi_version != TSI_BACKEND_ABI_VERSION || b->op_size != sizeof(tsi_op))
+        problem = "backend ABI version or op layout differs from this libtessel";
     else if (!b->name || strcmp(b->name, name) != 0)
         problem = "module names a different backend";
     if (problem) {

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "tessel/tessel.h"
+#include "tessel/ops.h"
 
 typedef struct tsi_buffer tsi_buffer;
 
@@ -82,9 +82,13 @@ typedef enum tsi_op_code {
      * to query r iff c <= r + (Lk - Lq); o = softmax(S over visible,
      * unmasked keys) . v, then o *= sigmoid(gate); lse = ln sum exp(S).
      * A row that sees no key gives o = 0 and lse = -inf. Accumulate in f32.
-     * q_tile / k_tile are the plan's tile sizes for this device (>= 1);
-     * a backend may round them to its own granularity. */
+     * Tile sizes are the backend's own plan (tsi_kernel.plan). */
     TSI_OP_ATTENTION,
+    /* in[0] a, in[1] b, out[0] y: one float dtype, one 4-d shape (a and b
+     * are never broadcast), any strides. p.glu.kind = ts_glu_kind:
+     * y = act(a) * b with act (sigmoid, relu, gelu_erf, silu) in f32.
+     * No backend has a kernel: core runs its fallback (core/op_glu.c). */
+    TSI_OP_GLU,
     TSI_OP_COUNT
 } tsi_op_code;
 
@@ -101,7 +105,20 @@ enum { TSI_NORM_LAYER = 0, TSI_NORM_RMS };
 #define TSI_MAX_IN 6
 #define TSI_MAX_OUT 2
 
+/* A kernel's plan (tsi_kernel.plan in core/backend.h): what the backend
+ * that owns the kernel chose for one op on one device. */
+typedef struct tsi_plan {
+    /* Kernel-defined tile sizes and shape (attention: query rows, keys per
+     * step, workgroup width, key tiles per launch). */
+    int32_t tile[4];
+    /* Scratch the kernel needs; core allocates it for the op. */
+    uint64_t workspace_bytes;
+} tsi_plan;
+
 typedef struct tsi_op {
+    /* sizeof(tsi_op) as core was built: lets a backend built against
+     * another layout refuse instead of misreading (tsi_backend.op_size). */
+    uint32_t size;
     tsi_op_code code;
     int n_in, n_out; /* slots used, including absent optional ones */
     tsi_view in[TSI_MAX_IN];
@@ -114,8 +131,13 @@ typedef struct tsi_op {
         struct { int k; } topk;
         struct { int kind; float eps; float alpha; } norm;
         struct { int k; } conv1d;
-        struct { float scale; int causal; int q_tile, k_tile; } attention;
+        struct { float scale; int causal; } attention;
+        struct { int kind; } glu;
     } p;
+    /* Filled by core from the backend's plan hook before record; zeros
+     * when the kernel has no plan. */
+    tsi_plan plan;
+    tsi_buffer *workspace; /* plan.workspace_bytes of scratch, or NULL */
 } tsi_op;
 
 #endif

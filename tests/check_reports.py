@@ -15,7 +15,7 @@ conformance_hook).
   check_reports.py fake TOOL OUTDIR [DEVICE]
       TOOL is tessel-conformance linked to tools/conformance/
       test_fake_registry.c: its fixed pass / fail (NaN, inf) / unsupported /
-      error outcomes and names full of quotes, markup, a control byte and
+      error / fallback outcomes and names full of quotes, markup, a control byte and
       invalid UTF-8 must come out exactly right in both files, and
       --op add --case NAME must pick the add case, not add_rows.
 """
@@ -27,11 +27,14 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-STATUSES = {"pass", "fail", "unsupported", "error"}
+# fallback: passed through core's composition of an op the device has no
+# kernel for; a pass, counted apart.
+STATUSES = {"pass", "fallback", "fail", "unsupported", "error"}
+PASSING = {"pass", "fallback"}
 DEVICE_KEYS = ["id", "backend", "name", "vendor", "driver"]
 RESULT_KEYS = ["device", "op", "dtype", "case", "status", "max_abs_err", "max_rel_err", "tol",
                "seed"]
-COUNT_KEYS = ["pass", "fail", "unsupported"]
+COUNT_KEYS = ["pass", "fallback", "fail", "unsupported"]
 
 
 def fail(msg):
@@ -98,9 +101,9 @@ def check_json(path, want_devices):
                 fail("%s: %s is not a number or null in %r" % (path, key, r))
         if not isinstance(r["seed"], int):
             fail("%s: seed is not an integer in %r" % (path, r))
-        if r["status"] == "pass" and (r["max_rel_err"] is None or r["tol"] is None
-                                      or r["max_rel_err"] > r["tol"]):
-            fail("%s: a pass with max_rel_err above tol: %r" % (path, r))
+        if r["status"] in PASSING and (r["max_rel_err"] is None or r["tol"] is None
+                                       or r["max_rel_err"] > r["tol"]):
+            fail("%s: a %s with max_rel_err above tol: %r" % (path, r["status"], r))
         counts[r["device"]][r["status"]] += 1
     for i in ids:
         s = doc["summary"].get(i)
@@ -138,6 +141,9 @@ def check_junit(path, doc):
                 e = c.find(tag)
                 if e is not None and "rerun:" not in (e.text or ""):
                     fail("%s: <%s> without a rerun command" % (path, tag))
+            out = c.find("system-out")
+            if out is not None and len(list(c)) != 1:
+                fail("%s: a fallback testcase must pass (only <system-out>)" % path)
     if total != len(doc["results"]):
         fail("%s: %d testcases, JSON has %d results" % (path, total, len(doc["results"])))
     return root
@@ -206,7 +212,7 @@ def mode_fake(tool, outdir, device):
     want = [("add", "f32/4x5", "pass"), ("add", "f16/bcast 1x5 + 4x5", "fail"),
             ("add_rows", "f32/4x5", "pass"), ("mul", "bf16/odd 7", "unsupported"),
             ("softmax", "f32/causal \"q\" <&> it's", "error"),
-            ("argmax", "i32/weird \x01?", "fail")]
+            ("argmax", "i32/weird \x01?", "fail"), ("swiglu", "bf16/3x7", "fallback")]
     got = [(r["op"], r["case"], r["status"]) for r in doc["results"]]
     if got != want:
         fail("results %r, expected %r" % (got, want))
@@ -215,7 +221,8 @@ def mode_fake(tool, outdir, device):
         fail("NaN errors must be null: %r" % nan_fail)
     if doc["results"][5]["max_abs_err"] is not None or doc["results"][5]["tol"] != 0:
         fail("an infinite error must be null and tol 0 kept: %r" % doc["results"][5])
-    if doc["summary"][device] != {"pass": 2, "fail": 2, "unsupported": 1, "error": 1}:
+    if doc["summary"][device] != {"pass": 2, "fallback": 1, "fail": 2, "unsupported": 1,
+                                  "error": 1}:
         fail("summary %r" % doc["summary"][device])
     names = [c.get("name") for c in root.iter("testcase")]
     if names[4] != "f32/causal \"q\" <&> it's" or names[5] != "i32/weird ??":
@@ -226,6 +233,16 @@ def mode_fake(tool, outdir, device):
         fail("the error message did not survive XML: %r" % [e.attrib for e in err])
     if len(list(root.iter("skipped"))) != 1 or len(list(root.iter("failure"))) != 2:
         fail("JUnit outcome elements do not match")
+    outs = list(root.iter("system-out"))
+    if len(outs) != 1 or not outs[0].text.startswith("fallback: ") \
+            or "<composition>" not in outs[0].text:
+        fail("the fallback case must be a passing testcase with a <system-out> note: %r"
+             % [o.text for o in outs])
+    rows = [l.split() for l in out.splitlines() if l.split()[:2] == [device, "glu"]]
+    if len(rows) != 1 or rows[0][2:4] != ["0", "1"]:
+        fail("the table must show the glu case under fallback (pass 0, fallback 1):\n" + out)
+    if " 2 pass, 1 fallback, 2 fail, 1 unsupported, 1 error" not in out:
+        fail("the summary line must count the fallback apart:\n" + out)
     fails = [l for l in out.splitlines() if l.startswith(("FAIL ", "ERROR "))]
     if len(fails) != 3 or any(" | rerun: " not in l for l in fails):
         fail("expected 3 FAIL/ERROR lines with rerun commands:\n" + "\n".join(fails))

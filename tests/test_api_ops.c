@@ -2,7 +2,8 @@
  * NULL tensors, a bad enum, wrong dtypes, wrong shapes, tensors of another
  * device (cpu:0 of a second context, and a GPU where present), an output
  * that aliases an input or is a broadcast view, a strided output where a
- * contiguous one is required, and bad parameters (k, eps, kernel width). */
+ * contiguous one is required, and bad parameters (k, eps, kernel width).
+ * ts_glu also: nothing that fails validation counts as a fallback. */
 #include <math.h>
 #include <string.h>
 
@@ -129,6 +130,67 @@ static void test_scale_cast_copy_bad(void **state)
     EXPECT_ERR(TS_ERR_ALIASING, "ts_copy", ts_copy(x, x));
     ts_tensor *sq = T(cpu, F32, 4, 4);
     EXPECT_ERR(TS_ERR_ALIASING, "ts_copy", ts_copy(transposed(sq), sq));
+}
+
+static void test_glu_bad(void **state)
+{
+    (void)state;
+    static const char fn[] = "ts_glu";
+    ts_tensor *a = T(cpu, F32, 4, 5), *b = T(cpu, F32, 4, 5), *out = T(cpu, F32, 4, 5);
+    ts_tensor *i = T(cpu, I32, 4, 5);
+    uint64_t before = 0, after = 0;
+    EXPECT_OK(ts_device_fallback_count(api.cpu, &before));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_glu((ts_glu_kind)TS_GLU_COUNT, a, b, out));
+    assert_non_null(strstr(ts_last_error(api.ctx), "invalid kind"));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_glu((ts_glu_kind)-1, a, b, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_glu(TS_GLU_SILU, NULL, b, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_glu(TS_GLU_SILU, a, NULL, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_glu(TS_GLU_SILU, a, b, NULL));
+    EXPECT_ERR(TS_ERR_DTYPE, fn, ts_glu(TS_GLU_RELU, i, T(cpu, I32, 4, 5), T(cpu, I32, 4, 5)));
+    EXPECT_ERR(TS_ERR_DTYPE, fn, ts_glu(TS_GLU_SILU, a, T(cpu, F16, 4, 5), out));
+    EXPECT_ERR(TS_ERR_DTYPE, fn, ts_glu(TS_GLU_SILU, a, b, T(cpu, BF16, 4, 5)));
+    /* Same shape, no broadcasting (b [5] would broadcast for ts_binary). */
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_glu(TS_GLU_GELU, a, T(cpu, F32, 5), out));
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_glu(TS_GLU_GELU, a, T(cpu, F32, 5, 4), out));
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_glu(TS_GLU_GELU, a, b, T(cpu, F32, 1, 4, 5)));
+    EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_glu(TS_GLU_SILU, a, T(cpu2, F32, 4, 5), out));
+    EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_glu(TS_GLU_SILU, a, b, T(cpu2, F32, 4, 5)));
+    if (api.other)
+        EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_glu(TS_GLU_SILU, a, b, T(other, F32, 4, 5)));
+    EXPECT_ERR(TS_ERR_ALIASING, fn, ts_glu(TS_GLU_SILU, a, b, a));
+    EXPECT_ERR(TS_ERR_ALIASING, fn, ts_glu(TS_GLU_SILU, a, b, b));
+    EXPECT_ERR(TS_ERR_ALIASING, fn,
+               ts_glu(TS_GLU_SILU, a, b, bcast(T(cpu, F32, 5), 2, SHAPE(4, 5))));
+    ts_tensor *base = T(cpu, F32, 8, 5);
+    EXPECT_ERR(TS_ERR_ALIASING, fn,
+               ts_glu(TS_GLU_SILU, sliced(base, 0, 0, 4), b, sliced(base, 0, 2, 6)));
+    /* Nothing that failed validation fell back. */
+    EXPECT_OK(ts_device_fallback_count(api.cpu, &after));
+    assert_int_equal(after, before);
+    /* Broadcast inputs are views like any other; empty is a no-op. */
+    EXPECT_OK(ts_glu(TS_GLU_SILU, bcast(T(cpu, F32, 5), 2, SHAPE(4, 5)), b, out));
+    EXPECT_OK(ts_glu(TS_GLU_SILU, T(cpu, F32, 0, 5), T(cpu, F32, 0, 5), T(cpu, F32, 0, 5)));
+    EXPECT_OK(ts_device_fallback_count(api.cpu, &after));
+    assert_int_equal(after, before + 1);
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_device_fallback_count",
+               ts_device_fallback_count(NULL, &after));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_device_fallback_count",
+               ts_device_fallback_count(api.cpu, NULL));
+}
+
+/* ReGLU on exact values into a transposed (strided) output. */
+static void test_glu_result(void **state)
+{
+    (void)state;
+    ts_tensor *a = T(cpu, F32, 2, 3), *b = T(cpu, F32, 2, 3), *o = T(cpu, F32, 3, 2);
+    api_fill(a, -2.0f, 1.0f); /* -2 -1 0 1 2 3 */
+    api_fill(b, 1.0f, 0.5f);  /* 1 1.5 2 2.5 3 3.5 */
+    EXPECT_OK(ts_glu(TS_GLU_RELU, a, b, transposed(o)));
+    float got[6];
+    EXPECT_OK(ts_tensor_read(o, got, sizeof got));
+    const float want[6] = {0, 2.5f, 0, 6, 0, 10.5f}; /* o = (relu(a) * b)^T */
+    for (int k = 0; k < 6; k++)
+        assert_true(got[k] == want[k]);
 }
 
 static void test_matmul_bad(void **state)
@@ -388,6 +450,8 @@ const struct CMUnitTest api_ops_tests[] = {
     cmocka_unit_test_setup_teardown(test_binary_result, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_unary_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_scale_cast_copy_bad, api_setup, api_teardown),
+    cmocka_unit_test_setup_teardown(test_glu_bad, api_setup, api_teardown),
+    cmocka_unit_test_setup_teardown(test_glu_result, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_matmul_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_softmax_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_reduce_bad, api_setup, api_teardown),

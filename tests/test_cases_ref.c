@@ -81,6 +81,25 @@ static void test_elementwise(void **state)
     near(o[0], 0.70710678118654752);
     ref_scale_shift(x, 3, 2.0, 0.5, o, NULL);
     near(o[0], -1.5);
+
+    /* Gated linear units: act(x) * g for x = -1, 0, 2 and g = 3, -2, 0.5. */
+    double g[3] = {3, -2, 0.5}, m[3];
+    ref_glu(TS_GLU_SIGMOID, x, g, 3, 0.0, o, NULL);
+    near(o[0], 0.8068242641099853);
+    near(o[1], -1.0);
+    near(o[2], 0.44039853898894116);
+    ref_glu(TS_GLU_RELU, x, g, 3, 0.0, o, NULL);
+    near(o[0], 0.0);
+    near(o[2], 1.0);
+    ref_glu(TS_GLU_GELU, x, g, 3, 0.0, o, NULL);
+    near(o[0], -0.4759657617943712);
+    near(o[2], 0.9772498680518208);
+    /* mag adds stat_k min(|x|, 1) |g| where silu / gelu cancel. */
+    ref_glu(TS_GLU_SILU, x, g, 3, 0.5, o, m);
+    near(o[0], -0.8068242641099853);
+    near(o[2], 0.8807970779778823);
+    near(m[0], 0.8068242641099853 + 0.5 * 3);
+    near(m[1], 0.0);
 }
 
 static void test_linalg(void **state)
@@ -307,6 +326,10 @@ static void test_case_list(void **state)
         "gelu_tanh",
         "silu",
         "scale_shift",
+        "glu",
+        "reglu",
+        "geglu",
+        "swiglu",
         "cast",
         "copy",
         "matmul",

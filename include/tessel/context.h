@@ -77,6 +77,13 @@ TS_API ts_status ts_device_find(ts_context *ctx, const char *id, ts_device **out
  * the CPU backend). */
 TS_API ts_status ts_device_default(ts_context *ctx, ts_device **out);
 TS_API ts_status ts_device_info_get(const ts_device *dev, ts_device_info *out);
+/* The tuning values tessel's tuning database (docs/tuning.md) gives this
+ * device, as one line for people: "key=value ..." with a "*" after each
+ * value taken from the user tuning file, then where the values came from,
+ * e.g. "gemm.bm=64 row_wg=128* ... (*: user file /x/tuning.txt; others
+ * built-in)". These are the database's values; a backend still clamps
+ * them to the device's limits. Truncated to len bytes, NUL-terminated. */
+TS_API ts_status ts_device_tuning_summary(const ts_device *dev, char *buf, size_t len);
 /* Wait until all work recorded on the device has finished. */
 TS_API ts_status ts_device_sync(ts_device *dev);
 
@@ -85,6 +92,14 @@ TS_API ts_status ts_device_sync(ts_device *dev);
  * an op or layer allocates). */
 TS_API ts_status ts_device_memory_stats(const ts_device *dev, uint64_t *in_use, uint64_t *peak);
 TS_API ts_status ts_device_memory_reset_peak(ts_device *dev);
+
+/* Op calls on this device that ran as a fallback since the context was
+ * created: the backend had no kernel for a fused op (ts_glu today) or
+ * declined it for that shape, so tessel ran the op as a composition of
+ * simpler ops on the same device (logged at TS_LOG_INFO the first time per
+ * op). Read it before and after a call to learn whether that call fell
+ * back; other threads' calls on the device count too. */
+TS_API ts_status ts_device_fallback_count(const ts_device *dev, uint64_t *count);
 
 typedef enum ts_log_level {
     TS_LOG_DEBUG = 0,

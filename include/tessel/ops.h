@@ -3,7 +3,7 @@
  * Every op writes into output tensors the caller created (explicit
  * ownership); outputs must live on the same device as the inputs and must
  * not overlap them. Inputs may be any view. Elementwise ops (binary, unary,
- * scale_shift, cast, copy) also accept strided (non-broadcast) output views;
+ * scale_shift, cast, copy, glu) also accept strided (non-broadcast) output views;
  * every other op needs contiguous outputs. Float ops compute in f32 whatever
  * the storage dtype (f16 and bf16 are rounded to nearest-even on store).
  * Calls validate, record the work and return; reading a tensor waits. */
@@ -43,6 +43,26 @@ TS_API ts_status ts_scale_shift(const ts_tensor *x, float a, float b, ts_tensor 
 TS_API ts_status ts_cast(const ts_tensor *x, ts_tensor *out);
 /* out = x, same dtype and shape; x may be any view, out any writable view. */
 TS_API ts_status ts_copy(const ts_tensor *x, ts_tensor *out);
+
+/* Gated linear units, the activations of gated feed-forward blocks and MoE
+ * experts (Dauphin et al. 2017; Shazeer 2020, "GLU Variants Improve
+ * Transformer"): a is the gate projection, b the value projection. */
+typedef enum ts_glu_kind {
+    TS_GLU_SIGMOID = 0, /* GLU:    act(x) = 1 / (1 + exp(-x)) */
+    TS_GLU_RELU,        /* ReGLU:  act(x) = max(x, 0) */
+    TS_GLU_GELU,        /* GEGLU:  act(x) = x/2 (1 + erf(x / sqrt 2)), as TS_GELU_ERF */
+    TS_GLU_SILU         /* SwiGLU: act(x) = x / (1 + exp(-x)) */
+} ts_glu_kind;
+#define TS_GLU_COUNT 4
+
+/* out = act(a) * b, elementwise. a, b and out share one float dtype (f32,
+ * f16, bf16) and one shape (no broadcasting); a and b may be any view, out
+ * any writable view overlapping neither. act is computed in f32; where the
+ * device has no fused kernel (today: every device) the op runs as
+ * ts_unary into a temporary of the op's dtype, then ts_binary TS_MUL, so an
+ * f16/bf16 result is rounded twice (act(a), then the product), and the call
+ * is counted by ts_device_fallback_count. */
+TS_API ts_status ts_glu(ts_glu_kind kind, const ts_tensor *a, const ts_tensor *b, ts_tensor *out);
 
 /* ---- linear algebra ---------------------------------------------------- */
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/dispatch.h"
+#include "core/layer_api.h"
 #include "layers/attention/attention_internal.h"
 
 #define FN "ts_attention"
@@ -157,6 +157,24 @@ static ts_status run_no_keys(tsi_dispatch *d, ts_tensor *lse)
     return st;
 }
 
+/* The arguments of one call, for its fallback. */
+typedef struct attn_call {
+    const ts_tensor *q, *k, *v;
+    const ts_attention_params *p;
+    ts_tensor *out;
+} attn_call;
+
+/* When a backend declines the fused kernel for a shape (shared memory too
+ * small for the smallest tile, a driver's loop limit), the textbook
+ * composition of public ops runs instead: O(L^2) memory, but right. It
+ * takes no key mask and computes no lse; those calls still end as
+ * TS_ERR_UNSUPPORTED with its reason. */
+static ts_status attn_compose(void *arg)
+{
+    const attn_call *c = arg;
+    return ts_attention_naive(c->q, c->k, c->v, c->p, c->out);
+}
+
 ts_status tsi_attention_validate(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
                                  const ts_attention_params *p, const ts_tensor *out)
 {
@@ -178,7 +196,12 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
         return TS_OK;
 
     ts_device *dev = q->st->dev;
-    tsi_dispatch d = {.fn = FN, .hook = "attention", .dev = dev};
+    attn_call call = {q, k, v, p, out};
+    tsi_dispatch d = {.fn = FN,
+                      .hook = "attention",
+                      .dev = dev,
+                      .fallback = attn_compose,
+                      .fallback_ctx = &call};
     tsi_op *op = &d.op;
     op->code = TSI_OP_ATTENTION;
     op->n_in = 6;
@@ -207,11 +230,7 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
         op->out[1].offset = p->lse->offset;
     }
 
-    tsi_attention_tiles tiles;
-    tsi_attention_plan(&dev->info, q->dtype, dm.d, dm.lq, dm.lk, dm.hq / dm.hkv, &tiles);
     op->p.attention.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)dm.d);
     op->p.attention.causal = p->causal != 0;
-    op->p.attention.q_tile = tiles.q_tile;
-    op->p.attention.k_tile = tiles.k_tile;
     return tsi_dispatch_run(&d);
 }

@@ -1,9 +1,10 @@
 /* What the attention layer's files share: the argument rules of
- * ts_attention (also applied by the naive baseline) and the plan. */
+ * ts_attention (also applied by the naive baseline). Tile sizes are the
+ * backends' own plans (tsi_kernel.plan). */
 #ifndef TESSEL_LAYERS_ATTENTION_INTERNAL_H
 #define TESSEL_LAYERS_ATTENTION_INTERNAL_H
 
-#include "layers/attention/attention_plan.h"
+#include "tessel/tessel.h"
 
 /* Every check ts_attention makes; messages start with "ts_attention". */
 ts_status tsi_attention_validate(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,

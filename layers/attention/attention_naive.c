@@ -4,7 +4,7 @@
  * memory; every step is a public op, so it runs on every backend. */
 #include <math.h>
 
-#include "core/internal.h"
+#include "core/layer_api.h"
 #include "layers/attention/attention_internal.h"
 
 #define FN "ts_attention_naive"

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/dispatch.h"
+#include "core/layer_api.h"
 
 #define MAX_TEMPS 96
 

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "core/dispatch.h"
+#include "core/layer_api.h"
 
 static ts_status check_weights(const char *fn, ts_tensor *const *weights, int count, float gain)
 {

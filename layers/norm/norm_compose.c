@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/norm_dispatch.h"
+#include "core/layer_api.h"
 #include "layers/norm/norm_compose.h"
 
 ts_status tsi_nc_check_vector(const char *fn, const char *what, const ts_tensor *v, ts_dtype dtype,

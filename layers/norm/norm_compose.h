@@ -8,7 +8,7 @@
 #ifndef TESSEL_LAYERS_NORM_COMPOSE_H
 #define TESSEL_LAYERS_NORM_COMPOSE_H
 
-#include "core/dispatch.h"
+#include "core/layer_api.h"
 
 /* v [n] in dtype on dev (dev NULL: not checked); NULL passes (optional). */
 ts_status tsi_nc_check_vector(const char *fn, const char *what, const ts_tensor *v, ts_dtype dtype,

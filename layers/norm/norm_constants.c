@@ -5,7 +5,7 @@
  * functions. */
 #include <math.h>
 
-#include "core/internal.h"
+#include "core/layer_api.h"
 
 typedef struct stack_rule {
     const char *name;

@@ -2,8 +2,7 @@
  * so every backend reads x and f once, keeps the sum in registers for the
  * f32 statistics and writes y (and s) once. The residual f is required here;
  * plain norms without one are ts_layer_norm / ts_rms_norm. */
-#include "core/dispatch.h"
-#include "core/norm_dispatch.h"
+#include "core/layer_api.h"
 
 static ts_status residual_norm(const char *fn, const char *hook, const char *fname, int kind,
                                const ts_tensor *x, const ts_tensor *f, float alpha,

@@ -4,7 +4,7 @@
  * elementwise ops (norm_compose.c), so they run wherever those do. */
 #include <math.h>
 
-#include "core/norm_dispatch.h"
+#include "core/layer_api.h"
 #include "layers/norm/norm_compose.h"
 
 TS_API ts_status ts_subln_attention_output(const ts_tensor *attn, const ts_tensor *ln_weight,

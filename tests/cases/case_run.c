@@ -577,11 +577,21 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
     uint64_t sm = seed ^ fnv1a(fnv1a(0xcbf29ce484222325ull, c->op), c->name);
     for (int i = 0; i < 4; i++)
         x.s[i] = splitmix64(&sm);
+    uint64_t fallbacks_before = 0, fallbacks_after = 0;
+    ts_device_fallback_count(dev, &fallbacks_before);
     c->fam->run(&x);
+    ts_device_fallback_count(dev, &fallbacks_after);
     ctx_release(&x);
     if (r.status == TSC_PASS && !x.checked) {
         r.status = TSC_ERROR;
         snprintf(r.message, sizeof r.message, "case bug: nothing was checked");
+    }
+    if (r.status == TSC_PASS && fallbacks_after > fallbacks_before) {
+        r.status = TSC_FALLBACK;
+        snprintf(r.message, sizeof r.message,
+                 "ran as core's composition of simpler ops: the device has no kernel for the "
+                 "op (%llu call(s) fell back)",
+                 (unsigned long long)(fallbacks_after - fallbacks_before));
     }
     if (r.status != TSC_PASS && !r.message[0])
         snprintf(r.message, sizeof r.message, "%s", tsc_status_name(r.status));

@@ -176,6 +176,7 @@ void tsc_tolerance(const char *family, ts_dtype dt, double *tol, double *floor);
 extern const tsc_family tsc_family_binary;
 extern const tsc_family tsc_family_unary;
 extern const tsc_family tsc_family_scale_shift;
+extern const tsc_family tsc_family_glu;
 extern const tsc_family tsc_family_cast;
 extern const tsc_family tsc_family_copy;
 extern const tsc_family tsc_family_matmul;

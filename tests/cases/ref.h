@@ -20,6 +20,11 @@ void ref_binary(ts_binary_op op, int is_int, const double *a, const int64_t *ash
  * 1 + tanh cancel): f32 errors that are absolute, not relative. */
 void ref_unary(ts_unary_op op, const double *x, int64_t n, double stat_k, double *out, double *mag);
 void ref_scale_shift(const double *x, int64_t n, double a, double b, double *out, double *mag);
+/* Gated linear units: out = act(a) * b over n elements, act by ts_glu_kind.
+ * mag = |out| + stat_k min(|a|, 1) |b| for the activations ref_unary gives
+ * an absolute f32 term (gelu_erf, silu): their error scaled by |b|. */
+void ref_glu(ts_glu_kind kind, const double *a, const double *b, int64_t n, double stat_k,
+             double *out, double *mag);
 
 /* out[.., M, N] = a[.., M, K] b[.., K, N]; batch dims (4-d padded) broadcast. */
 void ref_matmul(const double *a, const int64_t *ashape4, const double *b, const int64_t *bshape4,

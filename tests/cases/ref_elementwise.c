@@ -1,5 +1,5 @@
 /* float64 references of the elementwise ops: binary with broadcasting,
- * unary activations, scale_shift. */
+ * unary activations, scale_shift, gated linear units. */
 #include <math.h>
 
 #include "ref.h"
@@ -136,5 +136,32 @@ void ref_scale_shift(const double *x, int64_t n, double a, double b, double *out
         out[i] = a * x[i] + b;
         if (mag)
             mag[i] = fabs(a * x[i]) + fabs(b);
+    }
+}
+
+void ref_glu(ts_glu_kind kind, const double *a, const double *b, int64_t n, double stat_k,
+             double *out, double *mag)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double x = a[i], act = 0.0, absolute = 0.0;
+        switch (kind) {
+        case TS_GLU_SIGMOID:
+            act = sigmoid(x);
+            break;
+        case TS_GLU_RELU:
+            act = x > 0.0 ? x : 0.0;
+            break;
+        case TS_GLU_GELU:
+            act = 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+            absolute = stat_k * fmin(fabs(x), 1.0);
+            break;
+        case TS_GLU_SILU:
+            act = x * sigmoid(x);
+            absolute = stat_k * fmin(fabs(x), 1.0);
+            break;
+        }
+        out[i] = act * b[i];
+        if (mag)
+            mag[i] = fabs(out[i]) + absolute * fabs(b[i]);
     }
 }

@@ -15,7 +15,11 @@
  *      for strided output views the elements outside the view must still
  *      hold the poison afterwards;
  *   3. the op runs; TS_ERR_UNSUPPORTED gives TSC_UNSUPPORTED, any other
- *      error TSC_ERROR with ts_last_error() in the message;
+ *      error TSC_ERROR with ts_last_error() in the message; a case that
+ *      then passes while the device's fallback count rose (a fused op the
+ *      backend has no kernel for ran as core's composition) is
+ *      TSC_FALLBACK: a pass, reported apart. Cases of one device must not
+ *      run concurrently for this to name the right case;
  *   4. a float64 reference (ref_*.c, plain loops) computes each output
  *      element r and a magnitude m (the scale its rounding error grows with:
  *      |r| for a product, sum |a_k b_k| for a dot product, ...). Element
@@ -63,7 +67,11 @@ typedef enum tsc_status {
     TSC_PASS = 0,
     TSC_FAIL,        /* ran, but an output is wrong */
     TSC_UNSUPPORTED, /* the op returned TS_ERR_UNSUPPORTED: never a pass */
-    TSC_ERROR        /* any other non-OK status (message has ts_last_error) */
+    TSC_ERROR,       /* any other non-OK status (message has ts_last_error) */
+    /* Passed, but the device has no kernel for the op: core ran it as its
+     * fallback composition of simpler ops (ts_device_fallback_count rose
+     * during the case). Counts as passing; reported apart from pass. */
+    TSC_FALLBACK
 } tsc_status;
 
 typedef struct tsc_family tsc_family;
@@ -88,7 +96,7 @@ typedef struct tsc_result {
     double max_abs_err; /* NaN when an output is NaN */
     double max_rel_err; /* the checked quantity; NaN when an output is NaN */
     double tol;         /* pass when max_rel_err <= tol (0: exact) */
-    char message[512];  /* why it failed / errored; "" on pass */
+    char message[512];  /* why it failed / errored, or what fell back; "" on pass */
     int64_t checked;    /* output elements compared (0: empty outputs) */
 } tsc_result;
 
@@ -111,7 +119,7 @@ int tsc_case_matches_op(const tsc_case *c, const char *pattern);
  * that misbehaves shows up as FAIL or ERROR. */
 tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed);
 
-/* "pass", "fail", "unsupported", "error". */
+/* "pass", "fail", "unsupported", "error", "fallback". */
 const char *tsc_status_name(tsc_status s);
 
 #ifdef __cplusplus

@@ -32,9 +32,9 @@ if command -v nm > /dev/null && command -v objdump > /dev/null; then
     [ -z "$extra" ] || { echo "libtessel exports non-ts_ symbols:"; echo "$extra"; exit 1; }
     while IFS= read -r module; do
         extra="$(nm -D --defined-only "$module" | awk '{print $3}' |
-            grep -v '^tessel_backend_entry_v1$' || true)"
+            grep -v '^tessel_backend_entry_v2$' || true)"
         [ -z "$extra" ] || { echo "$module exports more than its entry:"; echo "$extra"; exit 1; }
-        echo "module $(basename "$module"): exports tessel_backend_entry_v1 only"
+        echo "module $(basename "$module"): exports tessel_backend_entry_v2 only"
     done < <(find "$prefix" -name 'libtessel-*.so')
     echo "exports: ts_* only; SONAME $(objdump -p "$lib" | awk '/SONAME/ {print $2}')"
 fi

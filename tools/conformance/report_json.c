@@ -3,8 +3,11 @@
  *   {"version", "devices": [{"id","backend","name","vendor","driver"}],
  *    "results": [{"device","op","dtype","case","status","max_abs_err",
  *                 "max_rel_err","tol","seed"}],
- *    "summary": {"<device id>": {"pass","fail","unsupported","error"}}}
- * A NaN or infinite error (an unwritten or non-finite output) is null,
+ *    "summary": {"<device id>": {"pass","fallback","fail","unsupported",
+ *                                "error"}}}
+ * status is "pass", "fallback" (passed through core's composition of an op
+ * the device has no kernel for: a pass, counted apart), "fail",
+ * "unsupported" or "error". A NaN or infinite error (an unwritten or non-finite output) is null,
  * since JSON has no NaN. */
 #include <math.h>
 #include <stdio.h>
@@ -66,8 +69,11 @@ static void write_summary(FILE *f, const conf_run *run)
         conf_counts k = conf_count(run, d, NULL);
         fputs(d ? ",\n    " : "\n    ", f);
         conf_json_string(f, run->devices[d].id);
-        fprintf(f, ": {\"pass\": %d, \"fail\": %d, \"unsupported\": %d, \"error\": %d}",
-                k.n[TSC_PASS], k.n[TSC_FAIL], k.n[TSC_UNSUPPORTED], k.n[TSC_ERROR]);
+        fprintf(f,
+                ": {\"pass\": %d, \"fallback\": %d, \"fail\": %d, \"unsupported\": %d, "
+                "\"error\": %d}",
+                k.n[TSC_PASS], k.n[TSC_FALLBACK], k.n[TSC_FAIL], k.n[TSC_UNSUPPORTED],
+                k.n[TSC_ERROR]);
     }
     fputs("\n  }\n", f);
 }

@@ -1,7 +1,7 @@
 /* A fake case registry for testing tessel-conformance itself: fixed
  * outcomes (pass, a NaN failure, unsupported, an error whose message holds
  * every character JSON and XML must escape, an exact-dtype failure with an
- * infinite error) and case names with quotes, markup, a control byte and
+ * infinite error, a pass through a fallback) and case names with quotes, markup, a control byte and
  * invalid UTF-8. Linked instead of tessel_cases into tessel-conformance-fake
  * (ctest conformance_fake). */
 #include <math.h>
@@ -18,9 +18,11 @@ static tsc_case cases[] = {
     {"softmax", "softmax", "f32/causal \"q\" <&> it's", TS_F32, 0, NULL, 4, 0, TS_F32},
     {"softmax", "softmax", "f32/big 1024x1024", TS_F32, 1, NULL, 5, 0, TS_F32},
     {"argmax", "reduce", "i32/weird \x01\xff", TS_I32, 0, NULL, 6, 0, TS_I32},
+    {"swiglu", "glu", "bf16/3x7", TS_BF16, 0, NULL, 7, 0, TS_BF16},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
-static const char *const families[] = {"binary", "softmax", "reduce"};
+static const char *const families[] = {"binary", "softmax", "reduce", "glu"};
+#define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
 int tsc_case_count(void)
 {
@@ -42,12 +44,12 @@ const tsc_case *tsc_case_find(const char *op, const char *name)
 
 int tsc_family_count(void)
 {
-    return 3;
+    return N_FAMILIES;
 }
 
 const char *tsc_family_name(int i)
 {
-    return i >= 0 && i < 3 ? families[i] : NULL;
+    return i >= 0 && i < N_FAMILIES ? families[i] : NULL;
 }
 
 int tsc_case_matches_op(const tsc_case *c, const char *pattern)
@@ -87,6 +89,12 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
         r.tol = 0;
         snprintf(r.message, sizeof r.message, "index 3 != 4");
         break;
+    case 7:
+        r.status = TSC_FALLBACK;
+        r.tol = 1e-2;
+        r.max_abs_err = r.max_rel_err = 2e-3;
+        snprintf(r.message, sizeof r.message, "passed through core's fallback <composition>");
+        break;
     default:
         break;
     }
@@ -95,6 +103,6 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
 
 const char *tsc_status_name(tsc_status s)
 {
-    static const char *const names[] = {"pass", "fail", "unsupported", "error"};
-    return (unsigned)s < 4 ? names[s] : "?";
+    static const char *const names[] = {"pass", "fail", "unsupported", "error", "fallback"};
+    return (unsigned)s < 5 ? names[s] : "?";
 }

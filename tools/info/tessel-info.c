@@ -1,6 +1,6 @@
 /* tessel-info: what tessel sees on this machine (every device of every
- * backend with its limits and features), for humans or, with --json, for
- * scripts and bug reports. Uses only the public API. */
+ * backend with its limits, features and tuning values), for humans or,
+ * with --json, for scripts and bug reports. Uses only the public API. */
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +30,15 @@ static const char *yes_no(int v)
     return v ? "yes" : "no";
 }
 
-static void print_text(const ts_device_info *d, int is_default)
+/* One line: the tuning values in effect and where they came from. */
+static const char *tuning_of(const ts_device *dev, char *buf, size_t len)
+{
+    if (ts_device_tuning_summary(dev, buf, len) != TS_OK)
+        snprintf(buf, len, "(unavailable: %s)", ts_last_error(NULL));
+    return buf;
+}
+
+static void print_text(const ts_device_info *d, const char *tuning, int is_default)
 {
     printf("%s%s\n", d->id, is_default ? "  (default)" : "");
     printf("  name:            %s\n", d->name);
@@ -60,6 +68,7 @@ static void print_text(const ts_device_info *d, int is_default)
     printf("  unified memory:  %s\n", yes_no(d->unified_memory));
     printf("  coop. matrix:    %s\n", yes_no(d->cooperative_matrix));
     printf("  features:        %s\n", d->features);
+    printf("  tuning:          %s\n", tuning);
 }
 
 /* A JSON string literal, escaping quotes, backslashes and control bytes
@@ -117,7 +126,7 @@ static void json_field_bool(const char *key, int value)
     printf("      \"%s\": %s,\n", key, value ? "true" : "false");
 }
 
-static void print_json(const ts_device_info *d, int is_default, int last)
+static void print_json(const ts_device_info *d, const char *tuning, int is_default, int last)
 {
     printf("    {\n");
     json_field_str("id", d->id, 0);
@@ -140,15 +149,17 @@ static void print_json(const ts_device_info *d, int is_default, int last)
     json_field_bool("bf16_native", d->bf16_native);
     json_field_bool("unified_memory", d->unified_memory);
     json_field_bool("cooperative_matrix", d->cooperative_matrix);
-    json_field_str("features", d->features, 1);
+    json_field_str("features", d->features, 0);
+    json_field_str("tuning", tuning, 1);
     printf(last ? "    }\n" : "    },\n");
 }
 
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: tessel-info [--json]\n"
-               "Lists every device tessel can use. Honors TESSEL_BACKENDS, TESSEL_DEVICE and\n"
-               "TESSEL_MODULE_PATH.\n");
+               "Lists every device tessel can use, with the tuning values it gets (a * marks\n"
+               "a value from the user tuning file). Honors TESSEL_BACKENDS, TESSEL_DEVICE,\n"
+               "TESSEL_MODULE_PATH and TESSEL_TUNING_FILE.\n");
     return rc;
 }
 
@@ -191,10 +202,12 @@ int main(int argc, char **argv)
             rc = 1;
             continue;
         }
+        char tuning[2048];
+        tuning_of(dev, tuning, sizeof tuning);
         if (json)
-            print_json(&info, dev == def, i == count - 1);
+            print_json(&info, tuning, dev == def, i == count - 1);
         else
-            print_text(&info, dev == def);
+            print_text(&info, tuning, dev == def);
         if (!json && i + 1 < count)
             printf("\n");
     }

@@ -1,0 +1,120 @@
+/* Host code shared by the two GPU backends (Vulkan and OpenCL): compiled
+ * into each module, so one file per kernel family serves both. The kernels
+ * themselves are written once in shaders/<family>.kern.
+ *
+ * A family's host file includes its shaders/<family>.h (constants, buffer
+ * bindings and parameters as X-lists), declares the parameter struct with
+ * TSG_PARAMS, and launches through tsi_gpu_launch with TSG_LAUNCH. Each
+ * backend implements the few functions at the bottom (vk_gpu.c,
+ * cl_gpu.c): what its device can do, and how a launch is recorded. */
+#ifndef TESSEL_BACKEND_GPU_H
+#define TESSEL_BACKEND_GPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/backend.h"
+
+/* What shared host code may know of a GPU device, filled by its backend. */
+typedef struct tsi_gpu_caps {
+    const char *backend;         /* "vulkan" / "opencl", for messages */
+    const ts_device_info *info;  /* the tuning key (host->tuning) */
+    const tsi_host *host;
+    uint32_t max_wg;             /* invocations of a 1-d workgroup */
+    uint64_t max_shared;         /* bytes of shared / local memory */
+    uint32_t max_groups[3];      /* workgroup counts per launch */
+    uint64_t max_binding;        /* bytes one buffer binding may span */
+    uint32_t max_buffers;        /* bindings one launch may use */
+    uint32_t subgroup;           /* 0: unknown */
+    bool cpu_driver;             /* lavapipe, PoCL: a workgroup is a CPU thread */
+    /* Loop back-edges one invocation may take in all before the driver
+     * silently stops it (llvmpipe: 65535); 0: no limit. */
+    uint32_t loop_cap;
+    uint32_t row_wg;             /* workgroup of the row ops (power of two) */
+    uint32_t elem_wg;            /* workgroup of the elementwise ops */
+} tsi_gpu_caps;
+
+/* One kernel launch: family (the shaders/<family>.kern file), entry
+ * point, constants in id order (consts[0] is the workgroup width WG),
+ * buffers in binding order (NULL: absent optional input), the parameter
+ * struct, and workgroup counts. Build it with TSG_LAUNCH. */
+typedef struct tsi_gpu_launch {
+    const char *family, *entry;
+    const char *const *const_names;
+    const uint32_t *consts;
+    int n_consts;
+    tsi_buffer *const *bufs;
+    const uint8_t *writes; /* per binding: 1 when the kernel writes it */
+    int n_bufs;
+    const void *params;
+    uint32_t params_bytes;
+    uint32_t groups[3];
+} tsi_gpu_launch;
+
+/* ---- declaring a family's interface in C ------------------------------- */
+
+#define TSG_CTYPE_u32 uint32_t
+#define TSG_CTYPE_i32 int32_t
+#define TSG_CTYPE_f32 float
+#define TSG_FIELD_(type, name) TSG_CTYPE_##type name;
+/* typedef struct name { fields of LIST } name; laid out like the kernel's
+ * push constants / OpenCL struct argument (4-byte fields, no padding). */
+#define TSG_PARAMS(name, LIST)                                                                     \
+    typedef struct name {                                                                          \
+        LIST(TSG_FIELD_)                                                                           \
+    } name;                                                                                        \
+    _Static_assert(sizeof(name) <= 128, #name ": more than 128 bytes of push constants")
+
+#define TSG_CONST_NAME_(id, name) #name,
+#define TSG_ONE_(...) 1 +
+#define TSG_BUF_WRITE_RO 0
+#define TSG_BUF_WRITE_RW 1
+#define TSG_BUF_WRITE_CRW 1
+#define TSG_BUF_WRITE_(b, acc, name) TSG_BUF_WRITE_##acc,
+
+/* Fill a tsi_gpu_launch `l` for entry of family from the family's lists,
+ * checking at compile time that consts[] and bufs[] have one value per
+ * constant and binding. params is a pointer to the parameter struct. */
+#define TSG_LAUNCH(l, family_, entry_, CONSTS, consts_, BUFS, bufs_, params_)                      \
+    static const char *const entry_##_const_names_[] = {CONSTS(TSG_CONST_NAME_)};                 \
+    static const uint8_t entry_##_writes_[] = {BUFS(TSG_BUF_WRITE_)};                             \
+    _Static_assert(sizeof(consts_) / sizeof((consts_)[0]) == CONSTS(TSG_ONE_) 0,                 \
+                   #entry_ ": one value per constant");                                            \
+    _Static_assert(sizeof(bufs_) / sizeof((bufs_)[0]) == BUFS(TSG_ONE_) 0,                        \
+                   #entry_ ": one buffer per binding");                                            \
+    tsi_gpu_launch l = {.family = family_,                                                         \
+                        .entry = #entry_,                                                          \
+                        .const_names = entry_##_const_names_,                                      \
+                        .consts = consts_,                                                         \
+                        .n_consts = (int)(sizeof(consts_) / sizeof((consts_)[0])),                 \
+                        .bufs = bufs_,                                                             \
+                        .writes = entry_##_writes_,                                                \
+                        .n_bufs = (int)(sizeof(bufs_) / sizeof((bufs_)[0])),                       \
+                        .params = params_,                                                         \
+                        .params_bytes = (uint32_t)sizeof(*(params_))}
+
+/* ---- shared helpers (gpu_common.c) -------------------------------------- */
+
+/* Every view of op (inputs and outputs) indexable with 32-bit element
+ * indices (the kernels' index type in both languages) within one binding. */
+bool tsi_gpu_views_fit(const tsi_gpu_caps *c, const tsi_op *op);
+bool tsi_gpu_view_fits(const tsi_gpu_caps *c, const tsi_view *v);
+/* Split a flat workgroup count into x * y within the device's limits
+ * (kernels recover the flat index with FLAT_GROUP); false when too many. */
+bool tsi_gpu_grid(const tsi_gpu_caps *c, uint64_t groups, uint32_t out[3]);
+static inline uint64_t tsi_gpu_ceil_div(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* ---- provided by each GPU backend --------------------------------------- */
+
+const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev);
+/* Record one launch (pipeline / program built and cached on first use). */
+ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l);
+/* Set the calling thread's message and return status (one-line errors). */
+ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,194 @@
+/* TSI_OP_ATTENTION on the GPU backends: shaders/attention.kern, one
+ * workgroup per (batch, head, query tile). The plan picks the tiles from
+ * the device's tuning entry and shared memory, the workgroup width, and on
+ * drivers with a loop limit how many key tiles one launch may take. */
+#include "backend-gpu/gpu.h"
+#include "core/plan_util.h"
+#include "shaders/attention.h"
+
+TSG_PARAMS(attn_params, ATTENTION_PARAMS);
+
+enum { PLAN_QT, PLAN_KT, PLAN_WG, PLAN_TILES_PER_LAUNCH };
+
+/* Bytes of the kernel's ATTN_SHARED list: the Q tile, the K and V tiles,
+ * the QT x KT score tile and three per-row statistics, all f32. */
+static uint64_t shared_bytes(uint64_t qt, uint64_t kt, uint64_t d)
+{
+    return 4u * (qt * d + 2 * kt * d + qt * kt + 3 * qt);
+}
+
+/* The row-op width; under a loop limit (llvmpipe) wider, so that each
+ * invocation's share of the loops shrinks: about 4 accumulator elements
+ * each. */
+static uint32_t work_group(const tsi_gpu_caps *c, uint32_t qt, uint32_t dim)
+{
+    uint32_t wg = c->row_wg ? c->row_wg : 64;
+    if (!c->loop_cap)
+        return wg;
+    uint32_t cap = c->max_wg < 1024 ? c->max_wg : 1024;
+    while (wg * 2 <= cap && wg * 4 < qt * dim)
+        wg *= 2;
+    return wg;
+}
+
+/* Under a loop limit the key range is split over launches of at most this
+ * many key tiles (the row state m, l, O travels through the workspace),
+ * counting one invocation's back-edges per key tile without assuming any
+ * unrolling, with some margin under the limit. 0: cannot split enough. */
+static uint64_t tiles_per_launch(const tsi_gpu_caps *c, uint64_t qt, uint64_t kt, uint64_t dim,
+                                 uint64_t wg)
+{
+    if (!c->loop_cap)
+        return UINT64_MAX;
+    uint64_t budget = (uint64_t)c->loop_cap * 11 / 12;
+    uint64_t opt = tsi_gpu_ceil_div(qt * dim, wg);
+    uint64_t per_tile = tsi_gpu_ceil_div(kt * dim, wg) + tsi_gpu_ceil_div(qt * kt, wg) * (dim + 1) +
+                        tsi_gpu_ceil_div(qt, wg) * (2 * kt + 1) + opt * (kt + 1) + 2;
+    uint64_t fixed = 4 * opt + 2 * qt + opt + 8;
+    return fixed + per_tile < budget ? (budget - fixed) / per_tile : 0;
+}
+
+/* The tiles: the tuning entry's defaults, shrunk (keys first) until the
+ * kernel's shared memory fits; TESSEL_ATTENTION_TILES=q,k replaces both
+ * (hand tuning, tests with ragged tiles). Then fitted to the problem. */
+static void pick_tiles(const tsi_gpu_caps *c, const tsi_op *op, int *qt, int *kt)
+{
+    int64_t d = op->in[0].shape[3];
+    *qt = (int)c->host->tuning(c->info, "attention.q_tile", 32);
+    *kt = (int)c->host->tuning(c->info, "attention.k_tile", 32);
+    if (!tsi_env_tile_pair("TESSEL_ATTENTION_TILES", qt, kt)) {
+        if (c->max_wg && (uint32_t)*qt > c->max_wg)
+            *qt = (int)c->max_wg;
+        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, (uint64_t)d) > c->max_shared && *kt > 8)
+            *kt /= 2;
+        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, (uint64_t)d) > c->max_shared && *qt > 1)
+            *qt /= 2;
+    }
+    *qt = tsi_tile_fit(*qt, op->in[0].shape[2]);
+    *kt = tsi_tile_fit(*kt, op->in[1].shape[2]);
+}
+
+static bool make_plan(const tsi_gpu_caps *c, const tsi_op *op, tsi_plan *plan)
+{
+    const tsi_view *q = &op->in[0];
+    int qt, kt;
+    pick_tiles(c, op, &qt, &kt);
+    uint64_t dim = (uint64_t)q->shape[3];
+    if (shared_bytes((uint64_t)qt, (uint64_t)kt, dim) > c->max_shared)
+        return false;
+    uint32_t wg = work_group(c, (uint32_t)qt, (uint32_t)dim);
+    uint64_t per = tiles_per_launch(c, (uint64_t)qt, (uint64_t)kt, dim, wg);
+    if (per == 0)
+        return false;
+    uint64_t tiles = tsi_gpu_ceil_div((uint64_t)op->in[1].shape[2], (uint64_t)kt);
+    *plan = (tsi_plan){.tile = {qt, kt, (int32_t)wg, 0}};
+    if (tiles > per) {
+        uint64_t rows = (uint64_t)(q->shape[0] * q->shape[1] * q->shape[2]);
+        plan->tile[PLAN_TILES_PER_LAUNCH] = (int32_t)(per < INT32_MAX ? per : INT32_MAX);
+        plan->workspace_bytes = rows * (dim + 2) * sizeof(float);
+    }
+    return true;
+}
+
+bool tsi_gpu_attention_supports(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_view *q = &op->in[0];
+    ts_dtype dt = q->dtype;
+    int64_t dim = q->shape[3];
+    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || dim < 1 || dim > 256)
+        return false;
+    if (!tsi_gpu_views_fit(c, op))
+        return false;
+    tsi_plan plan;
+    if (!make_plan(c, op, &plan))
+        return false;
+    /* The split state is indexed in 32 bits too. */
+    if (plan.workspace_bytes / sizeof(float) >= INT32_MAX)
+        return false;
+    uint32_t grid[3];
+    uint64_t nqt = tsi_gpu_ceil_div((uint64_t)q->shape[2], (uint64_t)plan.tile[PLAN_QT]);
+    return tsi_gpu_grid(c, (uint64_t)(q->shape[0] * q->shape[1]) * nqt, grid);
+}
+
+ts_status tsi_gpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
+{
+    if (!make_plan(tsi_gpu_caps_of(dev), op, out))
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: no plan fits this device");
+    return TS_OK;
+}
+
+static void fill_params(const tsi_op *op, attn_params *pc)
+{
+    const tsi_view *q = &op->in[0], *k = &op->in[1], *bias = &op->in[3], *mask = &op->in[4];
+    *pc = (attn_params){
+        .q_off = (uint32_t)q->offset,
+        .k_off = (uint32_t)k->offset,
+        .v_off = (uint32_t)op->in[2].offset,
+        .o_off = (uint32_t)op->out[0].offset,
+        .batch = (uint32_t)q->shape[0],
+        .hq = (uint32_t)q->shape[1],
+        .hkv = (uint32_t)k->shape[1],
+        .lq = (uint32_t)q->shape[2],
+        .lk = (uint32_t)k->shape[2],
+        .scale = op->p.attention.scale,
+        .flags = op->p.attention.causal ? ATTN_CAUSAL : 0u,
+    };
+    if (bias->buf) {
+        pc->bias_off = (uint32_t)bias->offset;
+        pc->bias_st0 = (uint32_t)bias->stride[0];
+        pc->bias_st1 = (uint32_t)bias->stride[1];
+        pc->bias_st2 = (uint32_t)bias->stride[2];
+        pc->bias_st3 = (uint32_t)bias->stride[3];
+        pc->flags |= ATTN_BIAS;
+    }
+    if (mask->buf) {
+        pc->mask_off = (uint32_t)mask->offset;
+        pc->mask_stb = (uint32_t)mask->stride[0];
+        pc->mask_stc = (uint32_t)mask->stride[3];
+        pc->flags |= ATTN_MASK;
+    }
+    if (op->in[5].buf) {
+        pc->gate_off = (uint32_t)op->in[5].offset;
+        pc->flags |= ATTN_GATE;
+    }
+    if (op->out[1].buf) {
+        pc->lse_off = (uint32_t)op->out[1].offset;
+        pc->flags |= ATTN_LSE;
+    }
+}
+
+ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
+{
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_view *q = &op->in[0];
+    const tsi_plan *plan = &op->plan;
+    uint32_t dim = (uint32_t)q->shape[3];
+    uint32_t qt = (uint32_t)plan->tile[PLAN_QT], kt = (uint32_t)plan->tile[PLAN_KT];
+    uint32_t wg = (uint32_t)plan->tile[PLAN_WG];
+    uint32_t consts[] = {wg, (uint32_t)q->dtype, qt, kt, dim, (qt * dim + wg - 1) / wg};
+    tsi_buffer *bufs[] = {q->buf,          op->in[1].buf,  op->in[2].buf,
+                          op->in[3].buf,   op->in[4].buf,  op->in[5].buf,
+                          op->out[0].buf,  op->out[1].buf, op->workspace};
+    attn_params pc;
+    fill_params(op, &pc);
+    TSG_LAUNCH(l, "attention", attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
+    uint64_t nqt = tsi_gpu_ceil_div(pc.lq, qt);
+    if (!tsi_gpu_grid(c, (uint64_t)pc.batch * pc.hq * nqt, l.groups))
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: too many query tiles");
+    if (!plan->tile[PLAN_TILES_PER_LAUNCH])
+        return tsi_gpu_launch_record(dev, &l);
+    /* Keys in chunks, one launch each, the row state in the workspace. */
+    uint32_t span = (uint32_t)plan->tile[PLAN_TILES_PER_LAUNCH] * kt;
+    attn_params whole = pc;
+    for (uint32_t k0 = 0; k0 < whole.lk; k0 += span) {
+        pc = whole;
+        pc.kbeg = k0;
+        pc.kend = whole.lk - k0 > span ? k0 + span : whole.lk;
+        pc.flags |= ATTN_SPLIT | (k0 == 0 ? ATTN_FIRST : 0u) | (pc.kend == whole.lk ? ATTN_LAST : 0u);
+        ts_status st = tsi_gpu_launch_record(dev, &l);
+        if (st != TS_OK)
+            return st;
+    }
+    return TS_OK;
+}

@@ -1,0 +1,55 @@
+/* Limits every GPU kernel shares: 32-bit element indices and one binding
+ * per view, and workgroup grids within the device's counts. */
+#include "backend-gpu/gpu.h"
+
+static uint32_t dtype_bytes(ts_dtype t)
+{
+    return t == TS_F16 || t == TS_BF16 ? 2u : 4u;
+}
+
+bool tsi_gpu_view_fits(const tsi_gpu_caps *c, const tsi_view *v)
+{
+    if (!v->buf)
+        return true;
+    int64_t lo = v->offset, hi = v->offset;
+    for (int i = 0; i < 4; i++) {
+        if (v->shape[i] <= 0)
+            return true; /* empty: nothing is touched */
+        int64_t span = (v->shape[i] - 1) * v->stride[i];
+        if (span < 0)
+            lo += span;
+        else
+            hi += span;
+    }
+    if (lo < 0 || hi >= INT32_MAX)
+        return false;
+    /* Against the binding limit, not v->buf: core validated the view
+     * against its buffer, and asks before it copies a strided input into a
+     * contiguous temporary (when the view still shows the source). */
+    return (uint64_t)(hi + 1) * dtype_bytes(v->dtype) <= c->max_binding;
+}
+
+bool tsi_gpu_views_fit(const tsi_gpu_caps *c, const tsi_op *op)
+{
+    for (int i = 0; i < op->n_in; i++)
+        if (!tsi_gpu_view_fits(c, &op->in[i]))
+            return false;
+    for (int i = 0; i < op->n_out; i++)
+        if (!tsi_gpu_view_fits(c, &op->out[i]))
+            return false;
+    return true;
+}
+
+bool tsi_gpu_grid(const tsi_gpu_caps *c, uint64_t groups, uint32_t out[3])
+{
+    uint64_t mx = c->max_groups[0] ? c->max_groups[0] : 65535u;
+    uint64_t my = c->max_groups[1] ? c->max_groups[1] : 65535u;
+    if (groups == 0)
+        groups = 1;
+    if (groups > mx * my)
+        return false;
+    out[0] = (uint32_t)(groups < mx ? groups : mx);
+    out[1] = (uint32_t)tsi_gpu_ceil_div(groups, out[0]);
+    out[2] = 1;
+    return true;
+}

@@ -1,0 +1,73 @@
+/* The OpenCL side of the shared GPU host code (backend-gpu/gpu.h): the
+ * device's capabilities, and a launch as a kernel of the family's program
+ * (<family>.cl, built once per set of constants, -DNAME=<value>u), its
+ * buffers and one struct argument with the parameters. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "backend-opencl/cl_internal.h"
+
+void tsi_cl_gpu_caps_init(tsi_device *dev)
+{
+    const tsi_cl_caps *c = dev->caps;
+    dev->gpu = (tsi_gpu_caps){
+        .backend = "opencl",
+        .info = &c->info,
+        .host = dev->host,
+        .max_wg = c->max_wg ? (uint32_t)(c->max_wg < UINT32_MAX ? c->max_wg : UINT32_MAX) : 1u,
+        .max_shared = c->local_mem,
+        /* NDRange sizes are size_t; these keep the flat group index of the
+         * kernels (FLAT_GROUP) in 32 bits. */
+        .max_groups = {1u << 20, 1u << 11, 1u << 11},
+        .max_binding = c->max_alloc,
+        .max_buffers = 16,
+        .subgroup = 0,
+        .cpu_driver = c->is_pocl || c->info.kind == TS_DEVICE_SOFTWARE,
+        .loop_cap = 0,
+        .row_wg = (uint32_t)dev->tune.row_wg,
+        .elem_wg = (uint32_t)dev->tune.ew_wg,
+    };
+}
+
+const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev)
+{
+    return &dev->gpu;
+}
+
+ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    dev->host->set_error("opencl: %s", msg);
+    return status;
+}
+
+ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l)
+{
+    char defs[TSI_CL_DEFINES_LEN] = "";
+    for (int i = 0; i < l->n_consts; i++)
+        tsi_cl_appendf(defs, sizeof defs, "%s-D%s=%uu", i ? " " : "", l->const_names[i],
+                       l->consts[i]);
+    char file[64];
+    snprintf(file, sizeof file, "%s.cl", l->family);
+    cl_kernel k;
+    TSI_CL_TRY(tsi_cl_get_kernel(dev, file, defs, l->entry, &k));
+    /* The constants fixed WG (reqd_work_group_size); a driver whose build
+     * of this kernel cannot run that many work-items (register pressure)
+     * says so here rather than failing the enqueue. */
+    if (tsi_cl_kernel_max_wg(dev, k) < l->consts[0])
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED,
+                            "%s: this device runs at most %zu work-items of it, not %u", l->entry,
+                            tsi_cl_kernel_max_wg(dev, k), l->consts[0]);
+    tsi_cl_args a = tsi_cl_args_begin(k);
+    for (int i = 0; i < l->n_bufs; i++)
+        tsi_cl_arg_mem(&a, l->bufs[i]);
+    tsi_cl_arg(&a, l->params_bytes, l->params);
+    size_t wg = l->consts[0];
+    size_t local[3] = {wg, 1, 1};
+    size_t global[3] = {(size_t)l->groups[0] * wg, l->groups[1], l->groups[2]};
+    return tsi_cl_launch(dev, &a, 3, global, local, l->entry);
+}

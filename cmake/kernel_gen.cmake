@@ -1,0 +1,26 @@
+# One generated kernel source from a shaders/<family>.kern:
+#   cmake -DCPP=<c compiler> -DLANG=glsl|opencl -DSRC=<family.kern> -DINC=<shaders dir>
+#         [-DENTRY=<entry>] -DOUTPUT=<file> -P kernel_gen.cmake
+# The C preprocessor expands the kernel language (shaders/lang/*.h); GLSL
+# gets its #version line here because cpp cannot pass it through.
+if(LANG STREQUAL "glsl")
+  set(defs -DTS_LANG_GLSL=1)
+  if(ENTRY)
+    list(APPEND defs -DTS_ENTRY_${ENTRY}=1)
+  endif()
+  set(head "#version 450\n")
+else()
+  set(defs -DTS_LANG_OPENCL=1)
+  set(head "")
+endif()
+execute_process(
+  COMMAND ${CPP} -E -P -x c -undef -nostdinc ${defs} -I ${INC} ${SRC}
+  OUTPUT_VARIABLE text
+  ERROR_VARIABLE err
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "preprocessing ${SRC} for ${LANG} failed:\n${err}")
+endif()
+get_filename_component(name ${SRC} NAME)
+file(WRITE ${OUTPUT}.tmp "${head}// Generated from shaders/${name} by cmake/kernel_gen.cmake; do not edit.\n${text}")
+file(RENAME ${OUTPUT}.tmp ${OUTPUT})

@@ -1,0 +1,170 @@
+/* Workgroup reductions for the row kernels (kernel language, see
+ * shaders/README.md): one workgroup of WG invocations (a power of two, the
+ * constant id 0) reduces one value per invocation, and every invocation
+ * gets the result. A tree of BARRIER-separated steps in shared memory: no
+ * subgroup size is assumed.
+ *
+ * Include after TS_CONSTS (the helpers read WG). The header declares the
+ * shared arrays the helpers use, WG_REDUCE_SHARED, for GLSL (globals the
+ * helpers see); an OpenCL kernel declares them in its body with
+ * TS_SHARED_LOCAL(WG_REDUCE_SHARED) and passes each helper the ones it
+ * takes with TS_SHARED_ARG, in the order of its TS_SHARED_PARAMs:
+ *
+ *   red_f  wg_sum, wg_max, wg_argbest
+ *   red_i  wg_sum_i, wg_max_i, wg_argbest, wg_argbest_i
+ *   red_k  wg_argbest_i (exact i32 keys: a float move may flush a denormal
+ *          bit pattern, and f32 merges integers above 2^24)
+ *
+ * Each call ends with a barrier, so the arrays may be reused at once. All
+ * invocations of the workgroup make the call (uniform control flow). */
+#ifndef TS_WG_REDUCE_H
+#define TS_WG_REDUCE_H
+
+#define WG_REDUCE_SHARED(X) X(float, red_f, WG) X(int, red_i, WG) X(int, red_k, WG)
+TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
+
+float wg_sum(float v TS_SHARED_PARAM(float, red_f))
+{
+    uint lid = LOCAL_ID;
+    red_f[lid] = v;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span)
+            red_f[lid] += red_f[lid + span];
+        BARRIER();
+    }
+    float r = red_f[0];
+    BARRIER();
+    return r;
+}
+
+float wg_max(float v TS_SHARED_PARAM(float, red_f))
+{
+    uint lid = LOCAL_ID;
+    red_f[lid] = v;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span)
+            red_f[lid] = max(red_f[lid], red_f[lid + span]);
+        BARRIER();
+    }
+    float r = red_f[0];
+    BARRIER();
+    return r;
+}
+
+/* Wrapping i32 sum (two's complement, like the C reference): added as uint,
+ * which wraps in both languages where a signed overflow may not. */
+int wg_sum_i(int v TS_SHARED_PARAM(int, red_i))
+{
+    uint lid = LOCAL_ID;
+    red_i[lid] = v;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span)
+            red_i[lid] = I32(U32(red_i[lid]) + U32(red_i[lid + span]));
+        BARRIER();
+    }
+    int r = red_i[0];
+    BARRIER();
+    return r;
+}
+
+int wg_max_i(int v TS_SHARED_PARAM(int, red_i))
+{
+    uint lid = LOCAL_ID;
+    red_i[lid] = v;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span)
+            red_i[lid] = max(red_i[lid], red_i[lid + span]);
+        BARRIER();
+    }
+    int r = red_i[0];
+    BARRIER();
+    return r;
+}
+
+/* (value, index) pairs: the larger value wins, ties go to the lower index;
+ * an index < 0 marks "no candidate". NaN ranks below every number (NaNs
+ * among themselves by index), so the order is total: argmax and top-k
+ * always name real, distinct elements whatever the data, and an all-NaN
+ * row gives index 0. */
+bool ts_pair_better(float v, int i, float bv, int bi)
+{
+    if (i < 0)
+        return false;
+    if (bi < 0)
+        return true;
+    bool vn = isnan(v), bn = isnan(bv);
+    if (vn || bn)
+        return vn != bn ? bn : i < bi;
+    return v > bv || (v == bv && i < bi);
+}
+
+/* i32 data compares exactly as int keys. */
+bool ts_pair_better_i(int v, int i, int bv, int bi)
+{
+    if (i < 0)
+        return false;
+    if (bi < 0)
+        return true;
+    return v > bv || (v == bv && i < bi);
+}
+
+/* ts_pair_better for a candidate whose index is above bi's, as in a row
+ * loop that only moves forward: a tie or a NaN never wins, so the test is
+ * shorter (the hot loop of argmax and top-k). */
+bool ts_later_better(float v, float bv, int bi)
+{
+    return bi < 0 || v > bv || (isnan(bv) && !isnan(v));
+}
+
+bool ts_later_better_i(int v, int bv, int bi)
+{
+    return bi < 0 || v > bv;
+}
+
+/* The index of the workgroup's best (v, i) pair by ts_pair_better, -1 when
+ * no invocation has a candidate. The winning value is the element at that
+ * index: read it back from the row (the functions return one value, as
+ * GLSL out-parameters and OpenCL pointers have no common spelling). */
+int wg_argbest(float v, int i TS_SHARED_PARAM(float, red_f) TS_SHARED_PARAM(int, red_i))
+{
+    uint lid = LOCAL_ID;
+    red_f[lid] = v;
+    red_i[lid] = i;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span &&
+            ts_pair_better(red_f[lid + span], red_i[lid + span], red_f[lid], red_i[lid])) {
+            red_f[lid] = red_f[lid + span];
+            red_i[lid] = red_i[lid + span];
+        }
+        BARRIER();
+    }
+    int r = red_i[0];
+    BARRIER();
+    return r;
+}
+
+int wg_argbest_i(int v, int i TS_SHARED_PARAM(int, red_k) TS_SHARED_PARAM(int, red_i))
+{
+    uint lid = LOCAL_ID;
+    red_k[lid] = v;
+    red_i[lid] = i;
+    BARRIER();
+    for (uint span = WG / 2u; span > 0u; span >>= 1) {
+        if (lid < span &&
+            ts_pair_better_i(red_k[lid + span], red_i[lid + span], red_k[lid], red_i[lid])) {
+            red_k[lid] = red_k[lid + span];
+            red_i[lid] = red_i[lid + span];
+        }
+        BARRIER();
+    }
+    int r = red_i[0];
+    BARRIER();
+    return r;
+}
+
+#endif
