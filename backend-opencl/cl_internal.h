@@ -113,7 +113,8 @@ void tsi_cl_tuning_pick(const tsi_host *host, const tsi_cl_caps *caps, tsi_cl_tu
 
 /* ---- programs and kernels (cl_program_cache.c) ------------------------- */
 
-/* The kernel `name` of shaders/opencl/<file> built with `defines`. */
+/* The kernel `name` of the embedded program <file> (generated from
+ * shaders/<family>.kern) built with `defines`. */
 ts_status tsi_cl_get_kernel(tsi_device *dev, const char *file, const char *defines,
                             const char *name, cl_kernel *out);
 void tsi_cl_programs_release(tsi_device *dev);

@@ -1,7 +1,7 @@
-/* Programs built from the embedded shaders/opencl sources: one per
- * (file, defines) pair, kept per device in memory, and as program binaries
- * on disk under host->cache_dir()/opencl so a second process start pays
- * no compilation (PoCL takes seconds per program).
+/* Programs built from the embedded kernels (generated from
+ * shaders/<family>.kern): one per (file, defines) pair, kept per device in
+ * memory, and as program binaries on disk under host->cache_dir()/opencl
+ * so a second process start pays no compilation (PoCL takes seconds per program).
  *
  * A disk entry's name hashes everything that can change the binary:
  * platform, device, device and driver version, build options, file name

@@ -449,7 +449,7 @@ static const cl_ref *cl_old(const cl_device *c)
     return &cl_table[n - 1];
 }
 
-/* layers/attention/attention_plan.c's tile_table: backend (NULL any),
+/* The removed layers/attention/attention_plan.c's tile_table: backend (NULL any),
  * vendor (0 any), kind (-1 any); first match wins. */
 typedef struct attn_ref {
     const char *backend;
