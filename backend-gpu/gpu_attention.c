@@ -166,7 +166,8 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
     uint32_t dim = (uint32_t)q->shape[3];
     uint32_t qt = (uint32_t)plan->tile[PLAN_QT], kt = (uint32_t)plan->tile[PLAN_KT];
     uint32_t wg = (uint32_t)plan->tile[PLAN_WG];
-    uint32_t consts[] = {wg, (uint32_t)q->dtype, qt, kt, dim, (qt * dim + wg - 1) / wg};
+    uint32_t split = plan->tile[PLAN_TILES_PER_LAUNCH] ? 1u : 0u;
+    uint32_t consts[] = {wg, (uint32_t)q->dtype, qt, kt, dim, (qt * dim + wg - 1) / wg, split};
     tsi_buffer *bufs[] = {q->buf,          op->in[1].buf,  op->in[2].buf,
                           op->in[3].buf,   op->in[4].buf,  op->in[5].buf,
                           op->out[0].buf,  op->out[1].buf, op->workspace};
@@ -185,7 +186,7 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
         pc = whole;
         pc.kbeg = k0;
         pc.kend = whole.lk - k0 > span ? k0 + span : whole.lk;
-        pc.flags |= ATTN_SPLIT | (k0 == 0 ? ATTN_FIRST : 0u) | (pc.kend == whole.lk ? ATTN_LAST : 0u);
+        pc.flags |= (k0 == 0 ? ATTN_FIRST : 0u) | (pc.kend == whole.lk ? ATTN_LAST : 0u);
         ts_status st = tsi_gpu_launch_record(dev, &l);
         if (st != TS_OK)
             return st;

@@ -6,8 +6,11 @@
 #define TS_ATTENTION_H
 
 /* WG invocations; DT dtype of q, k, v, bias, gate, o; QT x KT tiles; HD
- * head dim; OPT = ceil(QT * HD / WG) accumulators per invocation. */
-#define ATTENTION_CONSTS(X) X(0, WG) X(1, DT) X(2, QT) X(3, KT) X(4, HD) X(5, OPT)
+ * head dim; OPT = ceil(QT * HD / WG) accumulators per invocation; SPLITK
+ * 1 when the keys are split over launches (a constant, so drivers without
+ * a loop limit compile no state code at all). */
+#define ATTENTION_CONSTS(X)                                                                        \
+    X(0, WG) X(1, DT) X(2, QT) X(3, KT) X(4, HD) X(5, OPT) X(6, SPLITK)
 
 /* state: the split row state (m, l, O[HD] per query row, f32) when the
  * keys are split over several launches; a dummy otherwise. */
@@ -27,10 +30,9 @@
 #define ATTN_MASK 4u
 #define ATTN_GATE 8u
 #define ATTN_LSE 16u
-/* This launch covers keys [kbeg, kend) of a longer range: FIRST starts the
- * row state, else reads it from `state`; LAST writes o and lse, else the
- * state goes back to `state` for the next launch. */
-#define ATTN_SPLIT 32u
+/* With SPLITK, this launch covers keys [kbeg, kend) of a longer range:
+ * FIRST starts the row state, else reads it from `state`; LAST writes o
+ * and lse, else the state goes back to `state` for the next launch. */
 #define ATTN_FIRST 64u
 #define ATTN_LAST 128u
 
