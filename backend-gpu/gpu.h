@@ -68,6 +68,10 @@ typedef struct tsi_gpu_launch {
 
 #define TSG_CONST_NAME_(id, name) #name,
 #define TSG_ONE_(...) 1 +
+/* Bindings of a family's BUFS list. Vulkan guarantees only 4 storage
+ * buffers per stage (maxPerStageDescriptorStorageBuffers): a family with
+ * more checks caps->max_buffers in its supports(). */
+#define TSG_BUF_COUNT(BUFS) (BUFS(TSG_ONE_) 0)
 #define TSG_BUF_WRITE_RO 0
 #define TSG_BUF_WRITE_RW 1
 #define TSG_BUF_WRITE_CRW 1

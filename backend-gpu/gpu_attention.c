@@ -96,7 +96,8 @@ bool tsi_gpu_attention_supports(tsi_device *dev, const tsi_op *op)
     const tsi_view *q = &op->in[0];
     ts_dtype dt = q->dtype;
     int64_t dim = q->shape[3];
-    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || dim < 1 || dim > 256)
+    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || dim < 1 || dim > 256 ||
+        c->max_buffers < TSG_BUF_COUNT(ATTENTION_BUFS))
         return false;
     if (!tsi_gpu_views_fit(c, op))
         return false;

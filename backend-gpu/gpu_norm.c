@@ -15,9 +15,10 @@ static uint64_t norm_passes(const tsi_op *op)
 bool tsi_gpu_norm_supports(tsi_device *dev, const tsi_op *op)
 {
     ts_dtype dt = op->in[0].dtype;
-    if (dt != TS_F32 && dt != TS_F16 && dt != TS_BF16)
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || c->max_buffers < TSG_BUF_COUNT(NORM_BUFS))
         return false;
-    return tsi_gpu_rows_fit(tsi_gpu_caps_of(dev), op, norm_passes(op));
+    return tsi_gpu_rows_fit(c, op, norm_passes(op));
 }
 
 /* The view in[i] / out[i] when the op has it and it is present. */
