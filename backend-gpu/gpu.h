@@ -107,6 +107,10 @@ bool tsi_gpu_view_fits(const tsi_gpu_caps *c, const tsi_view *v);
 /* Split a flat workgroup count into x * y within the device's limits
  * (kernels recover the flat index with FLAT_GROUP); false when too many. */
 bool tsi_gpu_grid(const tsi_gpu_caps *c, uint64_t groups, uint32_t out[3]);
+/* Set the calling thread's message ("vulkan: ...") and return status:
+ * one-line error paths. */
+ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static inline uint64_t tsi_gpu_ceil_div(uint64_t a, uint64_t b)
 {
     return (a + b - 1) / b;
@@ -117,8 +121,5 @@ static inline uint64_t tsi_gpu_ceil_div(uint64_t a, uint64_t b)
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev);
 /* Record one launch (pipeline / program built and cached on first use). */
 ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l);
-/* Set the calling thread's message and return status (one-line errors). */
-ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,5 +1,8 @@
 /* Limits every GPU kernel shares: 32-bit element indices and one binding
  * per view, and workgroup grids within the device's counts. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "backend-gpu/gpu.h"
 
 static uint32_t dtype_bytes(ts_dtype t)
@@ -52,4 +55,16 @@ bool tsi_gpu_grid(const tsi_gpu_caps *c, uint64_t groups, uint32_t out[3])
     out[1] = (uint32_t)tsi_gpu_ceil_div(groups, out[0]);
     out[2] = 1;
     return true;
+}
+
+ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
+{
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->host->set_error("%s: %s", c->backend, msg);
+    return status;
 }

@@ -2,7 +2,6 @@
  * device's capabilities, and a launch as a kernel of the family's program
  * (<family>.cl, built once per set of constants, -DNAME=<value>u), its
  * buffers and one struct argument with the parameters. */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "backend-opencl/cl_internal.h"
@@ -34,16 +33,6 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev)
     return &dev->gpu;
 }
 
-ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    dev->host->set_error("opencl: %s", msg);
-    return status;
-}
 
 ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l)
 {

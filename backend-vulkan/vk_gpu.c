@@ -1,7 +1,6 @@
 /* The Vulkan side of the shared GPU host code (backend-gpu/gpu.h): the
  * device's capabilities, and a launch as a pipeline (one per entry point
  * and constants, <entry>.spv), descriptor bindings and push constants. */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "vk_internal.h"
@@ -35,16 +34,6 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *d)
     return &d->gpu;
 }
 
-ts_status tsi_gpu_fail(tsi_device *d, ts_status status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    (void)d;
-    return TSI_VK_FAIL(status, "vulkan: %s", msg);
-}
 
 ts_status tsi_gpu_launch_record(tsi_device *d, const tsi_gpu_launch *l)
 {

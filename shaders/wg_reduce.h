@@ -23,67 +23,32 @@
 #define WG_REDUCE_SHARED(X) X(float, red_f, WG) X(int, red_i, WG) X(int, red_k, WG)
 TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
 
-float wg_sum(float v TS_SHARED_PARAM(float, red_f))
-{
-    uint lid = LOCAL_ID;
-    red_f[lid] = v;
-    BARRIER();
-    for (uint span = WG / 2u; span > 0u; span >>= 1) {
-        if (lid < span)
-            red_f[lid] += red_f[lid + span];
-        BARRIER();
+/* One tree per (type, combine): GLSL has no templates, so the body is
+ * written once as a macro. The i32 sum adds as uint, which wraps (two's
+ * complement, like the C reference) in both languages where a signed
+ * overflow may not. */
+#define WG_TREE_(name, T, red, COMBINE)                                                            \
+    T name(T v TS_SHARED_PARAM(T, red))                                                            \
+    {                                                                                              \
+        uint lid = LOCAL_ID;                                                                       \
+        red[lid] = v;                                                                              \
+        BARRIER();                                                                                 \
+        for (uint span = WG / 2u; span > 0u; span >>= 1) {                                         \
+            if (lid < span)                                                                        \
+                red[lid] = COMBINE(red[lid], red[lid + span]);                                     \
+            BARRIER();                                                                             \
+        }                                                                                          \
+        T r = red[0];                                                                              \
+        BARRIER();                                                                                 \
+        return r;                                                                                  \
     }
-    float r = red_f[0];
-    BARRIER();
-    return r;
-}
+#define WG_ADD_F_(a, b) ((a) + (b))
+#define WG_ADD_I_(a, b) I32(U32(a) + U32(b))
 
-float wg_max(float v TS_SHARED_PARAM(float, red_f))
-{
-    uint lid = LOCAL_ID;
-    red_f[lid] = v;
-    BARRIER();
-    for (uint span = WG / 2u; span > 0u; span >>= 1) {
-        if (lid < span)
-            red_f[lid] = max(red_f[lid], red_f[lid + span]);
-        BARRIER();
-    }
-    float r = red_f[0];
-    BARRIER();
-    return r;
-}
-
-/* Wrapping i32 sum (two's complement, like the C reference): added as uint,
- * which wraps in both languages where a signed overflow may not. */
-int wg_sum_i(int v TS_SHARED_PARAM(int, red_i))
-{
-    uint lid = LOCAL_ID;
-    red_i[lid] = v;
-    BARRIER();
-    for (uint span = WG / 2u; span > 0u; span >>= 1) {
-        if (lid < span)
-            red_i[lid] = I32(U32(red_i[lid]) + U32(red_i[lid + span]));
-        BARRIER();
-    }
-    int r = red_i[0];
-    BARRIER();
-    return r;
-}
-
-int wg_max_i(int v TS_SHARED_PARAM(int, red_i))
-{
-    uint lid = LOCAL_ID;
-    red_i[lid] = v;
-    BARRIER();
-    for (uint span = WG / 2u; span > 0u; span >>= 1) {
-        if (lid < span)
-            red_i[lid] = max(red_i[lid], red_i[lid + span]);
-        BARRIER();
-    }
-    int r = red_i[0];
-    BARRIER();
-    return r;
-}
+WG_TREE_(wg_sum, float, red_f, WG_ADD_F_)
+WG_TREE_(wg_max, float, red_f, max)
+WG_TREE_(wg_sum_i, int, red_i, WG_ADD_I_)
+WG_TREE_(wg_max_i, int, red_i, max)
 
 /* (value, index) pairs: the larger value wins, ties go to the lower index;
  * an index < 0 marks "no candidate". NaN ranks below every number (NaNs
