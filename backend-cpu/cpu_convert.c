@@ -58,6 +58,12 @@ void tsi_cpu_load_f32(const tsi_cpu_kernels *k, ts_dtype dt, const void *src, in
             dst[i] = (float)s[(int64_t)i * stride];
         return;
     }
+    case TS_C64: { /* the real part, as a cast to a real dtype reads it */
+        const float *s = src;
+        for (size_t i = 0; i < n; i++)
+            dst[i] = s[2 * (int64_t)i * stride];
+        return;
+    }
     }
 }
 
@@ -100,6 +106,14 @@ void tsi_cpu_store_f32(const tsi_cpu_kernels *k, ts_dtype dt, const float *src, 
         int32_t *d = dst;
         for (size_t i = 0; i < n; i++)
             d[(int64_t)i * stride] = tsi_cpu_f32_to_i32(src[i]);
+        return;
+    }
+    case TS_C64: { /* a real value becomes (x, 0) */
+        float *d = dst;
+        for (size_t i = 0; i < n; i++) {
+            d[2 * (int64_t)i * stride] = src[i];
+            d[2 * (int64_t)i * stride + 1] = 0.0f;
+        }
         return;
     }
     }

@@ -27,6 +27,11 @@ static const char *const op_names[TSI_OP_COUNT] = {
     [TSI_OP_CONV1D_CAUSAL] = "conv1d_causal",
     [TSI_OP_ATTENTION] = "attention",
     [TSI_OP_GLU] = "glu",
+    [TSI_OP_FFT] = "fft",
+    [TSI_OP_CONV1D_LONG] = "conv1d_long",
+    [TSI_OP_GROUPED_MATMUL] = "grouped_matmul",
+    [TSI_OP_MOE_PLACE] = "moe_place",
+    [TSI_OP_MOE_COMBINE] = "moe_combine",
 };
 
 const char *tsi_unary_name(int kind)

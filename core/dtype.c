@@ -13,6 +13,7 @@ static const struct {
     [TS_F16] = {"f16", 2, true},
     [TS_BF16] = {"bf16", 2, true},
     [TS_I32] = {"i32", 4, false},
+    [TS_C64] = {"c64", 8, false},
 };
 
 bool tsi_dtype_valid(ts_dtype dtype)

@@ -89,6 +89,45 @@ typedef enum tsi_op_code {
      * y = act(a) * b with act (sigmoid, relu, gelu_erf, silu) in f32.
      * No backend has a kernel: core runs its fallback (core/op_glu.c). */
     TSI_OP_GLU,
+    /* FFT along the last dim, batched over the other three (layers/longconv,
+     * core/op_fft.c). in[0] x, out[0] y, both contiguous. p.fft: kind, n
+     * (the transform length), inverse (C2C only: exponent sign +1) and
+     * scale (multiplies every output; core folds the norm argument in).
+     *   TSI_FFT_C2C: x c64 [.., m], y c64 [.., n]; m <= n, x zero-padded;
+     *   TSI_FFT_R2C: x f32/f16/bf16 [.., m], m <= n, zero-padded;
+     *                y c64 [.., n/2 + 1];
+     *   TSI_FFT_C2R: x c64 [.., n/2 + 1] (the imaginary parts of bin 0 and,
+     *                for even n, bin n/2 are ignored, as numpy does);
+     *                y f32 [.., m], m <= n: the first m samples of the
+     *                length-n real inverse.
+     * Unscaled sums; y = scale * sum_j x_j exp(-+2 pi i j k / n). A backend
+     * may decline any length (e.g. one with a prime factor above 7): core
+     * then runs Bluestein and the real transforms as compositions. */
+    TSI_OP_FFT,
+    /* Direct causal long convolution, channels first (ts_fftconv's direct
+     * path). in[0] u [1,B,C,L], in[1] k [1,Bk,C,K] with Bk = 1 or B,
+     * in[2] d [1,1,1,C] or NULL, out[0] y [1,B,C,L], one float dtype, all
+     * contiguous: y[b,c,t] = sum_{j <= min(t, K-1)} k[b|0,c,j] u[b,c,t-j]
+     * + d[c] u[b,c,t], accumulated in f32. */
+    TSI_OP_CONV1D_LONG,
+    /* Grouped GEMM (layers/moe): E row groups times E weight matrices.
+     * in[0] x [1,1,R,K], in[1] w [1,E,K,N], in[2] offsets i32 [1,1,1,E+1]
+     * (group e is rows offsets[e] .. offsets[e+1]-1; 0 = offsets[0] <= ...
+     * <= offsets[E] <= R), in[3] bias [1,1,E,N] or NULL; out[0] y [1,1,R,N];
+     * one float dtype, contiguous, f32 accumulation. Rows at and past
+     * offsets[E] are written as zeros. p.grouped_matmul.max_rows bounds
+     * every group's row count (a launch grid bound for GPUs). */
+    TSI_OP_GROUPED_MATMUL,
+    /* MoE slot placement (layers/moe): in[0] expert i32 [1,1,T,k] (choice c
+     * of token t; values in [0, E)), out[0] slot i32 [1,1,T,k] (the choice's
+     * row within its expert's group, or -1 when dropped), out[1] counts i32
+     * [1,1,1,E+1]... see layers/moe for the full contract in p.moe_place. */
+    TSI_OP_MOE_PLACE,
+    /* MoE combine (layers/moe): in[0] h [1,1,R,D], in[1] rows i32 [1,1,T,k],
+     * in[2] gates f32 [1,1,T,k], out[0] y [1,1,T,D]:
+     * y[t] = sum_{c ascending} gates[t,c] * h[rows[t,c]], skipping rows
+     * outside [0, R); f32 accumulation, h and y one float dtype. */
+    TSI_OP_MOE_COMBINE,
     TSI_OP_COUNT
 } tsi_op_code;
 
@@ -101,6 +140,8 @@ enum {
 enum { TSI_REDUCE_SUM = 0, TSI_REDUCE_MEAN, TSI_REDUCE_MAX, TSI_REDUCE_ARGMAX };
 
 enum { TSI_NORM_LAYER = 0, TSI_NORM_RMS };
+
+enum { TSI_FFT_C2C = 0, TSI_FFT_R2C, TSI_FFT_C2R };
 
 #define TSI_MAX_IN 6
 #define TSI_MAX_OUT 2
@@ -133,6 +174,9 @@ typedef struct tsi_op {
         struct { int k; } conv1d;
         struct { float scale; int causal; } attention;
         struct { int kind; } glu;
+        struct { int kind; int inverse; int64_t n; float scale; } fft;
+        struct { int64_t max_rows; } grouped_matmul;
+        struct { int k; int n_experts; int64_t capacity; } moe_place;
     } p;
     /* Filled by core from the backend's plan hook before record; zeros
      * when the kernel has no plan. */

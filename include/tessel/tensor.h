@@ -23,9 +23,10 @@ typedef enum ts_dtype {
     TS_F32 = 0,
     TS_F16 = 1,
     TS_BF16 = 2,
-    TS_I32 = 3
+    TS_I32 = 3,
+    TS_C64 = 4 /* complex: interleaved f32 (re, im), like numpy complex64 */
 } ts_dtype;
-#define TS_DTYPE_COUNT 4
+#define TS_DTYPE_COUNT 5
 
 typedef struct ts_tensor ts_tensor;
 

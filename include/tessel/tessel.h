@@ -9,5 +9,6 @@
 #include "tessel/ops.h"
 #include "tessel/attention.h"
 #include "tessel/norm.h"
+#include "tessel/fft.h"
 
 #endif

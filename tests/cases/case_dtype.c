@@ -74,6 +74,7 @@ double tsc_round(ts_dtype dt, double v)
 {
     switch (dt) {
     case TS_F32:
+    case TS_C64: /* each part is an f32 */
         return (double)(float)v;
     case TS_F16:
         return (double)tsc_f16_to_f32(tsc_f32_to_f16((float)v));

@@ -271,12 +271,17 @@ static void poison(ts_dtype dt, void *p, int64_t i)
         memcpy((char *)p + 2 * i, &v, 2);
         break;
     }
+    case TS_C64: {
+        uint32_t v[2] = {0x7fc0deadu, 0x7fc0beefu};
+        memcpy((char *)p + 8 * i, v, 8);
+        break;
+    }
     }
 }
 
 static int is_poison(ts_dtype dt, const void *p, int64_t i)
 {
-    unsigned char want[4];
+    unsigned char want[8];
     poison(dt, want, 0);
     return memcmp((const char *)p + (size_t)i * ts_dtype_size(dt), want, ts_dtype_size(dt)) == 0;
 }
@@ -300,6 +305,11 @@ static void encode(ts_dtype dt, void *p, int64_t i, double v)
         memcpy((char *)p + 2 * i, &h, 2);
         break;
     }
+    case TS_C64: { /* a real value: (v, 0) */
+        float f[2] = {(float)v, 0.0f};
+        memcpy((char *)p + 8 * i, f, 8);
+        break;
+    }
     }
 }
 
@@ -321,6 +331,11 @@ static double decode(ts_dtype dt, const void *p, int64_t i)
         uint16_t h;
         memcpy(&h, (const char *)p + 2 * i, 2);
         return dt == TS_F16 ? tsc_f16_to_f32(h) : tsc_bf16_to_f32(h);
+    }
+    case TS_C64: { /* the real part */
+        float f;
+        memcpy(&f, (const char *)p + 8 * i, 4);
+        return f;
     }
     }
     return NAN;
