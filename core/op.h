@@ -118,10 +118,22 @@ typedef enum tsi_op_code {
      * offsets[E] are written as zeros. p.grouped_matmul.max_rows bounds
      * every group's row count (a launch grid bound for GPUs). */
     TSI_OP_GROUPED_MATMUL,
-    /* MoE slot placement (layers/moe): in[0] expert i32 [1,1,T,k] (choice c
-     * of token t; values in [0, E)), out[0] slot i32 [1,1,T,k] (the choice's
-     * row within its expert's group, or -1 when dropped), out[1] counts i32
-     * [1,1,1,E+1]... see layers/moe for the full contract in p.moe_place. */
+    /* MoE slot placement (layers/moe). Claim order is choice-major: every
+     * token's choice 0 in token order, then every choice 1, and so on.
+     * The position of choice (t, c) is the number of choices for the same
+     * expert before it in claim order; it is kept iff position < capacity
+     * (p.moe_place.capacity < 0: unlimited). E = p.moe_place.n_experts,
+     * k = p.moe_place.k.
+     *   in[0]  expert i32 [1,1,T,k], values in [0, E) (the layer checks);
+     *   out[0] rows i32 [1,1,T,k]: offsets[e] + position for a kept choice
+     *          of expert e, -1 for a dropped one;
+     *   out[1] stats i32 [1,1,1,2E+2]: [0..E] offsets (exclusive prefix sum
+     *          of kept counts, offsets[E] = kept total); [E+1+e] the number
+     *          of tokens whose choice 0 is e, before dropping; [2E+1] the
+     *          number of dropped choices;
+     *   out[2] row_token i32 [1,1,1,R], R >= offsets[E]: the token of each
+     *          row (row_token[rows[t,c]] = t), -1 at and past offsets[E].
+     * Deterministic and identical on every backend (no racing atomics). */
     TSI_OP_MOE_PLACE,
     /* MoE combine (layers/moe): in[0] h [1,1,R,D], in[1] rows i32 [1,1,T,k],
      * in[2] gates f32 [1,1,T,k], out[0] y [1,1,T,D]:
@@ -144,7 +156,7 @@ enum { TSI_NORM_LAYER = 0, TSI_NORM_RMS };
 enum { TSI_FFT_C2C = 0, TSI_FFT_R2C, TSI_FFT_C2R };
 
 #define TSI_MAX_IN 6
-#define TSI_MAX_OUT 2
+#define TSI_MAX_OUT 3
 
 /* A kernel's plan (tsi_kernel.plan in core/backend.h): what the backend
  * that owns the kernel chose for one op on one device. */
