@@ -177,6 +177,7 @@ static void cpu_device_close(tsi_device *dev)
 {
     tsi_cpu_pool_destroy(dev->pool);
     free(dev->gemm_pack);
+    tsi_cpu_fft_tables_free(dev->fft_tables);
     free(dev);
 }
 
@@ -253,7 +254,8 @@ static bool binary_supports(tsi_device *dev, const tsi_op *op)
 {
     ts_dtype dt = op->in[0].dtype;
     return is_dtype(dt) && op->in[1].dtype == dt && op->out[0].dtype == dt &&
-           op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT;
+           op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT &&
+           (dt != TS_C64 || op->p.binary.kind <= TS_MUL);
 }
 
 static bool float_supports(tsi_device *dev, const tsi_op *op)
@@ -261,9 +263,10 @@ static bool float_supports(tsi_device *dev, const tsi_op *op)
     return is_float(op->in[0].dtype);
 }
 
+/* Every real dtype: c64 has no kernels beyond copy, cast, add, sub, mul. */
 static bool any_dtype_supports(tsi_device *dev, const tsi_op *op)
 {
-    return is_dtype(op->in[0].dtype);
+    return is_dtype(op->in[0].dtype) && op->in[0].dtype != TS_C64;
 }
 
 static bool reduce_supports(tsi_device *dev, const tsi_op *op)
@@ -296,6 +299,12 @@ static const tsi_kernel cpu_kernels[TSI_OP_COUNT] = {
     [TSI_OP_NORM] = {float_supports, tsi_cpu_norm_plan, tsi_cpu_norm_record},
     [TSI_OP_CONV1D_CAUSAL] = {float_supports, tsi_cpu_conv1d_plan, tsi_cpu_conv1d_record},
     [TSI_OP_ATTENTION] = {float_supports, tsi_cpu_attention_plan, tsi_cpu_attention_record},
+    [TSI_OP_FFT] = {tsi_cpu_fft_supports, tsi_cpu_fft_plan, tsi_cpu_fft_record},
+    [TSI_OP_CONV1D_LONG] = {float_supports, tsi_cpu_conv1d_long_plan, tsi_cpu_conv1d_long_record},
+    [TSI_OP_GROUPED_MATMUL] = {float_supports, tsi_cpu_grouped_matmul_plan,
+                               tsi_cpu_grouped_matmul_record},
+    [TSI_OP_MOE_PLACE] = {NULL, tsi_cpu_moe_place_plan, tsi_cpu_moe_place_record},
+    [TSI_OP_MOE_COMBINE] = {float_supports, tsi_cpu_moe_combine_plan, tsi_cpu_moe_combine_record},
 };
 
 /* Every op runs inside record(), so sync has nothing to wait for. */

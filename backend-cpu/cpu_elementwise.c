@@ -6,7 +6,9 @@
  * pool; a chunk goes through f32 buffers on the stack unless it already is
  * contiguous f32, which the SIMD kernels then read and write in place.
  * Two layouts that rows would serve badly have their own paths below:
- * short rows against a broadcast row (bias adds) and transposing copies. */
+ * short rows against a broadcast row (bias adds) and transposing copies.
+ * c64 is copied as 8-byte words, cast through its real part
+ * (cpu_convert.c) and added / multiplied in chunk_c64. */
 #include <string.h>
 
 #include "backend-cpu/cpu_internal.h"
@@ -147,6 +149,11 @@ static void chunk_raw_copy(const ew_plan *p, char *const ptr[], int64_t n)
     size_t es = p->esize[0];
     if (sy == 1 && sx == 1) {
         memcpy(ptr[0], ptr[1], (size_t)n * es);
+    } else if (es == 8) {
+        uint64_t *y = (uint64_t *)ptr[0];
+        const uint64_t *x = (const uint64_t *)ptr[1];
+        for (int64_t i = 0; i < n; i++)
+            y[i * sy] = x[i * sx];
     } else if (es == 4) {
         uint32_t *y = (uint32_t *)ptr[0];
         const uint32_t *x = (const uint32_t *)ptr[1];
@@ -157,6 +164,33 @@ static void chunk_raw_copy(const ew_plan *p, char *const ptr[], int64_t n)
         const uint16_t *x = (const uint16_t *)ptr[1];
         for (int64_t i = 0; i < n; i++)
             y[i * sy] = x[i * sx];
+    }
+}
+
+/* c64 add, sub, mul (core admits no other c64 binary op): f32 parts, the
+ * product as (ar br - ai bi, ar bi + ai br), as numpy's complex64 does. */
+static void chunk_c64(const ew_plan *p, char *const ptr[], int64_t n)
+{
+    float *y = (float *)ptr[0];
+    const float *a = (const float *)ptr[1], *b = (const float *)ptr[2];
+    int64_t sy = 2 * p->st[0][p->nd - 1], sa = 2 * p->st[1][p->nd - 1];
+    int64_t sb = 2 * p->st[2][p->nd - 1];
+    int kind = p->op->p.binary.kind;
+    for (int64_t i = 0; i < n; i++) {
+        float ar = a[i * sa], ai = a[i * sa + 1], br = b[i * sb], bi = b[i * sb + 1];
+        float re, im;
+        if (kind == TS_ADD) {
+            re = ar + br;
+            im = ai + bi;
+        } else if (kind == TS_SUB) {
+            re = ar - br;
+            im = ai - bi;
+        } else {
+            re = ar * br - ai * bi;
+            im = ar * bi + ai * br;
+        }
+        y[i * sy] = re;
+        y[i * sy + 1] = im;
     }
 }
 
@@ -202,6 +236,7 @@ static void ew_task(void *ctx, int64_t begin, int64_t end, int worker)
     bool raw = p->op->code == TSI_OP_UNARY && p->op->p.unary.kind == TSI_UNARY_COPY &&
                p->dt[0] == p->dt[1];
     bool integer = !raw && p->dt[0] == TS_I32 && p->dt[1] == TS_I32;
+    bool complex = !raw && p->op->code == TSI_OP_BINARY && p->dt[0] == TS_C64;
     for (int64_t w = begin; w < end; w++) {
         int64_t row = w / p->chunks, c = w % p->chunks;
         int64_t start = c * EW_CHUNK, n = len - start < EW_CHUNK ? len - start : EW_CHUNK;
@@ -218,6 +253,8 @@ static void ew_task(void *ctx, int64_t begin, int64_t end, int worker)
             chunk_raw_copy(p, ptr, n);
         else if (integer)
             chunk_i32(p, ptr, n);
+        else if (complex)
+            chunk_c64(p, ptr, n);
         else
             chunk_f32(p, ptr, n);
     }
@@ -231,7 +268,7 @@ static void ew_task(void *ctx, int64_t begin, int64_t end, int worker)
 
 static bool plan_grouped(const ew_plan *p)
 {
-    if (p->op->code != TSI_OP_BINARY || p->nd < 2 || p->dt[0] == TS_I32)
+    if (p->op->code != TSI_OP_BINARY || p->nd < 2 || p->dt[0] == TS_I32 || p->dt[0] == TS_C64)
         return false;
     int in = p->nd - 1, row = p->nd - 2;
     int64_t len = p->shape[in];
@@ -323,7 +360,13 @@ static void transpose_task(void *ctx, int64_t begin, int64_t end, int worker)
         }
         for (int64_t c0 = 0; c0 < cols; c0 += EW_TILE) {
             int64_t c1 = cols - c0 < EW_TILE ? cols : c0 + EW_TILE;
-            if (p->esize[0] == 4) {
+            if (p->esize[0] == 8) {
+                uint64_t *y = (uint64_t *)p->base[0] + offy;
+                const uint64_t *x = (const uint64_t *)p->base[1] + offx;
+                for (int64_t c = c0; c < c1; c++)
+                    for (int64_t r = r0; r < r1; r++)
+                        y[r * sy + c] = x[r + c * sx];
+            } else if (p->esize[0] == 4) {
                 uint32_t *y = (uint32_t *)p->base[0] + offy;
                 const uint32_t *x = (const uint32_t *)p->base[1] + offx;
                 for (int64_t c = c0; c < c1; c++)

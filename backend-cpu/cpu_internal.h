@@ -40,6 +40,7 @@ struct tsi_device {
      * operands still uses. */
     void *gemm_pack;
     size_t gemm_pack_bytes;
+    struct tsi_cpu_fft_tables *fft_tables; /* cpu_fft.c: made on first use of a length */
 };
 
 /* Round up to the buffer alignment, so regions carved out of a workspace
@@ -104,6 +105,18 @@ ts_status tsi_cpu_conv1d_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 ts_status tsi_cpu_conv1d_record(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op);
+bool tsi_cpu_fft_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_fft_record(tsi_device *dev, const tsi_op *op);
+void tsi_cpu_fft_tables_free(struct tsi_cpu_fft_tables *list);
+ts_status tsi_cpu_conv1d_long_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_conv1d_long_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_moe_place_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_moe_place_record(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cpu_moe_combine_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_moe_combine_record(tsi_device *dev, const tsi_op *op);
 
 /* f32 GEMM, row-major: c[m x n] = a[m x k] * b[k x n] with leading
  * dimensions lda, ldb, ldc (elements); trans_a / trans_b say a / b are

@@ -48,6 +48,12 @@ typedef struct tsi_cpu_kernels {
      * for a full mr x nr tile. */
     int gemm_mr, gemm_nr;
     void (*gemm_micro)(size_t k, const float *a, const float *b, float *c, size_t ldc, int acc);
+
+    /* The FFT's kernels (backend-cpu/cpu_fft.h). */
+    const struct tsi_cpu_fft_kernels *fft;
+    /* Direct causal convolution: y[t] = sum_{j <= min(t, kn-1)} k[j] u[t-j]
+     * for t in [t0, t1), u readable on [0, t1). */
+    void (*long_conv)(const float *u, const float *k, int64_t kn, float *y, int64_t t0, int64_t t1);
 } tsi_cpu_kernels;
 
 /* The table for a level; a level this build lacks falls back to scalar. */

@@ -66,6 +66,13 @@ static void pack_f32(const tsi_cpu_kernels *k, ts_dtype dt, const char *src, int
         tsi_cpu_load_f32(k, dt, src + r * sr * (int64_t)es, sc, dst + r * cols, (size_t)cols);
 }
 
+/* A part of the workspace; NULL when the plan asked for none (NULL + 0 is
+ * undefined behaviour in C, and UBSan says so). */
+static float *work_at(char *work, size_t off)
+{
+    return work ? (float *)(work + off) : NULL;
+}
+
 /* One batch t = i0 * nb1 + i1; serial: on tessel's kernel in this thread. */
 static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
 {
@@ -77,8 +84,8 @@ static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
     const char *bp =
         (const char *)tsi_cpu_view_ptr(b) + (i0 * b->stride[0] + i1 * b->stride[1]) * es;
     char *cp = (char *)tsi_cpu_view_ptr(c) + t * j->m * j->n * es;
-    float *apack = (float *)(work + j->a_off), *bpack = (float *)(work + j->b_off);
-    float *cf = j->widen ? (float *)(work + j->c_off) : (float *)cp;
+    float *apack = work_at(work, j->a_off), *bpack = work_at(work, j->b_off);
+    float *cf = j->widen ? work_at(work, j->c_off) : (float *)cp;
     if (j->la.pack)
         pack_f32(k, j->dt, ap, j->m, j->k, a->stride[2], a->stride[3], apack);
     if (j->lb.pack)
@@ -87,8 +94,8 @@ static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
     const float *bf = j->lb.pack ? bpack : (const float *)bp;
     if (serial) {
         tsi_cpu_gemm_serial(k, j->la.trans, j->lb.trans, j->m, j->n, j->k, af, j->la.ld, bf,
-                            j->lb.ld, cf, j->n, (float *)(work + j->ga_off),
-                            (float *)(work + j->gb_off));
+                            j->lb.ld, cf, j->n, work_at(work, j->ga_off),
+                            work_at(work, j->gb_off));
     } else {
         ts_status st = tsi_cpu_sgemm(j->dev, j->la.trans, j->lb.trans, j->m, j->n, j->k, af,
                                      j->la.ld, bf, j->lb.ld, cf, j->n);
@@ -103,7 +110,7 @@ static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
 static void mm_batches(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const mm_job *j = ctx;
-    char *work = j->work + (size_t)worker * j->per_worker;
+    char *work = j->work ? j->work + (size_t)worker * j->per_worker : NULL;
     for (int64_t t = begin; t < end; t++)
         mm_one(j, t, work, true); /* the serial kernel cannot fail */
 }

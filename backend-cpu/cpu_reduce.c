@@ -1,6 +1,6 @@
 /* Reductions over the last dim of contiguous rows: sum, mean, max (any
- * dtype core allows; i32 sums wrap like two's complement), argmax, and
- * top-k (descending, ties to the lower index). Float rows go through f32
+ * dtype core allows; i32 sums wrap like two's complement; NaN propagates),
+ * argmax, and top-k (descending, ties to the lower index, NaN largest). Float rows go through f32
  * (exact for f16/bf16); i32 rows stay integer so large values keep every
  * bit. Rows spread over the pool. */
 #include <stdlib.h>
@@ -62,9 +62,10 @@ static void reduce_float(const row_job *j, const float *x, int64_t row)
         r = j->k->max(x, n);
         break;
     default: {
+        /* NaN ranks above every number, the first NaN wins (docs/numerics.md). */
         size_t best = 0;
-        for (size_t i = 1; i < n; i++)
-            if (x[i] > x[best])
+        for (size_t i = 1; i < n && x[best] == x[best]; i++)
+            if (x[i] > x[best] || x[i] != x[i])
                 best = i;
         ((int32_t *)tsi_cpu_view_ptr(y))[row] = (int32_t)best;
         return;
@@ -140,9 +141,13 @@ typedef struct topk_item {
     int64_t i;
 } topk_item;
 
-/* a before b: larger value first, then the lower index. */
+/* a before b: larger value first, then the lower index; NaN ranks above
+ * every number (docs/numerics.md), NaNs among themselves by index. */
 static bool topk_before(const topk_item *a, const topk_item *b)
 {
+    bool an = a->v != a->v, bn = b->v != b->v;
+    if (an || bn)
+        return an && (!bn || a->i < b->i);
     return a->v > b->v || (a->v == b->v && a->i < b->i);
 }
 

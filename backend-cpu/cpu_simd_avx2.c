@@ -56,20 +56,6 @@ static inline float vf_hsum(vf v)
     return _mm_cvtss_f32(hsum4(v));
 }
 
-static inline float vf_hmax(vf v)
-{
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
-}
-
-static inline float vf_hmin(vf v)
-{
-    __m128 s = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_min_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_min_ss(s, _mm_movehdup_ps(s)));
-}
-
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {
     size_t i = 0;

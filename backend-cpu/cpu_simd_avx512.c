@@ -45,8 +45,6 @@ typedef __mmask16 vm;
 #define vf_as_vi _mm512_castps_si512
 #define vi_as_vf _mm512_castsi512_ps
 #define vf_hsum _mm512_reduce_add_ps
-#define vf_hmax _mm512_reduce_max_ps
-#define vf_hmin _mm512_reduce_min_ps
 
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {

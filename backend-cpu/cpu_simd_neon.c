@@ -43,8 +43,6 @@ typedef uint32x4_t vm;
 #define vf_as_vi vreinterpretq_s32_f32
 #define vi_as_vf vreinterpretq_f32_s32
 #define vf_hsum vaddvq_f32
-#define vf_hmax vmaxvq_f32
-#define vf_hmin vminvq_f32
 
 static inline vf vf_copysign(vf mag, vf sgn)
 {

@@ -70,8 +70,6 @@ static inline vi s_trunc(vf x)
 #define vf_as_vi(a) s_as_vi(a)
 #define vi_as_vf(a) s_as_vf(a)
 #define vf_hsum(a) (a)
-#define vf_hmax(a) (a)
-#define vf_hmin(a) (a)
 
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {

@@ -7,7 +7,7 @@
 
 static uint32_t dtype_bytes(ts_dtype t)
 {
-    return t == TS_F16 || t == TS_BF16 ? 2u : 4u;
+    return t == TS_C64 ? 8u : t == TS_F16 || t == TS_BF16 ? 2u : 4u;
 }
 
 bool tsi_gpu_view_fits(const tsi_gpu_caps *c, const tsi_view *v)

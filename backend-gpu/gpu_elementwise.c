@@ -3,7 +3,8 @@
  * view steps through uniformly, as the CPU backend does, so a contiguous
  * op (the common copy, cast and pointwise case) reaches the kernel as one
  * flat run, and picks the kernel's layout constants (EW_PAIR, EW_FLAT,
- * EW_ROWS, EW_CAST in shaders/elementwise.h) and its grid. */
+ * EW_ROWS, EW_CAST in shaders/elementwise.h) and its grid. c64 views
+ * keep their element strides; the kernel reads two words per element. */
 #include "backend-gpu/gpu.h"
 #include "shaders/elementwise.h"
 
@@ -11,8 +12,8 @@ TSG_PARAMS(ew_unary_params, EW_UNARY_PARAMS);
 TSG_PARAMS(ew_binary_params, EW_BINARY_PARAMS);
 
 _Static_assert(EW_NEG == TS_NEG && EW_SILU == TS_SILU && EW_RELU2 == TS_RELU2 &&
-                   EW_GELU_TANH == TS_GELU_TANH && EW_COPY == TSI_UNARY_COPY &&
-                   EW_SCALE_SHIFT == TSI_UNARY_SCALE_SHIFT,
+                   EW_GELU_TANH == TS_GELU_TANH && EW_SIN == TS_SIN && EW_COS == TS_COS &&
+                   EW_COPY == TSI_UNARY_COPY && EW_SCALE_SHIFT == TSI_UNARY_SCALE_SHIFT,
                "shaders/elementwise.h: unary kinds differ from ts_unary_op");
 _Static_assert(EW_ADD == TS_ADD && EW_DIV == TS_DIV && EW_MIN == TS_MIN && TS_BINARY_COUNT == 6,
                "shaders/elementwise.h: binary kinds differ from ts_binary_op");
@@ -139,17 +140,20 @@ static bool is_float(ts_dtype t)
 
 static bool valid_dtype(ts_dtype t)
 {
-    return is_float(t) || t == TS_I32;
+    return is_float(t) || t == TS_I32 || t == TS_C64;
 }
 
-/* What the kernels compute: every dtype pair for a copy (a cast); the
- * float kinds on floats; neg, abs, relu, relu2 on i32 (i32 to i32). */
+/* What the kernels compute: every dtype pair for a copy (a cast) but i32
+ * with c64; the float kinds on floats; neg, abs, relu, relu2 on i32 (i32
+ * to i32). */
 static bool unary_kind_ok(const tsi_op *op)
 {
     ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
     int kind = op->p.unary.kind;
     if (!valid_dtype(x) || !valid_dtype(y) || kind < 0 || kind >= TSI_UNARY_KIND_COUNT)
         return false;
+    if (x == TS_C64 || y == TS_C64)
+        return kind == TSI_UNARY_COPY && x != TS_I32 && y != TS_I32;
     if (kind == TSI_UNARY_COPY || (is_float(x) && is_float(y)))
         return true;
     return x == TS_I32 && y == TS_I32 &&
@@ -160,7 +164,8 @@ static bool binary_kind_ok(const tsi_op *op)
 {
     ts_dtype t = op->out[0].dtype;
     return valid_dtype(t) && op->in[0].dtype == t && op->in[1].dtype == t &&
-           op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT;
+           op->p.binary.kind >= 0 && op->p.binary.kind < TS_BINARY_COUNT &&
+           (t != TS_C64 || op->p.binary.kind <= TS_MUL);
 }
 
 bool tsi_gpu_elementwise_supports(tsi_device *dev, const tsi_op *op)

@@ -33,4 +33,19 @@ bool tsi_gpu_scatter_add_rows_supports(tsi_device *dev, const tsi_op *op);
 ts_status tsi_gpu_scatter_add_rows_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
 ts_status tsi_gpu_scatter_add_rows_record(tsi_device *dev, const tsi_op *op);
 
+bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op);
+bool tsi_gpu_moe_place_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_moe_place_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op);
+bool tsi_gpu_moe_combine_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_moe_combine_record(tsi_device *dev, const tsi_op *op);
+
+bool tsi_gpu_fft_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_gpu_fft_record(tsi_device *dev, const tsi_op *op);
+bool tsi_gpu_conv1d_long_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_conv1d_long_record(tsi_device *dev, const tsi_op *op);
+
 #endif

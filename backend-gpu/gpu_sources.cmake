@@ -12,4 +12,8 @@ set(TESSEL_GPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/gpu_norm.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_topk.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_index.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_moe.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_fft.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_conv1d_long.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_vkfft.c
 )

@@ -132,15 +132,17 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
     for (int spaces = 0; out->device_version[ver_len]; ver_len++)
         if (out->device_version[ver_len] == ' ' && ++spaces == 2)
             break;
-    snprintf(info->features, sizeof info->features, "%.*s; fp16:%s; subgroups:%s; gemm:%s", ver_len,
-             out->device_version, out->fp16 ? "cl_khr_fp16" : "vload_half",
+    char fft[64];
+    tsi_cl_fft_describe((type & CL_DEVICE_TYPE_CPU) != 0, fft, sizeof fft);
+    snprintf(info->features, sizeof info->features, "%.*s; fp16:%s; subgroups:%s; gemm:%s; fft: %s",
+             ver_len, out->device_version, out->fp16 ? "cl_khr_fp16" : "vload_half",
              subgroups ? "yes" : "no",
 #ifdef TESSEL_HAVE_CLBLAST
-             "clblast"
+             "clblast",
 #else
-             "own"
+             "own",
 #endif
-    );
+             fft);
     return TS_OK;
 }
 

@@ -113,6 +113,7 @@ void tsi_cl_device_close(tsi_device *dev)
         return;
     clFinish(dev->queue);
     tsi_cl_matmul_device_closed(dev);
+    tsi_cl_fft_device_closed(dev);
     tsi_cl_programs_release(dev);
     clReleaseCommandQueue(dev->queue);
     clReleaseContext(dev->ctx);

@@ -65,6 +65,7 @@ struct tsi_device {
     tsi_cl_program *programs; /* linked list, newest first */
     unsigned pending;         /* enqueues since the last clFlush */
     bool use_clblast;         /* TESSEL_OPENCL_GEMM != own and CLBlast built in */
+    struct tsi_cl_fft *fft;   /* VkFFT's applications (cl_fft.c), NULL until the first FFT */
     tsi_gpu_caps gpu;         /* what the shared GPU host code sees */
 };
 
@@ -159,5 +160,14 @@ bool tsi_cl_matmul_supports(tsi_device *dev, const tsi_op *op); /* CLBlast, else
 ts_status tsi_cl_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
 ts_status tsi_cl_matmul_record(tsi_device *dev, const tsi_op *op);
 void tsi_cl_matmul_device_closed(tsi_device *dev); /* drops CLBlast's cache */
+
+/* FFT (cl_fft.c): VkFFT where it runs the op, else backend-gpu/gpu_fft.c. */
+bool tsi_cl_fft_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_cl_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_cl_fft_record(tsi_device *dev, const tsi_op *op);
+void tsi_cl_fft_device_closed(tsi_device *dev);
+/* "vkfft 1.2.26" or "own kernels (why)", for the device's features. */
+/* The FFT path line of tessel-info; cpu_device: an OpenCL CPU runtime. */
+void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len);
 
 #endif

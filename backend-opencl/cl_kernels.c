@@ -18,4 +18,11 @@ const tsi_kernel tsi_cl_kernels_table[TSI_OP_COUNT] = {
     [TSI_OP_CONV1D_CAUSAL] = {tsi_gpu_conv1d_supports, NULL, tsi_gpu_conv1d_record},
     [TSI_OP_ATTENTION] = {tsi_gpu_attention_supports, tsi_gpu_attention_plan,
                           tsi_gpu_attention_record},
+    [TSI_OP_GROUPED_MATMUL] = {tsi_gpu_grouped_matmul_supports, tsi_gpu_grouped_matmul_plan,
+                               tsi_gpu_grouped_matmul_record},
+    [TSI_OP_MOE_PLACE] = {tsi_gpu_moe_place_supports, tsi_gpu_moe_place_plan,
+                          tsi_gpu_moe_place_record},
+    [TSI_OP_MOE_COMBINE] = {tsi_gpu_moe_combine_supports, NULL, tsi_gpu_moe_combine_record},
+    [TSI_OP_FFT] = {tsi_cl_fft_supports, tsi_cl_fft_plan, tsi_cl_fft_record},
+    [TSI_OP_CONV1D_LONG] = {tsi_gpu_conv1d_long_supports, NULL, tsi_gpu_conv1d_long_record},
 };

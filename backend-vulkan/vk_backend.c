@@ -66,6 +66,7 @@ static void vk_device_close(tsi_device *d)
         if (d->dummy)
             tsi_vk_mem_release(d, d->dummy);
         tsi_vk_staging_destroy(d, d->staging_buf, d->staging_mem);
+        tsi_vk_fft_device_closed(d);
         tsi_vk_pipelines_destroy(d);
         tsi_vk_exec_destroy(d);
         tsi_vk_memory_destroy(d);

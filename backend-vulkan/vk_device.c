@@ -289,10 +289,12 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     out->bf16_native = p->bf16;
     out->unified_memory = p->uma;
     out->cooperative_matrix = p->coop_matrix;
+    char fft[64];
+    tsi_vk_fft_describe(fft, sizeof fft);
     snprintf(out->features, sizeof out->features,
-             "vk%u.%u subgroup=%u smem=%u wg=%u%s%s%s%s", VK_API_VERSION_MAJOR(pr->apiVersion),
+             "vk%u.%u subgroup=%u smem=%u wg=%u%s%s%s%s; fft: %s", VK_API_VERSION_MAJOR(pr->apiVersion),
              VK_API_VERSION_MINOR(pr->apiVersion), p->subgroup_size,
              pr->limits.maxComputeSharedMemorySize, pr->limits.maxComputeWorkGroupInvocations,
              p->fp16_storage ? " storage16" : "", p->fp16_arith ? " float16" : "",
-             p->coop_matrix ? " cooperative_matrix" : "", p->uma ? " uma" : "");
+             p->coop_matrix ? " cooperative_matrix" : "", p->uma ? " uma" : "", fft);
 }

@@ -187,6 +187,7 @@ struct tsi_device {
     VkShaderModule *modules; /* one per embedded shader, created lazily */
     tsi_vk_pipeline_entry *pipes;
     int n_pipes, cap_pipes;
+    struct tsi_vk_fft *fft; /* VkFFT's applications (vk_fft.c), NULL until the first FFT */
     bool lost;
 };
 
@@ -241,5 +242,13 @@ void tsi_vk_tuning_pick(const tsi_vk_physical *p, tsi_vk_tuning *out);
 /* The kernel table, indexed by tsi_op_code (core/backend.h). */
 extern const tsi_kernel tsi_vk_kernels[TSI_OP_COUNT];
 void tsi_vk_gpu_caps_init(tsi_device *d);
+
+/* ---- FFT (vk_fft.c): VkFFT where it runs the op, else backend-gpu/gpu_fft.c */
+bool tsi_vk_fft_supports(tsi_device *d, const tsi_op *op);
+ts_status tsi_vk_fft_plan(tsi_device *d, const tsi_op *op, tsi_plan *out);
+ts_status tsi_vk_fft_record(tsi_device *d, const tsi_op *op);
+void tsi_vk_fft_device_closed(tsi_device *d); /* before the VkDevice goes */
+/* "vkfft 1.2.26" or "own kernels (why)", for the device's features. */
+void tsi_vk_fft_describe(char *buf, size_t len);
 
 #endif

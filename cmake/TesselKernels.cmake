@@ -19,6 +19,9 @@ set(TESSEL_KERNEL_FAMILIES
   "norm:norm"
   "topk:topk"
   "index:gather_rows,scatter_plan,scatter_add"
+  "moe:grouped_matmul,place_count,place_scan,place_rows,moe_combine"
+  "fft:fft_pass,fft_row"
+  "conv1d_long:conv1d_long"
 )
 # Headers every family may include (a change regenerates them all).
 file(GLOB TESSEL_KERNEL_HEADERS CONFIGURE_DEPENDS

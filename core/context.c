@@ -86,7 +86,7 @@ static ts_status add_devices(ts_context *ctx, tsi_backend_slot *slot)
     int n = slot->vt->device_count(slot->state);
     if (n <= 0)
         return TS_OK;
-    ts_device *grown = realloc(ctx->devices, sizeof *grown * (size_t)(ctx->device_count + n));
+    ts_device *grown = tsi_realloc(ctx->devices, sizeof *grown * (size_t)(ctx->device_count + n));
     if (!grown)
         return tsi_fail(TS_ERR_OUT_OF_MEMORY, "ts_context_create: out of host memory");
     ctx->devices = grown;
@@ -121,15 +121,18 @@ static void read_test_hook(ts_context *ctx)
     static const char decline[] = "decline:";
     if (hook && strncmp(hook, decline, sizeof decline - 1) == 0)
         snprintf(ctx->decline_op, sizeof ctx->decline_op, "%s", hook + sizeof decline - 1);
+    static const char fail_alloc[] = "fail_alloc:"; /* alloc_hook.c */
+    if (hook && strncmp(hook, fail_alloc, sizeof fail_alloc - 1) == 0)
+        tsi_alloc_hook_arm(strtoll(hook + sizeof fail_alloc - 1, NULL, 10));
 }
 
 TS_API ts_status ts_context_create(ts_context **out)
 {
     TSI_CHECK(out, TS_ERR_INVALID_ARGUMENT, "ts_context_create: out is NULL");
     *out = NULL;
-    ts_context *ctx = calloc(1, sizeof *ctx);
+    ts_context *ctx = tsi_calloc(1, sizeof *ctx);
     if (ctx)
-        ctx->slots = calloc(KNOWN_BACKEND_COUNT, sizeof *ctx->slots);
+        ctx->slots = tsi_calloc(KNOWN_BACKEND_COUNT, sizeof *ctx->slots);
     if (!ctx || !ctx->slots) {
         free(ctx);
         return tsi_fail(TS_ERR_OUT_OF_MEMORY, "ts_context_create: out of host memory");

@@ -126,6 +126,9 @@ TS_API ts_status ts_device_sync(ts_device *dev)
 
 ts_status tsi_buffer_alloc_locked(ts_device *dev, size_t bytes, tsi_buffer **out)
 {
+    if (tsi_alloc_should_fail())
+        return tsi_fail(TS_ERR_OUT_OF_MEMORY, "%s: out of device memory for %zu bytes (test hook)",
+                        dev->info.id, bytes);
     ts_status st = dev->slot->vt->buffer_alloc(dev->bdev, bytes, out);
     if (st != TS_OK)
         return st;

@@ -9,8 +9,8 @@
 #include "core/dispatch.h"
 
 static const char *const unary_names[TSI_UNARY_KIND_COUNT] = {
-    "neg",  "abs",   "exp",      "log",       "sqrt", "rsqrt", "tanh",        "sigmoid",
-    "relu", "relu2", "gelu_erf", "gelu_tanh", "silu", "copy",  "scale_shift",
+    "neg",   "abs",      "exp",       "log",  "sqrt", "rsqrt", "tanh", "sigmoid",     "relu",
+    "relu2", "gelu_erf", "gelu_tanh", "silu", "sin",  "cos",   "copy", "scale_shift",
 };
 static const char *const binary_names[TS_BINARY_COUNT] = {"add", "sub", "mul", "div", "max", "min"};
 static const char *const reduce_names[] = {"sum reduce", "mean reduce", "max reduce", "argmax"};
@@ -179,8 +179,8 @@ static void temps_free(ts_device *dev, temp_set *ts)
     ts->n = 0;
 }
 
-/* y = 1.5*y + 0.25 (floats) or y + 1 (i32), through a copy so no op of
- * ours ever has an output aliasing an input. */
+/* y = 1.5*y + 0.25 (floats) or y + 1 (i32, c64), through a copy so no op
+ * of ours ever has an output aliasing an input. */
 static ts_status corrupt(ts_device *dev, const tsi_view *y, temp_set *ts)
 {
     tsi_buffer *tmp;
@@ -193,7 +193,7 @@ static ts_status corrupt(ts_device *dev, const tsi_view *y, temp_set *ts)
     op.n_out = 1;
     op.out[0] = *y;
     op.in[0] = t;
-    if (y->dtype != TS_I32) {
+    if (y->dtype != TS_I32 && y->dtype != TS_C64) {
         op.code = TSI_OP_UNARY;
         op.n_in = 1;
         op.p.unary.kind = TSI_UNARY_SCALE_SHIFT;
@@ -201,13 +201,16 @@ static ts_status corrupt(ts_device *dev, const tsi_view *y, temp_set *ts)
         op.p.unary.beta = 0.25f;
     } else {
         static const int32_t one = 1;
+        static const float one_c64[2] = {1.0f, 0.0f};
+        const void *one_p = y->dtype == TS_I32 ? (const void *)&one : (const void *)one_c64;
+        size_t one_bytes = ts_dtype_size(y->dtype);
         tsi_buffer *ones;
-        TSI_RETURN_IF_ERROR(temp_alloc(dev, ts, sizeof one, &ones));
-        TSI_RETURN_IF_ERROR(dev->slot->vt->buffer_write(dev->bdev, ones, 0, &one, sizeof one));
+        TSI_RETURN_IF_ERROR(temp_alloc(dev, ts, one_bytes, &ones));
+        TSI_RETURN_IF_ERROR(dev->slot->vt->buffer_write(dev->bdev, ones, 0, one_p, one_bytes));
         op.code = TSI_OP_BINARY;
         op.n_in = 2;
         op.p.binary.kind = TS_ADD;
-        op.in[1] = (tsi_view){.buf = ones, .dtype = TS_I32, .shape = {0}, .stride = {0}};
+        op.in[1] = (tsi_view){.buf = ones, .dtype = y->dtype, .shape = {0}, .stride = {0}};
         memcpy(op.in[1].shape, y->shape, sizeof y->shape);
     }
     TSI_RETURN_IF_ERROR(check_supported("corrupt hook", dev, &op));

@@ -30,6 +30,8 @@ void tsi_pad_shape(const int64_t *shape, int ndim, int64_t out[4]);
 ts_status tsi_check_tensor(const char *fn, const char *what, const ts_tensor *t);
 ts_status tsi_check_float(const char *fn, const char *what, const ts_tensor *t);
 ts_status tsi_check_dtype(const char *fn, const char *what, const ts_tensor *t, ts_dtype want);
+/* Not c64: for the ops that take i32 but have no complex meaning. */
+ts_status tsi_check_real(const char *fn, const char *what, const ts_tensor *t);
 ts_status tsi_check_same_dtype(const char *fn, const char *what_a, const ts_tensor *a,
                                const char *what_b, const ts_tensor *b);
 ts_status tsi_check_same_shape(const char *fn, const char *what_a, const ts_tensor *a,
@@ -40,6 +42,11 @@ ts_status tsi_check_devices(const char *fn, const ts_tensor *const *ts, int n);
 ts_status tsi_check_output(const char *fn, const char *what, const ts_tensor *out,
                            const ts_tensor *const *ins, int n_in);
 ts_status tsi_check_contiguous_output(const char *fn, const char *what, const ts_tensor *out);
+/* Scalar arguments, checked alike in every public function
+ * (docs/numerics.md): scale, alpha, shift... must be finite; eps must be
+ * finite and > 0. */
+ts_status tsi_check_finite(const char *fn, const char *what, float v);
+ts_status tsi_check_positive(const char *fn, const char *what, float v);
 /* Byte ranges of two tensors on one storage intersect. */
 bool tsi_tensors_overlap(const ts_tensor *a, const ts_tensor *b);
 /* numpy broadcast of a and b's shapes into a 4-d padded shape. */

@@ -45,6 +45,26 @@ bool tsi_cache_path(char *buf, size_t len);
 int tsi_test_hook(const char *name);
 const tsi_host *tsi_host_services(void);
 
+/* ---- allocation-failure injection (alloc_hook.c), test only --------------
+ * Core's host allocations go through tsi_malloc / tsi_calloc / tsi_realloc
+ * and device buffers through tsi_buffer_alloc_locked, so a test can fail
+ * the N-th one (TESSEL_TEST_HOOK=fail_alloc:N). Disarmed: one relaxed load. */
+extern atomic_int tsi_alloc_hook_armed;
+bool tsi_alloc_hook_hit(void);
+static inline bool tsi_alloc_should_fail(void)
+{
+    return __builtin_expect(atomic_load_explicit(&tsi_alloc_hook_armed, memory_order_relaxed), 0) &&
+           tsi_alloc_hook_hit();
+}
+void *tsi_malloc(size_t bytes);
+void *tsi_calloc(size_t count, size_t size);
+void *tsi_realloc(void *p, size_t bytes);
+/* Fail the n-th allocation from now (n <= 0: disarm); how many were
+ * counted since, and whether the n-th came. */
+void tsi_alloc_hook_arm(long long n);
+long long tsi_alloc_hook_seen(void);
+bool tsi_alloc_hook_fired(void);
+
 /* ---- dtypes and shapes (dtype.c) ------------------------------------------ */
 
 bool tsi_dtype_valid(ts_dtype dtype);

@@ -114,9 +114,12 @@ typedef enum tsi_op_code {
      * in[0] x [1,1,R,K], in[1] w [1,E,K,N], in[2] offsets i32 [1,1,1,E+1]
      * (group e is rows offsets[e] .. offsets[e+1]-1; 0 = offsets[0] <= ...
      * <= offsets[E] <= R), in[3] bias [1,1,E,N] or NULL; out[0] y [1,1,R,N];
-     * one float dtype, contiguous, f32 accumulation. Rows at and past
-     * offsets[E] are written as zeros. p.grouped_matmul.max_rows bounds
-     * every group's row count (a launch grid bound for GPUs). */
+     * one float dtype, contiguous, f32 accumulation; E >= 1, K >= 1. Rows at
+     * and past offsets[E] are written as zeros. The offsets are read on the
+     * device and are the caller's promise: every backend reads them as
+     * o[0] = 0, o[e] = min(max(offsets[e], o[e-1]), R), so bad values never
+     * index out of bounds. p.grouped_matmul.max_rows bounds every group's
+     * row count (R when the caller knows no better). */
     TSI_OP_GROUPED_MATMUL,
     /* MoE slot placement (layers/moe). Claim order is choice-major: every
      * token's choice 0 in token order, then every choice 1, and so on.
@@ -124,7 +127,8 @@ typedef enum tsi_op_code {
      * expert before it in claim order; it is kept iff position < capacity
      * (p.moe_place.capacity < 0: unlimited). E = p.moe_place.n_experts,
      * k = p.moe_place.k.
-     *   in[0]  expert i32 [1,1,T,k], values in [0, E) (the layer checks);
+     *   in[0]  expert i32 [1,1,T,k], values in [0, E); a value outside is
+     *          dropped (rows -1, counted in [2E+1], not in [E+1..2E]);
      *   out[0] rows i32 [1,1,T,k]: offsets[e] + position for a kept choice
      *          of expert e, -1 for a dropped one;
      *   out[1] stats i32 [1,1,1,2E+2]: [0..E] offsets (exclusive prefix sum
@@ -132,7 +136,8 @@ typedef enum tsi_op_code {
      *          of tokens whose choice 0 is e, before dropping; [2E+1] the
      *          number of dropped choices;
      *   out[2] row_token i32 [1,1,1,R], R >= offsets[E]: the token of each
-     *          row (row_token[rows[t,c]] = t), -1 at and past offsets[E].
+     *          row (row_token[rows[t,c]] = t), -1 at and past offsets[E];
+     *          absent (buf NULL) when R = 0 (capacity 0).
      * Deterministic and identical on every backend (no racing atomics). */
     TSI_OP_MOE_PLACE,
     /* MoE combine (layers/moe): in[0] h [1,1,R,D], in[1] rows i32 [1,1,T,k],

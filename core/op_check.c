@@ -1,6 +1,8 @@
 /* Checks shared by every op: non-NULL handles, dtypes, one device, outputs
  * that are writable and do not overlap inputs, numpy broadcasting. Each
  * failure names the function and the values involved. */
+#include <math.h>
+
 #include "core/dispatch.h"
 
 ts_status tsi_check_tensor(const char *fn, const char *what, const ts_tensor *t)
@@ -14,6 +16,13 @@ ts_status tsi_check_float(const char *fn, const char *what, const ts_tensor *t)
     TSI_CHECK(tsi_dtype_is_float(t->dtype), TS_ERR_DTYPE,
               "%s: %s must be a float dtype (f32, f16, bf16), not %s", fn, what,
               ts_dtype_name(t->dtype));
+    return TS_OK;
+}
+
+ts_status tsi_check_real(const char *fn, const char *what, const ts_tensor *t)
+{
+    TSI_CHECK(t->dtype != TS_C64, TS_ERR_DTYPE,
+              "%s: %s must be a real dtype (f32, f16, bf16, i32), not c64", fn, what);
     return TS_OK;
 }
 
@@ -117,6 +126,20 @@ ts_status tsi_check_contiguous_output(const char *fn, const char *what, const ts
     TSI_CHECK(tsi_strides_contiguous(out->shape, out->stride, out->ndim), TS_ERR_INVALID_ARGUMENT,
               "%s: %s must be contiguous (write into a new tensor, then ts_copy into the view)", fn,
               what);
+    return TS_OK;
+}
+
+ts_status tsi_check_finite(const char *fn, const char *what, float v)
+{
+    TSI_CHECK(isfinite(v), TS_ERR_INVALID_ARGUMENT, "%s: %s must be finite, not %g", fn, what,
+              (double)v);
+    return TS_OK;
+}
+
+ts_status tsi_check_positive(const char *fn, const char *what, float v)
+{
+    TSI_CHECK(isfinite(v) && v > 0.0f, TS_ERR_INVALID_ARGUMENT,
+              "%s: %s must be a finite value > 0, not %g", fn, what, (double)v);
     return TS_OK;
 }
 

@@ -1,7 +1,8 @@
 /* Validation and dispatch of the elementwise ops (binary, unary,
  * scale_shift, cast, copy). These accept any input view and any writable
  * output view; inputs reach the backend broadcast to the output's 4-d
- * shape with stride 0. */
+ * shape with stride 0. c64 takes copy, cast (not to or from i32) and
+ * add, sub, mul only. */
 #include "core/dispatch.h"
 
 /* i32 unary kinds that make sense on integers (see ops.h). */
@@ -53,6 +54,11 @@ TS_API ts_status ts_binary(ts_binary_op op, const ts_tensor *a, const ts_tensor 
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "a", a, "b", b));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "a", a, "out", out));
+    static const char *const names[TS_BINARY_COUNT] = {"add", "sub", "mul", "div", "max", "min"};
+    /* Complex max / min have no order; complex division is left out until
+     * a user needs it (its overflow-safe form is not a one-liner). */
+    TSI_CHECK(a->dtype != TS_C64 || op == TS_ADD || op == TS_SUB || op == TS_MUL, TS_ERR_DTYPE,
+              "%s: %s is not defined on c64 (c64 allows add, sub, mul)", fn, names[op]);
     int64_t shape[4];
     int ndim;
     TSI_RETURN_IF_ERROR(tsi_broadcast_shapes(fn, a, b, shape, &ndim));
@@ -69,7 +75,6 @@ TS_API ts_status ts_binary(ts_binary_op op, const ts_tensor *a, const ts_tensor 
     TSI_RETURN_IF_ERROR(tsi_check_output(fn, "out", out, all, 2));
     if (output_empty(out))
         return TS_OK;
-    static const char *const names[TS_BINARY_COUNT] = {"add", "sub", "mul", "div", "max", "min"};
     tsi_dispatch d = {.fn = fn, .hook = "binary", .hook_op = names[op], .dev = a->st->dev};
     d.op.code = TSI_OP_BINARY;
     d.op.n_in = 2;
@@ -88,6 +93,9 @@ TS_API ts_status ts_unary(ts_unary_op op, const ts_tensor *x, ts_tensor *out)
               (int)op);
     TSI_RETURN_IF_ERROR(check_unary_common(fn, x, out));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
+    TSI_CHECK(x->dtype != TS_C64, TS_ERR_DTYPE,
+              "%s: %s is not defined on c64 (c64 allows copy, cast, add, sub, mul)", fn,
+              tsi_unary_name((int)op));
     TSI_CHECK(x->dtype != TS_I32 || unary_int_ok[op], TS_ERR_DTYPE,
               "%s: %s is float-only; i32 allows neg, abs, relu, relu2", fn,
               tsi_unary_name((int)op));
@@ -102,6 +110,8 @@ TS_API ts_status ts_scale_shift(const ts_tensor *x, float a, float b, ts_tensor 
     TSI_RETURN_IF_ERROR(check_unary_common(fn, x, out));
     TSI_RETURN_IF_ERROR(tsi_check_float(fn, "x", x));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
+    TSI_RETURN_IF_ERROR(tsi_check_finite(fn, "a", a));
+    TSI_RETURN_IF_ERROR(tsi_check_finite(fn, "b", b));
     if (output_empty(out))
         return TS_OK;
     return run_unary(fn, "scale_shift", NULL, TSI_UNARY_SCALE_SHIFT, a, b, x, out);
@@ -111,6 +121,12 @@ TS_API ts_status ts_cast(const ts_tensor *x, ts_tensor *out)
 {
     static const char fn[] = "ts_cast";
     TSI_RETURN_IF_ERROR(check_unary_common(fn, x, out));
+    /* Which integer a complex value becomes (or the reverse) is a choice
+     * better left to the caller: cast through f32. */
+    TSI_CHECK(!(x->dtype == TS_I32 && out->dtype == TS_C64) &&
+                  !(x->dtype == TS_C64 && out->dtype == TS_I32),
+              TS_ERR_DTYPE, "%s: no cast between %s and %s; cast through f32", fn,
+              ts_dtype_name(x->dtype), ts_dtype_name(out->dtype));
     if (output_empty(out))
         return TS_OK;
     return run_unary(fn, "cast", NULL, TSI_UNARY_COPY, 1.0f, 0.0f, x, out);

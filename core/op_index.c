@@ -12,23 +12,30 @@ TS_API ts_status ts_gather_rows(const ts_tensor *table, const ts_tensor *idx, ts
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_dtype(fn, "idx", idx, TS_I32));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "table", table, "out", out));
-    TSI_CHECK(table->ndim == 2, TS_ERR_SHAPE, "%s: table must be [V, D], not %s", fn,
-              tsi_shape_str(table->shape, table->ndim, s1));
-    TSI_CHECK(idx->ndim <= 3, TS_ERR_SHAPE, "%s: idx has %d dims; at most 3", fn, idx->ndim);
+    TSI_RETURN_IF_ERROR(tsi_check_real(fn, "table", table));
+    /* A table of any rank gathers along dim 0: its rows are the [D...]
+     * blocks behind each index, flattened to [V, prod D] for the backend. */
+    TSI_CHECK(table->ndim >= 1, TS_ERR_SHAPE, "%s: table must have a row dim", fn);
+    int out_nd = idx->ndim + table->ndim - 1;
+    TSI_CHECK(out_nd >= 1 && out_nd <= TS_MAX_DIMS, TS_ERR_SHAPE,
+              "%s: idx has %d dims and table %d; out would have %d dims, at most %d", fn, idx->ndim,
+              table->ndim, out_nd, TS_MAX_DIMS);
     int64_t want[TS_MAX_DIMS];
     for (int i = 0; i < idx->ndim; i++)
         want[i] = idx->shape[i];
-    want[idx->ndim] = table->shape[1];
-    bool same = out->ndim == idx->ndim + 1;
+    for (int i = 1; i < table->ndim; i++)
+        want[idx->ndim + i - 1] = table->shape[i];
+    bool same = out->ndim == out_nd;
     for (int i = 0; same && i < out->ndim; i++)
         same = out->shape[i] == want[i];
-    TSI_CHECK(same, TS_ERR_SHAPE, "%s: out is %s, expected idx.shape + [D] = %s", fn,
-              tsi_shape_str(out->shape, out->ndim, s1), tsi_shape_str(want, idx->ndim + 1, s2));
+    TSI_CHECK(same, TS_ERR_SHAPE, "%s: out is %s, expected idx.shape + table.shape[1:] = %s", fn,
+              tsi_shape_str(out->shape, out->ndim, s1), tsi_shape_str(want, out_nd, s2));
     const ts_tensor *all[] = {table, idx, out};
     TSI_RETURN_IF_ERROR(tsi_check_devices(fn, all, 3));
     TSI_RETURN_IF_ERROR(tsi_check_output(fn, "out", out, all, 2));
     TSI_RETURN_IF_ERROR(tsi_check_contiguous_output(fn, "out", out));
-    int64_t n = tsi_numel(idx->shape, idx->ndim), v = table->shape[0], dim = table->shape[1];
+    int64_t n = tsi_numel(idx->shape, idx->ndim), v = table->shape[0];
+    int64_t dim = tsi_numel(table->shape + 1, table->ndim - 1);
     if (n * dim == 0)
         return TS_OK;
 
@@ -41,6 +48,7 @@ TS_API ts_status ts_gather_rows(const ts_tensor *table, const ts_tensor *idx, ts
     tsi_view_of(out, &d.op.out[0]);
     d.op.out[0].shape[0] = d.op.out[0].shape[1] = 1;
     d.op.out[0].shape[2] = n;
+    d.op.out[0].shape[3] = dim;
     d.op.out[0].stride[0] = d.op.out[0].stride[1] = 0;
     d.op.out[0].stride[2] = dim;
     d.op.out[0].stride[3] = 1;
@@ -50,6 +58,8 @@ TS_API ts_status ts_gather_rows(const ts_tensor *table, const ts_tensor *idx, ts
     }
     tsi_view_of(table, &d.op.in[0]);
     tsi_view_of(idx, &d.op.in[1]);
+    int64_t flat_table[4] = {1, 1, v, dim};
+    d.flat_in[0] = flat_table;
     /* idx reaches the backend flattened to [1,1,1,N] (after a copy if strided). */
     int64_t flat[4] = {1, 1, 1, n};
     d.flat_in[1] = flat;
@@ -65,6 +75,7 @@ TS_API ts_status ts_scatter_add_rows(ts_tensor *dst, const ts_tensor *idx, const
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "src", src));
     TSI_RETURN_IF_ERROR(tsi_check_dtype(fn, "idx", idx, TS_I32));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "dst", dst, "src", src));
+    TSI_RETURN_IF_ERROR(tsi_check_real(fn, "dst", dst));
     TSI_CHECK(dst->ndim == 2 && idx->ndim == 1 && src->ndim == 2 &&
                   src->shape[0] == idx->shape[0] && src->shape[1] == dst->shape[1],
               TS_ERR_SHAPE, "%s: need dst [V, D], idx [N], src [N, D]; got dst %s, idx %s, src %s",
@@ -107,6 +118,10 @@ static ts_status check_concat(const char *fn, const ts_tensor *const *inputs, in
         TSI_CHECK(t->st->dev == out->st->dev, TS_ERR_DEVICE_MISMATCH,
                   "%s: inputs[%d] lives on %s, out on %s; use ts_tensor_copy_to", fn, i,
                   t->st->dev->info.id, out->st->dev->info.id);
+        /* Checked before adding: huge broadcast inputs must not overflow. */
+        TSI_CHECK(t->shape[d] <= out->shape[d] - total, TS_ERR_SHAPE,
+                  "%s: inputs[0..%d] add up to more than out's %lld along dim %d", fn, i,
+                  (long long)out->shape[d], d);
         total += t->shape[d];
     }
     TSI_CHECK(total == out->shape[d], TS_ERR_SHAPE,

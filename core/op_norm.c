@@ -42,10 +42,8 @@ static ts_status check_norm(const char *fn, int kind, const ts_tensor *x, const 
     TSI_RETURN_IF_ERROR(check_param_vector(fn, "bias", bias, x));
     TSI_CHECK(!bias || kind == TSI_NORM_LAYER, TS_ERR_INVALID_ARGUMENT, "%s: RMSNorm takes no bias",
               fn);
-    TSI_CHECK(eps > 0.0f && isfinite(eps), TS_ERR_INVALID_ARGUMENT,
-              "%s: eps must be a finite value > 0, not %g", fn, (double)eps);
-    TSI_CHECK(isfinite(alpha), TS_ERR_INVALID_ARGUMENT, "%s: alpha must be finite, not %g", fn,
-              (double)alpha);
+    TSI_RETURN_IF_ERROR(tsi_check_positive(fn, "eps", eps));
+    TSI_RETURN_IF_ERROR(tsi_check_finite(fn, "alpha", alpha));
     const ts_tensor *all[] = {x, residual, weight, bias, y, s};
     TSI_RETURN_IF_ERROR(tsi_check_devices(fn, all, 6));
     TSI_RETURN_IF_ERROR(tsi_check_output(fn, "out", y, all, 4));

@@ -46,7 +46,7 @@ TS_API ts_status ts_softmax(const ts_tensor *x, float scale, int causal, ts_tens
     TSI_RETURN_IF_ERROR(tsi_check_float(fn, "x", x));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_same_shape(fn, "x", x, "out", out));
-    TSI_CHECK(!isnan(scale), TS_ERR_INVALID_ARGUMENT, "%s: scale is NaN", fn);
+    TSI_RETURN_IF_ERROR(tsi_check_finite(fn, "scale", scale));
     const ts_tensor *all[] = {x, out};
     TSI_RETURN_IF_ERROR(tsi_check_devices(fn, all, 2));
     TSI_RETURN_IF_ERROR(tsi_check_output(fn, "out", out, all, 1));
@@ -91,6 +91,7 @@ TS_API ts_status ts_reduce(ts_reduce_op op, const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "x", x));
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "out", out));
+    TSI_RETURN_IF_ERROR(tsi_check_real(fn, "x", x));
     if (op == TS_REDUCE_MEAN)
         TSI_RETURN_IF_ERROR(tsi_check_float(fn, "x (mean)", x));
     static const char *const names[] = {"reduce_sum", "reduce_mean", "reduce_max"};
@@ -103,6 +104,7 @@ TS_API ts_status ts_argmax(const ts_tensor *x, ts_tensor *out)
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "x", x));
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "out", out));
     TSI_RETURN_IF_ERROR(tsi_check_dtype(fn, "out", out, TS_I32));
+    TSI_RETURN_IF_ERROR(tsi_check_real(fn, "x", x));
     return run_reduce(fn, "argmax", NULL, TSI_REDUCE_ARGMAX, x, out);
 }
 
@@ -114,6 +116,7 @@ TS_API ts_status ts_topk(const ts_tensor *x, int k, ts_tensor *values, ts_tensor
     TSI_RETURN_IF_ERROR(tsi_check_tensor(fn, "indices", indices));
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(fn, "x", x, "values", values));
     TSI_RETURN_IF_ERROR(tsi_check_dtype(fn, "indices", indices, TS_I32));
+    TSI_RETURN_IF_ERROR(tsi_check_real(fn, "x", x));
     int64_t n = x->shape[x->ndim - 1];
     TSI_CHECK(k >= 1 && k <= n, TS_ERR_INVALID_ARGUMENT, "%s: k is %d, must be in 1..%lld", fn, k,
               (long long)n);

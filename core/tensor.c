@@ -96,8 +96,8 @@ TS_API ts_status ts_tensor_create(ts_device *dev, ts_dtype dtype, int ndim, cons
     *out = NULL;
     size_t bytes;
     TSI_RETURN_IF_ERROR(tsi_check_new_tensor(fn, dev, dtype, ndim, shape, &bytes));
-    tsi_storage *st = calloc(1, sizeof *st);
-    ts_tensor *t = calloc(1, sizeof *t);
+    tsi_storage *st = tsi_calloc(1, sizeof *st);
+    ts_tensor *t = tsi_calloc(1, sizeof *t);
     if (!st || !t) {
         free(st);
         free(t);
@@ -149,7 +149,7 @@ TS_API void ts_tensor_destroy(ts_tensor *t)
 
 ts_status tsi_tensor_view_of(const ts_tensor *t, ts_tensor **out)
 {
-    ts_tensor *v = malloc(sizeof *v);
+    ts_tensor *v = tsi_malloc(sizeof *v);
     if (!v)
         return tsi_fail(TS_ERR_OUT_OF_MEMORY, "out of host memory for a view");
     *v = *t;
@@ -237,7 +237,7 @@ static ts_status copy_same_device(const ts_tensor *t, ts_tensor *out)
 static ts_status copy_via_host(const ts_tensor *t, ts_tensor *out)
 {
     size_t bytes = tensor_bytes(t);
-    void *host = malloc(bytes);
+    void *host = tsi_malloc(bytes);
     if (!host)
         return tsi_fail(TS_ERR_OUT_OF_MEMORY, "ts_tensor_copy_to: no host memory for %zu bytes",
                         bytes);

@@ -217,3 +217,75 @@ TS_API ts_status ts_tensor_broadcast(const ts_tensor *t, int ndim, const int64_t
     *out = v;
     return TS_OK;
 }
+
+/* c64 [..., n] -> f32 [..., n, 2]: the same bytes counted in floats. */
+TS_API ts_status ts_tensor_view_as_real(const ts_tensor *c, ts_tensor **out)
+{
+    static const char fn[] = "ts_tensor_view_as_real";
+    TSI_RETURN_IF_ERROR(view_start(fn, c, out));
+    TSI_CHECK(c->dtype == TS_C64, TS_ERR_DTYPE, "%s: tensor must be c64, not %s", fn,
+              ts_dtype_name(c->dtype));
+    TSI_CHECK(c->ndim < TS_MAX_DIMS, TS_ERR_SHAPE,
+              "%s: a c64 tensor of %d dims would need %d (at most %d)", fn, c->ndim, c->ndim + 1,
+              TS_MAX_DIMS);
+    /* Strides and offset double; a view's extent fits in int64 bytes, but a
+     * dim of size 1 (or an empty view) may carry any stride a slice gave it. */
+    for (int i = 0; i < c->ndim; i++)
+        TSI_CHECK(c->stride[i] <= INT64_MAX / 2 && c->stride[i] >= -(INT64_MAX / 2),
+                  TS_ERR_OVERFLOW,
+                  "%s: the stride of dim %d (%lld) overflows counted in floats; ts_copy the view "
+                  "into a new tensor first",
+                  fn, i, (long long)c->stride[i]);
+    ts_tensor *v;
+    TSI_RETURN_IF_ERROR(tsi_tensor_view_of(c, &v));
+    v->dtype = TS_F32;
+    v->offset = 2 * c->offset;
+    for (int i = 0; i < c->ndim; i++)
+        v->stride[i] = 2 * c->stride[i];
+    v->shape[c->ndim] = 2;
+    v->stride[c->ndim] = 1;
+    v->ndim = c->ndim + 1;
+    *out = v;
+    return TS_OK;
+}
+
+/* f32 [..., 2] -> c64 [...] when each (re, im) pair is adjacent and every
+ * complex element starts on an 8-byte boundary. */
+TS_API ts_status ts_tensor_view_as_complex(const ts_tensor *f, ts_tensor **out)
+{
+    static const char fn[] = "ts_tensor_view_as_complex";
+    TSI_RETURN_IF_ERROR(view_start(fn, f, out));
+    TSI_CHECK(f->dtype == TS_F32, TS_ERR_DTYPE, "%s: tensor must be f32, not %s", fn,
+              ts_dtype_name(f->dtype));
+    char s[TSI_SHAPE_STR_LEN];
+    int last = f->ndim - 1;
+    TSI_CHECK(f->ndim >= 2 && f->shape[last] == 2, TS_ERR_SHAPE,
+              "%s: shape %s must have at least 2 dims and a last dim of 2 (re, im)", fn,
+              tsi_shape_str(f->shape, f->ndim, s));
+    TSI_CHECK(f->stride[last] == 1, TS_ERR_SHAPE,
+              "%s: the last dim must have stride 1 (re and im adjacent), not %lld; ts_copy the "
+              "view into a new tensor first",
+              fn, (long long)f->stride[last]);
+    bool empty = tsi_numel(f->shape, f->ndim) == 0;
+    TSI_CHECK(empty || f->offset % 2 == 0, TS_ERR_SHAPE,
+              "%s: the offset (%lld floats) must be even; ts_copy the view into a new tensor "
+              "first",
+              fn, (long long)f->offset);
+    for (int i = 0; i < last; i++)
+        TSI_CHECK(empty || f->shape[i] == 1 || f->stride[i] % 2 == 0, TS_ERR_SHAPE,
+                  "%s: dim %d has an odd stride (%lld floats); ts_copy the view into a new "
+                  "tensor first",
+                  fn, i, (long long)f->stride[i]);
+    ts_tensor *v;
+    TSI_RETURN_IF_ERROR(tsi_tensor_view_of(f, &v));
+    v->dtype = TS_C64;
+    v->ndim = last;
+    /* An empty view touches nothing: any offset and strides are as good. */
+    v->offset = empty ? 0 : f->offset / 2;
+    for (int i = 0; i < last; i++)
+        v->stride[i] = empty || f->shape[i] == 1 ? 0 : f->stride[i] / 2;
+    v->shape[last] = 0;
+    v->stride[last] = 0;
+    *out = v;
+    return TS_OK;
+}

@@ -13,6 +13,8 @@ packages=(
   ocl-icd-opencl-dev opencl-headers clinfo        # OpenCL backend
   pocl-opencl-icd                                 # OpenCL on the CPU for tests
   libclblast-dev                                  # OpenCL GEMM
+  libclang-rt-14-dev llvm                         # ASan/UBSan/TSan, libFuzzer; llvm-symbolizer
+  libvkfft-dev glslang-dev                        # VkFFT: GPU FFTs (Vulkan compiles through glslang's library)
 )
 
 missing=()

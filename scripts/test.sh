@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is needed, builds with warnings as errors
 # (gcc, then a clang build to keep both compilers clean) and runs every test
-# on every backend, the software devices (lavapipe, PoCL) included.
+# on every backend, the software devices (lavapipe, PoCL) included; then
+# the sanitizer builds (ASan + UBSan with the fuzzer, TSan) and their tests
+# (scripts/test_sanitizers.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,3 +16,6 @@ CC=clang scripts/build.sh "$root/build-clang" -DTESSEL_WERROR=ON -DTESSEL_BUILD_
 # A missing software device must fail loudly, not skip quietly.
 export TESSEL_REQUIRE_BACKENDS="${TESSEL_REQUIRE_BACKENDS:-cpu,vulkan,opencl}"
 ctest --test-dir "$root/build" --output-on-failure --timeout 1200
+
+# ASan + UBSan (every backend, API fuzzer) and TSan (CPU backend).
+scripts/test_sanitizers.sh

@@ -58,8 +58,10 @@
 #define EW_GELU_ERF 10u
 #define EW_GELU_TANH 11u
 #define EW_SILU 12u
-#define EW_COPY 13u
-#define EW_SCALE_SHIFT 14u
+#define EW_SIN 13u
+#define EW_COS 14u
+#define EW_COPY 15u
+#define EW_SCALE_SHIFT 16u
 
 /* Binary kinds: ts_binary_op. */
 #define EW_ADD 0u

@@ -46,15 +46,15 @@ TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
 #define WG_ADD_I_(a, b) I32(U32(a) + U32(b))
 
 WG_TREE_(wg_sum, float, red_f, WG_ADD_F_)
-WG_TREE_(wg_max, float, red_f, max)
+WG_TREE_(wg_max, float, red_f, ts_max_nan) /* NaN propagates */
 WG_TREE_(wg_sum_i, int, red_i, WG_ADD_I_)
 WG_TREE_(wg_max_i, int, red_i, max)
 
 /* (value, index) pairs: the larger value wins, ties go to the lower index;
- * an index < 0 marks "no candidate". NaN ranks below every number (NaNs
- * among themselves by index), so the order is total: argmax and top-k
- * always name real, distinct elements whatever the data, and an all-NaN
- * row gives index 0. */
+ * an index < 0 marks "no candidate". NaN ranks above every number (NaNs
+ * among themselves by index; docs/numerics.md), so the order is total:
+ * argmax and top-k always name real, distinct elements whatever the data,
+ * and an all-NaN row gives index 0. */
 bool ts_pair_better(float v, int i, float bv, int bi)
 {
     if (i < 0)
@@ -63,7 +63,7 @@ bool ts_pair_better(float v, int i, float bv, int bi)
         return true;
     bool vn = isnan(v), bn = isnan(bv);
     if (vn || bn)
-        return vn != bn ? bn : i < bi;
+        return vn != bn ? vn : i < bi;
     return v > bv || (v == bv && i < bi);
 }
 
@@ -82,7 +82,7 @@ bool ts_pair_better_i(int v, int i, int bv, int bi)
  * shorter (the hot loop of argmax and top-k). */
 bool ts_later_better(float v, float bv, int bi)
 {
-    return bi < 0 || v > bv || (isnan(bv) && !isnan(v));
+    return bi < 0 || (!isnan(bv) && (v > bv || isnan(v)));
 }
 
 bool ts_later_better_i(int v, int bv, int bi)

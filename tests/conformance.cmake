@@ -15,7 +15,11 @@ if(TESSEL_CMOCKA_INCLUDE_DIR AND TESSEL_CMOCKA_LIBRARY)
     ${CMAKE_CURRENT_LIST_DIR}/test_api.c
     ${CMAKE_CURRENT_LIST_DIR}/test_api_tensor.c
     ${CMAKE_CURRENT_LIST_DIR}/test_api_ops.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_complex.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_fft.c
     ${CMAKE_CURRENT_LIST_DIR}/test_api_layers.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_moe.c
+    ${CMAKE_CURRENT_LIST_DIR}/test_api_longconv.c
     ${CMAKE_CURRENT_LIST_DIR}/test_api_threads.c)
   target_include_directories(test_api PRIVATE ${TESSEL_CMOCKA_INCLUDE_DIR})
   # setenv, strdup, mkdtemp, symlink; a shared object without a backend

@@ -355,8 +355,14 @@ int main(void)
     failed +=
         _cmocka_run_group_tests("api_tensor", api_tensor_tests, api_tensor_test_count, NULL, NULL);
     failed += _cmocka_run_group_tests("api_ops", api_ops_tests, api_ops_test_count, NULL, NULL);
+    failed += _cmocka_run_group_tests("api_complex", api_complex_tests, api_complex_test_count,
+                                      NULL, NULL);
+    failed += _cmocka_run_group_tests("api_fft", api_fft_tests, api_fft_test_count, NULL, NULL);
     failed +=
         _cmocka_run_group_tests("api_layers", api_layer_tests, api_layer_test_count, NULL, NULL);
+    failed += _cmocka_run_group_tests("api_moe", api_moe_tests, api_moe_test_count, NULL, NULL);
+    failed += _cmocka_run_group_tests("api_longconv", api_longconv_tests, api_longconv_test_count,
+                                      NULL, NULL);
     failed +=
         _cmocka_run_group_tests("api_threads", api_thread_tests, api_thread_test_count, NULL, NULL);
     ts_context_destroy(api.ctx2);

@@ -60,6 +60,14 @@ extern const struct CMUnitTest api_ops_tests[];
 extern const size_t api_ops_test_count;
 extern const struct CMUnitTest api_layer_tests[];
 extern const size_t api_layer_test_count;
+extern const struct CMUnitTest api_moe_tests[];
+extern const size_t api_moe_test_count;
+extern const struct CMUnitTest api_fft_tests[];
+extern const size_t api_fft_test_count;
+extern const struct CMUnitTest api_complex_tests[];
+extern const size_t api_complex_test_count;
+extern const struct CMUnitTest api_longconv_tests[];
+extern const size_t api_longconv_test_count;
 extern const struct CMUnitTest api_thread_tests[];
 extern const size_t api_thread_test_count;
 

@@ -114,6 +114,8 @@ static void test_scale_cast_copy_bad(void **state)
     EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, "ts_scale_shift",
                ts_scale_shift(x, 2, 1, T(cpu2, F32, 3, 4)));
     EXPECT_ERR(TS_ERR_ALIASING, "ts_scale_shift", ts_scale_shift(x, 2, 1, x));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_scale_shift", ts_scale_shift(x, INFINITY, 1, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_scale_shift", ts_scale_shift(x, 2, NAN, out));
 
     EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_cast", ts_cast(NULL, i));
     EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_cast", ts_cast(x, NULL));
@@ -232,6 +234,17 @@ static void test_softmax_bad(void **state)
     EXPECT_ERR(TS_ERR_DTYPE, fn, ts_softmax(x, 1, 0, T(cpu, F16, 3, 7)));
     EXPECT_ERR(TS_ERR_SHAPE, fn, ts_softmax(x, 1, 1, T(cpu, F32, 7, 3)));
     EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_softmax(x, NAN, 0, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_softmax(x, INFINITY, 0, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_softmax_dim", ts_softmax_dim(x, 1, -INFINITY, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_softmax_dim", ts_softmax_dim(x, 2, 1, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_softmax_dim", ts_softmax_dim(x, -3, 1, out));
+    EXPECT_ERR(TS_ERR_SHAPE, "ts_softmax_dim", ts_softmax_dim(x, 0, 1, T(cpu, F32, 7, 3)));
+    EXPECT_ERR(TS_ERR_SHAPE, "ts_reduce_dim",
+               ts_reduce_dim(TS_REDUCE_SUM, x, 0, T(cpu, F32, 3, 1)));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, "ts_topk_dim",
+               ts_topk_dim(x, 0, 4, T(cpu, F32, 4, 7), T(cpu, I32, 4, 7)));
+    EXPECT_ERR(TS_ERR_DTYPE, "ts_gather", ts_gather(x, 1, T(cpu, F32, 2), T(cpu, F32, 3, 2)));
+    EXPECT_ERR(TS_ERR_SHAPE, "ts_gather", ts_gather(x, 1, T(cpu, I32, 2), T(cpu, F32, 2, 2)));
     EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_softmax(x, 1, 0, T(cpu2, F32, 3, 7)));
     EXPECT_ERR(TS_ERR_ALIASING, fn, ts_softmax(x, 1, 0, x));
     EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn,

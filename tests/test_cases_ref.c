@@ -181,7 +181,18 @@ static void test_index(void **state)
 /* ---- the harness itself, on the CPU device: a fake family whose run
  * function misbehaves on purpose, so each check is seen to bite. ---- */
 
-enum { H_UNWRITTEN, H_OUTSIDE, H_GOOD_STRIDED, H_OFF_BY_ULP, H_LAYOUTS };
+enum {
+    H_UNWRITTEN,
+    H_OUTSIDE,
+    H_GOOD_STRIDED,
+    H_OFF_BY_ULP,
+    H_LAYOUTS,
+    H_CLASS_GOOD,  /* specials copied, compared by class: pass */
+    H_CLASS_INF,   /* -inf where the reference has +inf: fail */
+    H_CLASS_NAN,   /* NaN where the reference is finite: fail */
+    H_CLASS_ZERO,  /* -0 where the reference has +0, signed zeros on: fail */
+    H_CLASS_NEAR,  /* finite values off by 1e-5 relative: fail on tolerance */
+};
 static const tsc_op_entry harness_ops[] = {{"harness", 0, TSC_DT(TS_F32)}};
 static const tsc_spec harness_spec = {"5", 1, {5}, 0, {0}, {0}, {0}, 0, 0};
 static int harness_mode;
@@ -215,10 +226,35 @@ static void harness_layouts(tsc_ctx *x)
         tsc_check(x, out, in->v, NULL);
 }
 
+/* tsc_check_class on a copy of [NaN, +inf, -inf, -0, 1]. */
+static void harness_class(tsc_ctx *x)
+{
+    int64_t shape[1] = {5};
+    double v[5] = {NAN, INFINITY, -INFINITY, -0.0, 1.0}, ref[5];
+    for (int i = 0; i < 5; i++)
+        ref[i] = v[i];
+    if (harness_mode == H_CLASS_INF)
+        ref[2] = INFINITY;
+    else if (harness_mode == H_CLASS_NAN)
+        ref[0] = 1.0;
+    else if (harness_mode == H_CLASS_ZERO)
+        ref[3] = 0.0;
+    else if (harness_mode == H_CLASS_NEAR)
+        ref[4] = 1.0 + 1e-5;
+    tsc_arg *in = tsc_input_values(x, TS_F32, 1, shape, TSC_CONTIG, v);
+    tsc_arg *out = in ? tsc_output(x, TS_F32, 1, shape, TSC_CONTIG) : NULL;
+    if (out && !tsc_op_status(x, ts_copy(in->t, out->t), "ts_copy"))
+        tsc_check_class(x, out, ref, NULL, TSC_CLASS_SIGNED_ZERO);
+}
+
 static void harness_run(tsc_ctx *x)
 {
     if (harness_mode == H_LAYOUTS) {
         harness_layouts(x);
+        return;
+    }
+    if (harness_mode >= H_CLASS_GOOD) {
+        harness_class(x);
         return;
     }
     int64_t shape[1] = {5};
@@ -299,6 +335,127 @@ static void test_harness(void **state)
     r = harness(dev, H_OFF_BY_ULP);
     assert_int_equal(r.status, TSC_FAIL);
     assert_true(r.max_rel_err > r.tol && r.tol > 0.0);
+    r = harness(dev, H_CLASS_GOOD);
+    if (r.status != TSC_PASS)
+        fail_msg("class check of equal specials: %s", r.message);
+    for (int mode = H_CLASS_INF; mode <= H_CLASS_NEAR; mode++) {
+        r = harness(dev, mode);
+        if (r.status != TSC_FAIL)
+            fail_msg("class mode %d passed: %s", mode, r.message);
+    }
+    ts_context_destroy(ctx);
+}
+
+/* ---- complex (c64) in the harness: both parts are checked, poisoned and
+ * read back through strided views. ---- */
+
+enum { C_GOOD, C_IM_OFF, C_UNWRITTEN_IM, C_BINARY };
+static int c64_mode;
+
+static void c64_run(tsc_ctx *x)
+{
+    int64_t shape[2] = {3, 4};
+    tsc_arg *in = tsc_input(x, TS_C64, 2, shape, TSC_TRANSPOSED, -2, 2);
+    tsc_arg *out = in ? tsc_output(x, TS_C64, 2, shape, TSC_SLICED) : NULL;
+    if (!out)
+        return;
+    double ref[24];
+    for (int i = 0; i < 24; i++)
+        ref[i] = in->v[i];
+    if (c64_mode == C_BINARY) {
+        /* in * in through ts_binary against (a^2 - b^2, 2ab). */
+        if (tsc_op_status(x, ts_binary(TS_MUL, in->t, in->t, out->t), "ts_binary"))
+            return;
+        for (int i = 0; i < 12; i++) {
+            ref[2 * i] = in->v[2 * i] * in->v[2 * i] - in->v[2 * i + 1] * in->v[2 * i + 1];
+            ref[2 * i + 1] = 2.0 * in->v[2 * i] * in->v[2 * i + 1];
+        }
+        tsc_check(x, out, ref, NULL);
+        return;
+    }
+    ts_tensor *src = in->t;
+    ts_tensor *real = NULL, *real_out = NULL;
+    if (c64_mode == C_UNWRITTEN_IM) {
+        /* Copy only the real parts: the imaginary parts keep their poison. */
+        if (tsc_op_status(x, ts_tensor_view_as_real(in->t, &real), "view_as_real") ||
+            tsc_op_status(x, ts_tensor_view_as_real(out->t, &real_out), "view_as_real"))
+            return;
+        ts_tensor *re = NULL, *re_out = NULL;
+        ts_status st = ts_tensor_slice(real, -1, 0, 1, 1, &re);
+        if (st == TS_OK)
+            st = ts_tensor_slice(real_out, -1, 0, 1, 1, &re_out);
+        if (st == TS_OK)
+            st = ts_copy(re, re_out);
+        ts_tensor_destroy(re);
+        ts_tensor_destroy(re_out);
+        ts_tensor_destroy(real);
+        ts_tensor_destroy(real_out);
+        if (tsc_op_status(x, st, "copying the real parts"))
+            return;
+        tsc_check(x, out, ref, NULL);
+        return;
+    }
+    if (tsc_op_status(x, ts_copy(src, out->t), "ts_copy"))
+        return;
+    if (c64_mode == C_IM_OFF)
+        ref[7] += 1e-6;
+    tsc_check(x, out, ref, NULL);
+}
+
+static const tsc_op_entry c64_ops[] = {{"harness_c64", 0, TSC_C64}};
+static const tsc_spec c64_spec = {"3x4", 2, {3, 4}, 0, {0}, {0}, {0}, 0, 0};
+static const tsc_family c64_family = {
+    .name = "copy", /* exact */
+    .ops = c64_ops,
+    .n_ops = 1,
+    .specs = &c64_spec,
+    .n_specs = 1,
+    .run = c64_run,
+};
+static const tsc_family c64_binary_family = {
+    .name = "binary", /* c64 tol 1e-6 */
+    .ops = c64_ops,
+    .n_ops = 1,
+    .specs = &c64_spec,
+    .n_specs = 1,
+    .run = c64_run,
+};
+
+static tsc_result c64_case(ts_device *dev, int mode)
+{
+    tsc_case c;
+    memset(&c, 0, sizeof c);
+    c.op = "harness_c64";
+    c.family = mode == C_BINARY ? "binary" : "copy";
+    strcpy(c.name, "c64/3x4");
+    c.dtype = c.dtype2 = TS_C64;
+    c.fam = mode == C_BINARY ? &c64_binary_family : &c64_family;
+    c64_mode = mode;
+    return tsc_run_case(&c, dev, 1);
+}
+
+static void test_harness_c64(void **state)
+{
+    ts_context *ctx = NULL;
+    ts_device *dev = NULL;
+    assert_int_equal(tsc_parts(TS_C64), 2);
+    assert_int_equal(tsc_parts(TS_F32), 1);
+    assert_int_equal(ts_context_create(&ctx), TS_OK);
+    assert_int_equal(ts_device_find(ctx, "cpu:0", &dev), TS_OK);
+    tsc_result r = c64_case(dev, C_GOOD);
+    if (r.status != TSC_PASS)
+        fail_msg("c64 copy: %s", r.message);
+    assert_int_equal(r.checked, 12);
+    r = c64_case(dev, C_IM_OFF);
+    assert_int_equal(r.status, TSC_FAIL);
+    assert_non_null(strstr(r.message, "first at [0,3]: got ("));
+    r = c64_case(dev, C_UNWRITTEN_IM);
+    assert_int_equal(r.status, TSC_FAIL);
+    assert_true(isnan(r.max_rel_err));
+    r = c64_case(dev, C_BINARY);
+    if (r.status != TSC_PASS)
+        fail_msg("c64 mul: %s", r.message);
+    assert_true(r.max_rel_err > 0.0 && r.max_rel_err <= 1e-6);
     ts_context_destroy(ctx);
 }
 
@@ -325,6 +482,8 @@ static void test_case_list(void **state)
         "gelu_erf",
         "gelu_tanh",
         "silu",
+        "sin",
+        "cos",
         "scale_shift",
         "glu",
         "reglu",
@@ -372,7 +531,7 @@ int main(void)
         cmocka_unit_test(test_codecs),  cmocka_unit_test(test_elementwise),
         cmocka_unit_test(test_linalg),  cmocka_unit_test(test_rows),
         cmocka_unit_test(test_index),   cmocka_unit_test(test_case_list),
-        cmocka_unit_test(test_harness),
+        cmocka_unit_test(test_harness), cmocka_unit_test(test_harness_c64),
     };
     return cmocka_run_group_tests_name("cases_reference", tests, NULL, NULL);
 }

@@ -42,7 +42,8 @@ TS_API void ts_attention_params_init(ts_attention_params *p);
  *                           MQA): query head h reads kv head h/(Hq/Hkv)
  *   out [B, Hq, Lq, D]      q's dtype, contiguous
  * 1 <= D <= 256. Lq = 1 is decoding against a long K/V. A query row that
- * sees no key (causal with Lq > Lk, or every key masked) gives zeros.
+ * sees no key (causal with Lq > Lk, every key masked, or a bias row of
+ * -inf) gives zeros; a NaN among its scores gives NaN (docs/numerics.md).
  * Never allocates anything of size Lq x Lk. params may be NULL (defaults).
  * Inputs may be any views (non-contiguous q, k, v, gate are copied). */
 TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,

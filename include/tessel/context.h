@@ -4,10 +4,22 @@
  * modules when their driver stack is present) and owns every ts_device it
  * offers. Devices are borrowed handles: valid until ts_context_destroy.
  *
- * Thread safety: every function in tessel may be called from several threads
- * at once, with one exception: ts_context_destroy and ts_tensor_destroy must
- * not race with other calls that use the same handle. Calls that record work
- * on one device are serialized by a per-device lock and run in call order. */
+ * Thread safety (tests/test_threads.c, run under TSan by scripts/test.sh):
+ * - Every function may be called from several threads at once: each thread
+ *   with a context of its own, or all sharing one context and its devices.
+ * - Calls that touch one device are serialized by that device's lock; the
+ *   work they record runs in the order the calls took it. Two threads'
+ *   calls interleave in an order tessel does not choose.
+ * - A tensor may be an input (or the source of a view, a copy or a read) in
+ *   several threads at once. A tensor written (an op output,
+ *   ts_tensor_write) in one thread while another uses it ends with
+ *   unspecified contents: order such calls yourself.
+ * - ts_tensor_destroy must not race with another call using that handle
+ *   (other views of the same storage are independent handles);
+ *   ts_context_destroy must not race with any call on that context, its
+ *   devices or its tensors.
+ * - ts_last_error is per thread. The log callback may be swapped at any
+ *   time and is called from any thread, from several at once. */
 #ifndef TESSEL_CONTEXT_H
 #define TESSEL_CONTEXT_H
 

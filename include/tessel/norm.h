@@ -6,7 +6,9 @@
  *  - activations are [.., D] with the feature dim last; projection weights
  *    are [D_in, D_out] (x · W), biases [D_out]; all tensors of one call share
  *    one float dtype (f32, f16, bf16) and one device;
- *  - statistics and accumulation are f32 whatever the storage dtype;
+ *  - statistics and accumulation are f32 whatever the storage dtype; a
+ *    NaN or inf in a row gives NaN where IEEE does (docs/numerics.md);
+ *    alpha must be finite, eps finite and > 0;
  *  - outputs are contiguous tensors the caller created, overlapping no input;
  *  - a NULL optional tensor (weight, bias, s) means "absent";
  *  - temporaries a composite step needs are allocated on the device for the

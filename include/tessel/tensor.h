@@ -24,7 +24,10 @@ typedef enum ts_dtype {
     TS_F16 = 1,
     TS_BF16 = 2,
     TS_I32 = 3,
-    TS_C64 = 4 /* complex: interleaved f32 (re, im), like numpy complex64 */
+    /* complex: interleaved f32 (re, im), like numpy complex64; strides and
+     * offsets count complex elements. Copy, cast, add/sub/mul and the FFT
+     * ops take it; docs/complex.md. */
+    TS_C64 = 4
 } ts_dtype;
 #define TS_DTYPE_COUNT 5
 
@@ -39,7 +42,8 @@ TS_API ts_status ts_tensor_create(ts_device *dev, ts_dtype dtype, int ndim,
 TS_API void ts_tensor_destroy(ts_tensor *t);
 
 /* Host transfer. Data is row-major in the tensor's dtype (f16/bf16 as
- * uint16_t bit patterns); bytes must equal numel * dtype size.
+ * uint16_t bit patterns, c64 as pairs of float (re, im)); bytes must equal
+ * numel * dtype size.
  * write needs a contiguous tensor; read accepts any view and waits for the
  * work that produces it. */
 TS_API ts_status ts_tensor_write(ts_tensor *t, const void *src, size_t bytes);
@@ -62,6 +66,18 @@ TS_API ts_status ts_tensor_reshape(const ts_tensor *t, int ndim, const int64_t *
  * broadcast view as an op output is TS_ERR_ALIASING. */
 TS_API ts_status ts_tensor_broadcast(const ts_tensor *t, int ndim, const int64_t *shape,
                                      ts_tensor **out);
+
+/* Complex views, like torch.view_as_real / view_as_complex: no data
+ * moves, the new view shares the storage (and is read-only when the source
+ * is a broadcast view).
+ * view_as_real: c64 [..., n] (1 to 3 dims) -> f32 [..., n, 2], the real
+ * and imaginary parts of each element; strides double, the new last dim
+ * has stride 1.
+ * view_as_complex: f32 [..., 2] (2 to 4 dims) whose last dim has stride 1
+ * and whose other strides and offset are even -> c64 [...]; any other
+ * layout is TS_ERR_SHAPE (ts_copy it into a new tensor first). */
+TS_API ts_status ts_tensor_view_as_real(const ts_tensor *c, ts_tensor **out);
+TS_API ts_status ts_tensor_view_as_complex(const ts_tensor *f, ts_tensor **out);
 
 /* Accessors; on a NULL tensor they return 0 / TS_F32 / NULL. */
 TS_API ts_dtype ts_tensor_dtype(const ts_tensor *t);

@@ -9,6 +9,8 @@
 #include "tessel/ops.h"
 #include "tessel/attention.h"
 #include "tessel/norm.h"
+#include "tessel/moe.h"
 #include "tessel/fft.h"
+#include "tessel/longconv.h"
 
 #endif

@@ -256,6 +256,11 @@ static ts_status make_view(tsc_arg *a, ts_tensor **view)
 
 /* ---- storage encoding ---------------------------------------------------------- */
 
+int tsc_parts(ts_dtype dt)
+{
+    return dt == TS_C64 ? 2 : 1;
+}
+
 static void poison(ts_dtype dt, void *p, int64_t i)
 {
     switch (dt) {
@@ -271,7 +276,7 @@ static void poison(ts_dtype dt, void *p, int64_t i)
         memcpy((char *)p + 2 * i, &v, 2);
         break;
     }
-    case TS_C64: {
+    case TS_C64: { /* both parts NaN, each its own payload */
         uint32_t v[2] = {0x7fc0deadu, 0x7fc0beefu};
         memcpy((char *)p + 8 * i, v, 8);
         break;
@@ -286,8 +291,10 @@ static int is_poison(ts_dtype dt, const void *p, int64_t i)
     return memcmp((const char *)p + (size_t)i * ts_dtype_size(dt), want, ts_dtype_size(dt)) == 0;
 }
 
-static void encode(ts_dtype dt, void *p, int64_t i, double v)
+/* Element i of storage p from v[0] (c64: v[0] re, v[1] im). */
+static void encode(ts_dtype dt, void *p, int64_t i, const double *vp)
 {
+    double v = vp[0];
     switch (dt) {
     case TS_F32: {
         float f = (float)v;
@@ -305,15 +312,15 @@ static void encode(ts_dtype dt, void *p, int64_t i, double v)
         memcpy((char *)p + 2 * i, &h, 2);
         break;
     }
-    case TS_C64: { /* a real value: (v, 0) */
-        float f[2] = {(float)v, 0.0f};
+    case TS_C64: {
+        float f[2] = {(float)v, (float)vp[1]};
         memcpy((char *)p + 8 * i, f, 8);
         break;
     }
     }
 }
 
-static double decode(ts_dtype dt, const void *p, int64_t i)
+static double decode_real(ts_dtype dt, const void *p, int64_t i)
 {
     switch (dt) {
     case TS_F32: {
@@ -332,13 +339,23 @@ static double decode(ts_dtype dt, const void *p, int64_t i)
         memcpy(&h, (const char *)p + 2 * i, 2);
         return dt == TS_F16 ? tsc_f16_to_f32(h) : tsc_bf16_to_f32(h);
     }
-    case TS_C64: { /* the real part */
-        float f;
-        memcpy(&f, (const char *)p + 8 * i, 4);
-        return f;
-    }
+    case TS_C64: /* decode() reads both parts */
+        break;
     }
     return NAN;
+}
+
+/* Element i of storage p into v[0] (c64: v[0] re, v[1] im). */
+static void decode(ts_dtype dt, const void *p, int64_t i, double *v)
+{
+    if (dt == TS_C64) {
+        float f[2];
+        memcpy(f, (const char *)p + 8 * i, 8);
+        v[0] = f[0];
+        v[1] = f[1];
+        return;
+    }
+    v[0] = decode_real(dt, p, i);
 }
 
 /* ---- making tensors ------------------------------------------------------------- */
@@ -361,7 +378,7 @@ static tsc_arg *new_arg(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, t
     a->layout = nd == 1 && (lay == TSC_TRANSPOSED || lay == TSC_PERMUTED) ? TSC_CONTIG : lay;
     store_shape(a->layout, nd, shape, a->store_shape);
     a->store_numel = tsc_numel(nd, a->store_shape);
-    a->v = tsc_alloc(x, (size_t)a->numel);
+    a->v = tsc_alloc(x, (size_t)(a->numel * tsc_parts(dt)));
     if (!a->v)
         return NULL;
     ts_status st = ts_tensor_create(x->dev, dt, nd, a->store_shape, &a->store);
@@ -411,13 +428,14 @@ tsc_arg *tsc_input_values(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape,
     if (!bytes)
         return NULL;
     int64_t idx[4];
+    int parts = tsc_parts(dt);
     for (int64_t i = 0; i < a->numel; i++) {
         /* f16 inputs stay out of the subnormal range: whether a GPU flushes
          * f16 subnormals is a driver property (Vulkan's
          * shaderDenormPreserveFloat16), not something an op promises. */
-        double val = values[i];
-        if (dt == TS_F16 && val != 0.0 && fabs(val) < 0x1p-14)
-            val = copysign(0x1p-14, val);
+        double val[2] = {values[i * parts], parts == 2 ? values[i * parts + 1] : 0.0};
+        if (dt == TS_F16 && val[0] != 0.0 && fabs(val[0]) < 0x1p-14)
+            val[0] = copysign(0x1p-14, val[0]);
         unravel(i, nd, shape, idx);
         encode(dt, bytes, store_index(a, idx), val);
     }
@@ -425,7 +443,7 @@ tsc_arg *tsc_input_values(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape,
      * broadcast view the one stored row every broadcast row shows. */
     for (int64_t i = 0; i < a->numel; i++) {
         unravel(i, nd, shape, idx);
-        a->v[i] = decode(dt, bytes, store_index(a, idx));
+        decode(dt, bytes, store_index(a, idx), a->v + i * parts);
     }
     return finish_arg(x, a, bytes) ? NULL : a;
 }
@@ -433,7 +451,7 @@ tsc_arg *tsc_input_values(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape,
 tsc_arg *tsc_input(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, tsc_layout lay, double lo,
                    double hi)
 {
-    int64_t n = tsc_numel(nd, shape);
+    int64_t n = tsc_numel(nd, shape) * tsc_parts(dt); /* c64: re, im */
     double *v = tsc_alloc(x, (size_t)n);
     if (!v)
         return NULL;
@@ -483,7 +501,46 @@ static void note_error(tsc_result *r, double abs_err, double rel_err)
         r->max_rel_err = rel_err;
 }
 
+/* The class part of tsc_check_class: 1 when element g (parts values) is
+ * judged by its class alone (ref NaN or inf after rounding to dt), with
+ * *ok saying whether it matched; 0 to go on with the tolerance. */
+static int class_judged(ts_dtype dt, const double *g, const double *ref, int parts, unsigned flags,
+                        int *ok)
+{
+    int special = 0;
+    *ok = 1;
+    for (int k = 0; k < parts; k++) {
+        double r = tsc_round(dt, ref[k]);
+        if (isnan(r) || isinf(r)) {
+            special = 1;
+            *ok = *ok && (isnan(r) ? isnan(g[k]) : g[k] == r);
+        } else if (!isfinite(g[k])) {
+            special = 1;
+            *ok = 0;
+        } else if ((flags & TSC_CLASS_SIGNED_ZERO) && r == 0.0 && g[k] == 0.0 &&
+                   signbit(r) != signbit(g[k])) {
+            special = 1;
+            *ok = 0;
+        }
+    }
+    return special || !*ok;
+}
+
+static int check_impl(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, int classes,
+                      unsigned flags);
+
 int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag)
+{
+    return check_impl(x, out, ref, mag, 0, 0);
+}
+
+int tsc_check_class(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, unsigned flags)
+{
+    return check_impl(x, out, ref, mag, 1, flags);
+}
+
+static int check_impl(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, int classes,
+                      unsigned flags)
 {
     if (x->done)
         return 1;
@@ -510,28 +567,54 @@ int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag)
     x->checked = 1;
 
     x->res->checked += out->numel;
+    /* c64: each element is (re, im) in got, ref and out->v; its error is
+     * the modulus |got - ref|, its default scale |ref|. */
+    int parts = tsc_parts(out->dtype);
     int64_t bad = 0, first = -1, idx[4];
-    double first_got = 0, first_want = 0, first_err = 0;
+    double first_got[2] = {0, 0}, first_want[2] = {0, 0}, first_err = 0;
     for (int64_t i = 0; i < out->numel; i++) {
         unravel(i, out->nd, out->shape, idx);
         int64_t s = store_index(out, idx);
         covered[s] = 1;
-        double g = decode(out->dtype, got, s);
-        out->v[i] = g;
-        double want = exact ? tsc_round(out->dtype, ref[i]) : ref[i];
-        double m = mag ? mag[i] : fabs(ref[i]);
-        double scale = exact ? fmax(fabs(want), 1.0) : fmax(m, floor);
-        double abs_err = fabs(g - want), rel = abs_err / scale;
-        int ok = exact ? g == want : rel <= tol;
-        if (isnan(g)) {
+        double *g = out->v + i * parts, want[2] = {0, 0}, d2 = 0, r2 = 0;
+        decode(out->dtype, got, s, g);
+        int ok = 1, nan = 0;
+        if (classes && out->dtype != TS_I32 &&
+            class_judged(out->dtype, g, ref + i * parts, parts, flags, &ok)) {
+            if (!ok && bad++ == 0) {
+                first = i;
+                for (int k = 0; k < parts; k++) {
+                    first_got[k] = g[k];
+                    first_want[k] = tsc_round(out->dtype, ref[i * parts + k]);
+                }
+                first_err = NAN;
+            }
+            continue;
+        }
+        for (int k = 0; k < parts; k++) {
+            const double r = ref[i * parts + k];
+            want[k] = exact ? tsc_round(out->dtype, r) : r;
+            d2 += (g[k] - want[k]) * (g[k] - want[k]);
+            r2 += want[k] * want[k];
+            ok = ok && (!exact || g[k] == want[k]);
+            nan = nan || isnan(g[k]);
+        }
+        double m = mag ? mag[i] : sqrt(r2);
+        double scale = exact ? fmax(sqrt(r2), 1.0) : fmax(m, floor);
+        double abs_err = sqrt(d2), rel = abs_err / scale;
+        if (!exact)
+            ok = rel <= tol;
+        if (nan) {
             abs_err = rel = NAN;
             ok = 0;
         }
         note_error(x->res, abs_err, rel);
         if (!ok && bad++ == 0) {
             first = i;
-            first_got = g;
-            first_want = want;
+            for (int k = 0; k < parts; k++) {
+                first_got[k] = g[k];
+                first_want[k] = want[k];
+            }
             first_err = rel;
         }
     }
@@ -541,15 +624,21 @@ int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag)
             outside = s;
     free(got);
     free(covered);
-    char where[64];
+    char where[64], gs[64], ws[64];
     if (bad) {
         unravel(first, out->nd, out->shape, idx);
         fmt_index(where, sizeof where, out->nd, idx);
-        tsc_fail(
-            x, 1,
-            "%lld of %lld elements wrong; first at %s: got %.9g, want %.9g (err %.3g, tol %.3g%s)",
-            (long long)bad, (long long)out->numel, where, first_got, first_want, first_err,
-            exact ? 0.0 : tol, exact ? ", exact" : "");
+        if (parts == 2) {
+            snprintf(gs, sizeof gs, "(%.9g, %.9g)", first_got[0], first_got[1]);
+            snprintf(ws, sizeof ws, "(%.9g, %.9g)", first_want[0], first_want[1]);
+        } else {
+            snprintf(gs, sizeof gs, "%.9g", first_got[0]);
+            snprintf(ws, sizeof ws, "%.9g", first_want[0]);
+        }
+        tsc_fail(x, 1,
+                 "%lld of %lld elements wrong; first at %s: got %s, want %s (err %.3g, tol %.3g%s)",
+                 (long long)bad, (long long)out->numel, where, gs, ws, first_err, exact ? 0.0 : tol,
+                 exact ? ", exact" : "");
         return 1;
     }
     if (outside >= 0) {

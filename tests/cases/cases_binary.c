@@ -1,5 +1,5 @@
-/* Cases of ts_binary: six ops, every dtype, numpy broadcasting, strided
- * inputs and outputs. */
+/* Cases of ts_binary: six ops, every real dtype (add, sub, mul also c64),
+ * numpy broadcasting, strided inputs and outputs. */
 #include <math.h>
 
 #include "family.h"
@@ -7,8 +7,8 @@
 
 /* clang-format off */
 static const tsc_op_entry ops[] = {
-    {"add", TS_ADD, TSC_ALL_DTYPES}, {"sub", TS_SUB, TSC_ALL_DTYPES},
-    {"mul", TS_MUL, TSC_ALL_DTYPES}, {"div", TS_DIV, TSC_ALL_DTYPES},
+    {"add", TS_ADD, TSC_ALL_DTYPES | TSC_C64}, {"sub", TS_SUB, TSC_ALL_DTYPES | TSC_C64},
+    {"mul", TS_MUL, TSC_ALL_DTYPES | TSC_C64}, {"div", TS_DIV, TSC_ALL_DTYPES},
     {"max", TS_MAX, TSC_ALL_DTYPES}, {"min", TS_MIN, TSC_ALL_DTYPES},
 };
 /* clang-format on */
@@ -55,7 +55,8 @@ static void run(tsc_ctx *x)
                            is_int ? 50 : 2);
     /* Divisors stay away from zero for floats; i32 division by zero is
      * defined (0) and deliberately drawn. */
-    int64_t nb = tsc_numel(s->nd2, s->shape2);
+    int parts = tsc_parts(dt);
+    int64_t nb = tsc_numel(s->nd2, s->shape2) * parts;
     double *bv = tsc_alloc(x, (size_t)nb);
     if (!a || !bv)
         return;
@@ -73,10 +74,14 @@ static void run(tsc_ctx *x)
     tsc_arg *out = b ? tsc_output(x, dt, ond, o4 + 4 - ond, TSC_OUT_LAYOUT(s->flags)) : NULL;
     if (!out || tsc_op_status(x, ts_binary(kind, a->t, b->t, out->t), "ts_binary"))
         return;
-    double *ref = tsc_alloc(x, (size_t)out->numel), *mag = tsc_alloc(x, (size_t)out->numel);
+    double *ref = tsc_alloc(x, (size_t)(out->numel * parts));
+    double *mag = tsc_alloc(x, (size_t)out->numel);
     if (!ref || !mag)
         return;
-    ref_binary(kind, is_int, a->v, a4, b->v, b4, o4, ref, mag);
+    if (dt == TS_C64)
+        ref_binary_c64(kind, a->v, a4, b->v, b4, o4, ref, mag);
+    else
+        ref_binary(kind, is_int, a->v, a4, b->v, b4, o4, ref, mag);
     tsc_check(x, out, ref, mag);
 }
 

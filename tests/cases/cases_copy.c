@@ -1,9 +1,10 @@
 /* Cases of ts_copy: any view (transposed, sliced, permuted, broadcast)
- * into a contiguous or strided output of the same dtype. Exact. */
+ * into a contiguous or strided output of the same dtype, c64 included.
+ * Exact. */
 #include "family.h"
 
 /* clang-format off */
-static const tsc_op_entry ops[] = {{"copy", 0, TSC_ALL_DTYPES}};
+static const tsc_op_entry ops[] = {{"copy", 0, TSC_ALL_DTYPES | TSC_C64}};
 
 #define T TSC_TRANSPOSED
 #define S TSC_SLICED

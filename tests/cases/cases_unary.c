@@ -1,4 +1,4 @@
-/* Cases of ts_unary: all 13 activations on floats, the four that make
+/* Cases of ts_unary: all 15 functions on floats, the four that make
  * sense on i32, over strided inputs and outputs. */
 #include "family.h"
 #include "ref.h"
@@ -14,6 +14,7 @@ static const tsc_op_entry ops[] = {
     {"relu", TS_RELU, INT_TOO},        {"relu2", TS_RELU2, INT_TOO},
     {"gelu_erf", TS_GELU_ERF, TSC_FLOATS}, {"gelu_tanh", TS_GELU_TANH, TSC_FLOATS},
     {"silu", TS_SILU, TSC_FLOATS},
+    {"sin", TS_SIN, TSC_FLOATS},       {"cos", TS_COS, TSC_FLOATS},
 };
 /* clang-format on */
 
@@ -51,6 +52,10 @@ static void input_range(ts_unary_op op, ts_dtype dt, double *lo, double *hi)
     } else if (op == TS_EXP) {
         *lo = -3;
         *hi = 3;
+    } else if (op == TS_SIN || op == TS_COS) {
+        /* Several periods, so every quadrant's reduction is exercised. */
+        *lo = -20;
+        *hi = 20;
     }
 }
 

@@ -21,6 +21,26 @@ extern "C" {
 #define TSC_FLOATS (TSC_DT(TS_F32) | TSC_DT(TS_F16) | TSC_DT(TS_BF16))
 #define TSC_ALL_DTYPES (TSC_FLOATS | TSC_DT(TS_I32))
 
+/* Complex (TS_C64) in the harness: every array of logical values holds
+ * tsc_parts(dt) doubles per element, (re, im) interleaved for c64:
+ * tsc_input draws both parts, tsc_input_values reads 2 * numel values,
+ * arg->v holds 2 * numel, and tsc_check takes a reference of 2 * numel
+ * doubles. mag stays one double per element (a modulus: |a| + |b| for a
+ * complex add, |a| |b| for a product). An element's error is the modulus
+ * |got - ref|, compared with tol * max(mag, floor) (mag NULL: |ref|);
+ * exact families (tol 0) need both parts equal to ref rounded to f32.
+ * Outputs are poisoned with a NaN in each part. E.g. a c64 family:
+ *
+ *     tsc_arg *in = tsc_input(x, TS_C64, 2, shape, TSC_CONTIG, -1, 1);
+ *     tsc_arg *out = in ? tsc_output(x, TS_C64, 2, shape, TSC_CONTIG) : NULL;
+ *     if (!out || tsc_op_status(x, ts_foo(in->t, out->t), "ts_foo"))
+ *         return;
+ *     double *ref = tsc_alloc(x, 2 * (size_t)out->numel);  // re, im
+ *     ...fill ref from in->v (in->v[2*i] re, in->v[2*i + 1] im)...
+ *     tsc_check(x, out, ref, NULL);
+ */
+#define TSC_C64 TSC_DT(TS_C64)
+
 typedef struct tsc_op_entry {
     const char *name; /* public op name: "add" */
     int kind;         /* family specific: ts_binary_op, ts_unary_op, ... */
@@ -77,6 +97,8 @@ struct tsc_family {
     int n_specs;
     /* Nonzero: cases per source dtype x target dtype in this mask (cast). */
     unsigned targets;
+    /* With targets: which source x target pairs get cases; NULL: all. */
+    int (*pair_applies)(ts_dtype src, ts_dtype dst);
     /* Which specs an op x dtype gets; NULL: all of them. */
     int (*applies)(const tsc_op_entry *op, ts_dtype dtype, const tsc_spec *s);
     /* Runs one case; reports through tsc_op_status / tsc_check / tsc_fail. */
@@ -108,7 +130,9 @@ typedef struct tsc_arg {
     int nd;
     int64_t shape[4];
     int64_t numel;
-    double *v; /* logical values, row-major over shape, as stored (rounded) */
+    /* logical values, row-major over shape, as stored (rounded); c64: re,
+     * im interleaved (2 * numel doubles) */
+    double *v;
     /* private */
     ts_tensor *store;
     tsc_layout layout;
@@ -118,10 +142,12 @@ typedef struct tsc_arg {
 } tsc_arg;
 
 /* An input with values uniform in [lo, hi) rounded to dtype (i32: integers
- * in [lo, hi]); never all zeros. NULL on failure (the case is over). */
+ * in [lo, hi]; c64: re and im each uniform); never all zeros. NULL on
+ * failure (the case is over). */
 tsc_arg *tsc_input(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, tsc_layout lay, double lo,
                    double hi);
-/* An input holding the given logical values, rounded to dtype (nonzero
+/* An input holding the given logical values (c64: 2 * numel, re and im
+ * interleaved), rounded to dtype (nonzero
  * f16 values below 2^-14 become +-2^-14: subnormal policy is the driver's).
  * A strided input's gaps hold NaN poison, so reading outside the view
  * shows up as NaN. */
@@ -135,13 +161,21 @@ tsc_arg *tsc_output(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, tsc_l
  * error end the case (returns 1). */
 int tsc_op_status(tsc_ctx *x, ts_status st, const char *what);
 
-/* Reads out back and compares it with ref (row-major over out's shape);
+/* Reads out back and compares it with ref (row-major over out's shape;
+ * c64: 2 * numel doubles, re and im interleaved, see "Complex" above);
  * storage outside a strided output view must still hold its poison.
  * mag: the per-element error scale (NULL: |ref|). Tolerance and floor come
  * from the registry's table for the case's family x dtype; i32 outputs and
  * tol 0 are exact (got == ref rounded to the dtype). Returns 0 when it
  * matched, 1 otherwise (the case is then FAIL). */
 int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag);
+/* tsc_check for special values (docs/numerics.md): where ref, rounded to
+ * out's dtype, is NaN or +-inf, got must be NaN or that same inf; where
+ * it is finite, got must be finite and within tolerance. With
+ * TSC_CLASS_SIGNED_ZERO, a zero ref and a zero got must also agree in
+ * sign (for ops where IEEE fixes it). */
+#define TSC_CLASS_SIGNED_ZERO 1u
+int tsc_check_class(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, unsigned flags);
 
 /* Ends the case as FAIL (fail != 0) or ERROR with a message. */
 void tsc_fail(tsc_ctx *x, int fail, const char *fmt, ...)
@@ -152,6 +186,9 @@ void tsc_fail(tsc_ctx *x, int fail, const char *fmt, ...)
 int tsc_failed(const tsc_ctx *x);
 
 /* ---- dtype helpers ------------------------------------------------------- */
+
+/* Doubles per element in the harness's value arrays: 2 for c64, else 1. */
+int tsc_parts(ts_dtype dt);
 
 /* The value v becomes when stored as dt (through f32, as the backends
  * compute: f16/bf16 round to nearest even; i32 truncates toward zero). */
@@ -190,6 +227,14 @@ extern const tsc_family tsc_family_gau;
 extern const tsc_family tsc_family_residual_norm;
 extern const tsc_family tsc_family_subln;
 extern const tsc_family tsc_family_primer;
+extern const tsc_family tsc_family_fft;
+extern const tsc_family tsc_family_moe_ops;
+extern const tsc_family tsc_family_moe;
+extern const tsc_family tsc_family_fftconv;
+extern const tsc_family tsc_family_hyena;
+extern const tsc_family tsc_family_afno;
+extern const tsc_family tsc_family_special;
+extern const tsc_family tsc_family_axis;
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,10 @@
 void ref_binary(ts_binary_op op, int is_int, const double *a, const int64_t *ashape4,
                 const double *b, const int64_t *bshape4, const int64_t *oshape4, double *out,
                 double *mag);
+/* The same over c64 (add, sub, mul): a, b and out hold (re, im) pairs;
+ * mag (one per element) is |a| + |b| for add and sub, |a| |b| for mul. */
+void ref_binary_c64(ts_binary_op op, const double *a, const int64_t *ashape4, const double *b,
+                    const int64_t *bshape4, const int64_t *oshape4, double *out, double *mag);
 /* Unary mag adds stat_k * (1 for log near 1, min(|x|, 1) where 1 + erf /
  * 1 + tanh cancel): f32 errors that are absolute, not relative. */
 void ref_unary(ts_unary_op op, const double *x, int64_t n, double stat_k, double *out, double *mag);
@@ -47,6 +51,16 @@ void ref_layer_norm(const double *x, int64_t rows, int64_t n, const double *w, c
                     double eps, double stat_k, double *out, double *mag);
 void ref_rms_norm(const double *x, int64_t rows, int64_t n, const double *w, double eps,
                   double *out, double *mag);
+
+/* MoE building blocks (include/tessel/ops.h). offsets [E+1], expert and
+ * rows [T, k], row_token [R] and stats [2E+2] hold integers. */
+void ref_grouped_matmul(const double *x, int64_t r, int64_t k, const double *w, int64_t e,
+                        int64_t n, const double *offsets, const double *bias, double *out,
+                        double *mag);
+void ref_moe_place(const double *expert, int64_t t, int64_t k, int64_t e, int64_t capacity,
+                   int64_t r, double *rows, double *stats, double *row_token);
+void ref_moe_combine(const double *h, int64_t r, int64_t d, const double *rows,
+                     const double *gates, int64_t t, int64_t k, double *out, double *mag);
 
 /* Indexing. */
 void ref_gather_rows(const double *table, int64_t v, int64_t d, const double *idx, int64_t n,

@@ -43,11 +43,11 @@ void ref_binary(ts_binary_op op, int is_int, const double *a, const int64_t *ash
                     case TS_DIV:
                         r = is_int ? int_div(x, y) : x / y;
                         break;
-                    case TS_MAX:
-                        r = x > y ? x : y;
+                    case TS_MAX: /* NaN propagates (docs/numerics.md) */
+                        r = isnan(x) || isnan(y) ? NAN : x > y ? x : y;
                         break;
                     case TS_MIN:
-                        r = x < y ? x : y;
+                        r = isnan(x) || isnan(y) ? NAN : x < y ? x : y;
                         break;
                     }
                     /* add/sub round relative to the operands (cancellation). */
@@ -55,6 +55,35 @@ void ref_binary(ts_binary_op op, int is_int, const double *a, const int64_t *ash
                     out[i] = r;
                     if (mag)
                         mag[i] = m;
+                }
+}
+
+void ref_binary_c64(ts_binary_op op, const double *a, const int64_t *ashape4, const double *b,
+                    const int64_t *bshape4, const int64_t *oshape4, double *out, double *mag)
+{
+    int64_t o[4];
+    int64_t i = 0;
+    for (o[0] = 0; o[0] < oshape4[0]; o[0]++)
+        for (o[1] = 0; o[1] < oshape4[1]; o[1]++)
+            for (o[2] = 0; o[2] < oshape4[2]; o[2]++)
+                for (o[3] = 0; o[3] < oshape4[3]; o[3]++, i++) {
+                    const double *x = a + 2 * bcast_offset(ashape4, o);
+                    const double *y = b + 2 * bcast_offset(bshape4, o);
+                    double re, im, ax = hypot(x[0], x[1]), ay = hypot(y[0], y[1]);
+                    if (op == TS_MUL) {
+                        re = x[0] * y[0] - x[1] * y[1];
+                        im = x[0] * y[1] + x[1] * y[0];
+                    } else if (op == TS_SUB) {
+                        re = x[0] - y[0];
+                        im = x[1] - y[1];
+                    } else {
+                        re = x[0] + y[0];
+                        im = x[1] + y[1];
+                    }
+                    out[2 * i] = re;
+                    out[2 * i + 1] = im;
+                    if (mag)
+                        mag[i] = op == TS_MUL ? ax * ay : ax + ay;
                 }
 }
 
@@ -94,11 +123,11 @@ void ref_unary(ts_unary_op op, const double *x, int64_t n, double stat_k, double
         case TS_SIGMOID:
             r = sigmoid(v);
             break;
-        case TS_RELU:
-            r = v > 0.0 ? v : 0.0;
+        case TS_RELU: /* NaN stays NaN (docs/numerics.md) */
+            r = v > 0.0 || isnan(v) ? v : 0.0;
             break;
         case TS_RELU2:
-            r = v > 0.0 ? v * v : 0.0;
+            r = v > 0.0 || isnan(v) ? v * v : 0.0;
             break;
         case TS_GELU_ERF:
             r = 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
@@ -108,6 +137,12 @@ void ref_unary(ts_unary_op op, const double *x, int64_t n, double stat_k, double
             break;
         case TS_SILU:
             r = v * sigmoid(v);
+            break;
+        case TS_SIN:
+            r = sin(v);
+            break;
+        case TS_COS:
+            r = cos(v);
             break;
         }
         m = fabs(r);

@@ -4,6 +4,19 @@
 
 #include "ref.h"
 
+/* IEEE 754-2019 maximum: NaN wins (docs/numerics.md); fmax would drop it. */
+static double max_nan(double a, double b)
+{
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+
+/* Ranking of argmax and top-k: NaN above every number, then by value;
+ * 1 when x[c] ranks strictly before x[best] at a higher index c. */
+static int later_better(double v, double best)
+{
+    return !isnan(best) && (isnan(v) || v > best);
+}
+
 void ref_softmax(const double *x, int64_t rows, int64_t m_rows, int64_t n, double scale, int causal,
                  double *out, double *mag)
 {
@@ -19,7 +32,10 @@ void ref_softmax(const double *x, int64_t rows, int64_t m_rows, int64_t n, doubl
             visible = 0;
         double mx = -INFINITY, sum = 0.0;
         for (int64_t c = 0; c < visible; c++)
-            mx = fmax(mx, scale * xr[c]);
+            mx = max_nan(mx, scale * xr[c]);
+        /* No finite logit and no NaN (every kept logit -inf): zeros. */
+        if (mx == -INFINITY)
+            visible = 0;
         for (int64_t c = 0; c < visible; c++)
             sum += exp(scale * xr[c] - mx);
         for (int64_t c = 0; c < n; c++) {
@@ -38,7 +54,7 @@ void ref_reduce(ts_reduce_op op, const double *x, int64_t rows, int64_t n, doubl
         for (int64_t c = 0; c < n; c++) {
             s += xr[c];
             sa += fabs(xr[c]);
-            mx = fmax(mx, xr[c]);
+            mx = max_nan(mx, xr[c]);
         }
         switch (op) {
         case TS_REDUCE_SUM:
@@ -63,14 +79,14 @@ void ref_argmax(const double *x, int64_t rows, int64_t n, double *out)
     for (int64_t r = 0; r < rows; r++) {
         int64_t best = 0;
         for (int64_t c = 1; c < n; c++)
-            if (x[r * n + c] > x[r * n + best])
+            if (later_better(x[r * n + c], x[r * n + best]))
                 best = c;
         out[r] = (double)best;
     }
 }
 
 /* Selection by repeated scans: O(n k), obviously right; a strict > keeps
- * the lower index among equal values. */
+ * the lower index among equal values (NaNs too). */
 void ref_topk(const double *x, int64_t rows, int64_t n, int64_t k, double *values, double *indices)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -81,7 +97,7 @@ void ref_topk(const double *x, int64_t rows, int64_t n, int64_t k, double *value
                 int taken = 0;
                 for (int64_t q = 0; q < j && !taken; q++)
                     taken = (int64_t)indices[r * k + q] == c;
-                if (!taken && (best < 0 || xr[c] > xr[best]))
+                if (!taken && (best < 0 || later_better(xr[c], xr[best])))
                     best = c;
             }
             values[r * k + j] = xr[best];

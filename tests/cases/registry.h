@@ -11,7 +11,8 @@
  *      rounded to the case's dtype, never all zeros, written to the device,
  *      then viewed as the case asks (transposed, sliced, permuted, broadcast);
  *   2. outputs are poisoned first (f32 0x7fc0dead, f16 0x7e5a, bf16 0x7fc1
- *      NaNs, i32 0x80000007), so an element the kernel never writes fails;
+ *      NaNs, i32 0x80000007, c64 0x7fc0dead 0x7fc0beef), so an element the
+ *      kernel never writes (or half writes) fails;
  *      for strided output views the elements outside the view must still
  *      hold the poison afterwards;
  *   3. the op runs; TS_ERR_UNSUPPORTED gives TSC_UNSUPPORTED, any other

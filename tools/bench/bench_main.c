@@ -13,6 +13,9 @@
 int bench_gemm(const bench_args *args, bench_report *rep);
 int bench_norm(const bench_args *args, bench_report *rep);
 int bench_attention(const bench_args *args, bench_report *rep);
+int bench_fftconv(const bench_args *args, bench_report *rep);
+int bench_fft(const bench_args *args, bench_report *rep);
+int bench_moe(const bench_args *args, bench_report *rep);
 
 typedef struct bench_suite {
     const char *name;
@@ -25,6 +28,9 @@ static const bench_suite suites[] = {
     {"gemm", "f32 GEMM n x n x n vs OpenBLAS (cpu) / the backend's vendor BLAS", bench_gemm},
     {"norm", "f32 fused residual+RMSNorm vs add then rms_norm, GB/s vs host memcpy", bench_norm},
     {"attention", "tiled attention vs naive, B=1 H=8 D=64, time + peak memory", bench_attention},
+    {"fft", "batched c2c/r2c/c2r FFTs and the fftconv path, GFLOP/s vs f32 GEMM", bench_fft},
+    {"fftconv", "fftconv paths vs direct, B=1 C=256 f32, GFLOP/s by 5n log2 n; f32 GEMM for scale", bench_fftconv},
+    {"moe", "MoE layer vs equal-FLOP dense FFN, top-2 E=8; routing share", bench_moe},
 };
 #define SUITE_COUNT (sizeof suites / sizeof suites[0])
 

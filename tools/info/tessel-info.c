@@ -38,6 +38,20 @@ static const char *tuning_of(const ts_device *dev, char *buf, size_t len)
     return buf;
 }
 
+/* The FFT path a GPU backend reports at the end of its features
+ * ("...; fft: vkfft 1.2.26" or "fft: own kernels (why)"); "" if none. */
+static const char *fft_path(const ts_device_info *d, char *buf, size_t len)
+{
+    const char *p = strstr(d->features, "fft: ");
+    buf[0] = '\0';
+    if (p) {
+        p += 5;
+        size_t n = strcspn(p, ";");
+        snprintf(buf, len, "%.*s", (int)n, p);
+    }
+    return buf;
+}
+
 static void print_text(const ts_device_info *d, const char *tuning, int is_default)
 {
     printf("%s%s\n", d->id, is_default ? "  (default)" : "");
@@ -68,6 +82,9 @@ static void print_text(const ts_device_info *d, const char *tuning, int is_defau
     printf("  unified memory:  %s\n", yes_no(d->unified_memory));
     printf("  coop. matrix:    %s\n", yes_no(d->cooperative_matrix));
     printf("  features:        %s\n", d->features);
+    char fft[128];
+    if (fft_path(d, fft, sizeof fft)[0])
+        printf("  fft:             %s\n", fft);
     printf("  tuning:          %s\n", tuning);
 }
 
@@ -150,6 +167,9 @@ static void print_json(const ts_device_info *d, const char *tuning, int is_defau
     json_field_bool("unified_memory", d->unified_memory);
     json_field_bool("cooperative_matrix", d->cooperative_matrix);
     json_field_str("features", d->features, 0);
+    char fft[128];
+    if (fft_path(d, fft, sizeof fft)[0])
+        json_field_str("fft", fft, 0);
     json_field_str("tuning", tuning, 1);
     printf(last ? "    }\n" : "    },\n");
 }

@@ -1,0 +1,293 @@
+/* VkFFT's layout, staging ops and kernel cache, shared by the Vulkan and
+ * OpenCL VkFFT paths (gpu_vkfft.h). No VkFFT include: compiled into both
+ * modules whether or not VkFFT was found. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend-gpu/gpu_kernels.h"
+#include "backend-gpu/gpu_vkfft.h"
+
+tsi_vkfft_mode tsi_vkfft_mode_get(void)
+{
+    const char *v = getenv("TESSEL_FFT");
+    if (v && strcmp(v, "own") == 0)
+        return TSI_VKFFT_OWN;
+    if (v && strcmp(v, "vkfft") == 0)
+        return TSI_VKFFT_ONLY;
+    return TSI_VKFFT_AUTO;
+}
+
+void tsi_vkfft_shape_of(const tsi_op *op, tsi_vkfft_shape *out)
+{
+    const tsi_view *x = &op->in[0];
+    int kind = op->p.fft.kind;
+    int64_t n = op->p.fft.n;
+    *out = (tsi_vkfft_shape){
+        .kind = kind,
+        .inverse = kind == TSI_FFT_C2R || (kind == TSI_FFT_C2C && op->p.fft.inverse),
+        .n = n,
+        .batch = x->shape[0] * x->shape[1] * x->shape[2],
+        .row = kind == TSI_FFT_C2C ? n : n / 2 + 1,
+    };
+    out->bytes = (uint64_t)out->batch * (uint64_t)out->row * 8u;
+}
+
+bool tsi_vkfft_same_shape(const tsi_vkfft_shape *a, const tsi_vkfft_shape *b)
+{
+    return a->kind == b->kind && a->inverse == b->inverse && a->n == b->n && a->batch == b->batch;
+}
+
+bool tsi_vkfft_needs_zero(const tsi_op *op, const tsi_vkfft_shape *s)
+{
+    int64_t m = op->in[0].shape[3];
+    return s->kind == TSI_FFT_C2R ? m < s->row : m < s->n;
+}
+
+/* work as a view with the leading dims of `like`: `cols` values per row,
+ * rows `stride` values apart. */
+static tsi_view work_view(const tsi_view *like, tsi_buffer *work, int64_t offset, ts_dtype dt,
+                          int64_t cols, int64_t stride)
+{
+    tsi_view v = {.buf = work,
+                  .offset = offset,
+                  .dtype = dt,
+                  .shape = {like->shape[0], like->shape[1], like->shape[2], cols}};
+    v.stride[3] = 1;
+    v.stride[2] = stride;
+    v.stride[1] = like->shape[2] * stride;
+    v.stride[0] = like->shape[1] * v.stride[1];
+    return v;
+}
+
+/* A c64 view whose last dim is contiguous, read as its floats. */
+static tsi_view as_floats(tsi_view v)
+{
+    v.dtype = TS_F32;
+    v.offset *= 2;
+    v.shape[3] *= 2;
+    for (int i = 0; i < 3; i++)
+        v.stride[i] *= 2;
+    return v;
+}
+
+static void unary_op(tsi_op *out, int kind, float alpha, tsi_view in, tsi_view y)
+{
+    *out = (tsi_op){.size = (uint32_t)sizeof(tsi_op), .code = TSI_OP_UNARY, .n_in = 1, .n_out = 1};
+    out->in[0] = in;
+    out->out[0] = y;
+    out->p.unary.kind = kind;
+    out->p.unary.alpha = alpha;
+    out->p.unary.beta = 0.0f;
+}
+
+void tsi_vkfft_stage_in(const tsi_op *op, const tsi_vkfft_shape *s, tsi_buffer *work, tsi_op *out)
+{
+    const tsi_view *x = &op->in[0];
+    int64_t m = x->shape[3];
+    /* R2C: the real signal with VkFFT's in-place row stride of 2(n/2 + 1)
+     * floats; the copy casts f16 / bf16 to f32. */
+    tsi_view w = s->kind == TSI_FFT_R2C ? work_view(x, work, 0, TS_F32, m, 2 * s->row)
+                                        : work_view(x, work, 0, TS_C64, m, s->row);
+    unary_op(out, TSI_UNARY_COPY, 1.0f, *x, w);
+}
+
+void tsi_vkfft_stage_out(const tsi_op *op, const tsi_vkfft_shape *s, tsi_buffer *work, tsi_op *out)
+{
+    const tsi_view *y = &op->out[0];
+    float scale = op->p.fft.scale;
+    int kind = scale == 1.0f ? TSI_UNARY_COPY : TSI_UNARY_SCALE_SHIFT;
+    if (s->kind == TSI_FFT_C2R) {
+        /* The first m samples of each real row. */
+        unary_op(out, kind, scale, work_view(y, work, 0, TS_F32, y->shape[3], 2 * s->row), *y);
+        return;
+    }
+    tsi_view w = work_view(y, work, 0, TS_C64, s->row, s->row);
+    if (scale == 1.0f)
+        unary_op(out, kind, scale, w, *y);
+    else /* scaling a complex number is scaling its two floats */
+        unary_op(out, kind, scale, as_floats(w), as_floats(*y));
+}
+
+int tsi_vkfft_clear_imag(const tsi_op *op, const tsi_vkfft_shape *s, tsi_buffer *work,
+                         tsi_op out[2])
+{
+    if (s->kind != TSI_FFT_C2R)
+        return 0;
+    /* numpy ignores the imaginary parts of bin 0 and (even n) bin n/2;
+     * VkFFT's C2R folds them into the result. 0 * x + 0 in place (an inf
+     * or NaN there would still spread, where numpy ignores it). */
+    const tsi_view *x = &op->in[0];
+    int count = 0;
+    int64_t bins[2] = {0, s->n / 2};
+    for (int i = 0; i < (s->n % 2 == 0 ? 2 : 1); i++) {
+        if (bins[i] >= x->shape[3])
+            continue;
+        tsi_view v = work_view(x, work, 2 * bins[i] + 1, TS_F32, 1, 2 * s->row);
+        unary_op(&out[count++], TSI_UNARY_SCALE_SHIFT, 0.0f, v, v);
+    }
+    return count;
+}
+
+bool tsi_vkfft_stages_supported(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s)
+{
+    /* The views are checked against the binding limit only, so any
+     * non-NULL stand-in serves for work here. */
+    tsi_buffer *work = op->out[0].buf;
+    tsi_op st[4];
+    int n = 2;
+    tsi_vkfft_stage_in(op, s, work, &st[0]);
+    tsi_vkfft_stage_out(op, s, work, &st[1]);
+    n += tsi_vkfft_clear_imag(op, s, work, &st[2]);
+    for (int i = 0; i < n; i++)
+        if (!tsi_gpu_elementwise_supports(dev, &st[i]))
+            return false;
+    return true;
+}
+
+ts_status tsi_vkfft_record_stage(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s,
+                                 tsi_buffer *work, bool after)
+{
+    tsi_op st[3];
+    int n = 1;
+    if (after) {
+        tsi_vkfft_stage_out(op, s, work, &st[0]);
+    } else {
+        tsi_vkfft_stage_in(op, s, work, &st[0]);
+        n += tsi_vkfft_clear_imag(op, s, work, &st[1]);
+    }
+    for (int i = 0; i < n; i++) {
+        ts_status status = tsi_gpu_elementwise_record(dev, &st[i]);
+        if (status != TS_OK)
+            return status;
+    }
+    return TS_OK;
+}
+
+/* ---- the kernel cache -------------------------------------------------------- */
+
+#define VKFFT_MAGIC "TSVKFFT1"
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+static _Atomic unsigned temp_serial;
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == TSI_FFT_C2C ? "c2c" : kind == TSI_FFT_R2C ? "r2c" : "c2r";
+}
+
+void tsi_vkfft_key(char *buf, size_t len, const char *backend, const ts_device_info *info,
+                   int vkfft_version, const tsi_vkfft_shape *s)
+{
+    snprintf(buf, len, "vkfft %d cfg %d|%s|%s|%s|%s|%04x:%04x|%s%s n=%lld batch=%lld",
+             vkfft_version, TSI_VKFFT_CONFIG_VERSION, backend, info->name, info->vendor,
+             info->driver, info->vendor_id, info->device_id, kind_name(s->kind),
+             s->inverse ? " inverse" : "", (long long)s->n, (long long)s->batch);
+}
+
+/* <cache>/vkfft/<hash of key>.bin, creating the folder; false without one. */
+static bool cache_path(const tsi_host *host, const char *key, char *path, size_t len)
+{
+    const char *dir = host->cache_dir ? host->cache_dir() : NULL;
+    if (!dir)
+        return false;
+    int n = snprintf(path, len, "%s/vkfft", dir);
+    if (n < 0 || (size_t)n >= len || (mkdir(path, 0755) != 0 && errno != EEXIST))
+        return false;
+    n = snprintf(path, len, "%s/vkfft/%016llx.bin", dir,
+                 (unsigned long long)fnv1a(FNV_BASIS, key, strlen(key)));
+    return n > 0 && (size_t)n < len;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* File: magic, key length, payload size, payload checksum (8 bytes each
+ * after the magic), the key, the payload. */
+void *tsi_vkfft_cache_load(const tsi_host *host, const char *key, size_t *size)
+{
+    char path[4096];
+    if (!cache_path(host, key, path, sizeof path))
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t klen = strlen(key);
+    unsigned char hdr[32];
+    char *kbuf = malloc(klen + 1);
+    unsigned char *data = NULL;
+    if (!kbuf || fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, VKFFT_MAGIC, 8) != 0 ||
+        get_u64(hdr + 8) != klen || fread(kbuf, 1, klen, f) != klen || memcmp(kbuf, key, klen) != 0)
+        goto bad;
+    uint64_t n = get_u64(hdr + 16);
+    if (n == 0 || n > ((uint64_t)1 << 30))
+        goto bad;
+    data = malloc((size_t)n);
+    if (!data || fread(data, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
+        fnv1a(FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
+        goto bad;
+    fclose(f);
+    free(kbuf);
+    *size = (size_t)n;
+    return data;
+bad:
+    host->log(TS_LOG_INFO, "vkfft: ignoring the stale or damaged kernel cache file %s", path);
+    free(data);
+    free(kbuf);
+    fclose(f);
+    return NULL;
+}
+
+void tsi_vkfft_cache_store(const tsi_host *host, const char *key, const void *data, size_t size)
+{
+    char path[4096], tmp[4200];
+    if (!data || size == 0 || !cache_path(host, key, path, sizeof path))
+        return;
+    int n = snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(),
+                     atomic_fetch_add(&temp_serial, 1u));
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        host->log(TS_LOG_DEBUG, "vkfft: cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    size_t klen = strlen(key);
+    unsigned char hdr[32];
+    memcpy(hdr, VKFFT_MAGIC, 8);
+    put_u64(hdr + 8, klen);
+    put_u64(hdr + 16, size);
+    put_u64(hdr + 24, fnv1a(FNV_BASIS, data, size));
+    bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(key, 1, klen, f) == klen &&
+              fwrite(data, 1, size, f) == size;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        host->log(TS_LOG_DEBUG, "vkfft: could not write the kernel cache file %s", path);
+    }
+}

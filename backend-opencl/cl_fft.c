@@ -1,0 +1,321 @@
+/* TSI_OP_FFT on OpenCL: VkFFT (https://github.com/DTolm/VkFFT, MIT) where
+ * it runs the op, the own kernels (backend-gpu/gpu_fft.c) elsewhere.
+ *
+ * The same scheme as backend-vulkan/vk_fft.c (the header's functions are
+ * static, so each module includes it once): one VkFFT application per
+ * shape (kind, direction, n, batch), its programs built by the driver
+ * (whose own cache keeps that cheap: see app_init), kept in the device (at
+ * most CL_FFT_APPS, least recently used goes first), each with its own
+ * buffer. An op is enqueued on the device's in-order queue as
+ *
+ *     [fill work 0] - stage in - VkFFT - stage out
+ *
+ * so nothing waits and no barrier is needed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-gpu/gpu_kernels.h"
+#include "backend-gpu/gpu_vkfft.h"
+#include "cl_internal.h"
+
+#ifdef TESSEL_HAVE_VKFFT
+#define VKFFT_BACKEND 3
+/* VkFFT prints a failed program's source and build log to stdout; the
+ * library never prints (the failure reaches the log callback from
+ * app_init). */
+#define printf(...) ((void)0)
+#include <vkFFT.h>
+#undef printf
+
+#define CL_FFT_APPS 24
+/* Work buffers above this go to the own kernels rather than grow a second copy of the data. */
+#define CL_FFT_MAX_BYTES (1ull << 30)
+
+typedef struct cl_fft_app {
+    tsi_vkfft_shape shape;
+    bool failed;   /* VkFFT cannot run this shape here: asked once */
+    uint64_t used; /* LRU tick */
+    VkFFTApplication *app;
+    uint64_t bytes; /* VkFFT keeps a pointer to it */
+    tsi_buffer *work;
+} cl_fft_app;
+
+struct tsi_cl_fft {
+    cl_platform_id platform; /* VkFFT takes pointers to these */
+    cl_device_id device;
+    cl_fft_app *apps[CL_FFT_APPS];
+    int n_apps;
+    uint64_t tick;
+};
+
+/* deleteVkFFT 1.2.26 forgets the reverse Bluestein passes of a length
+ * that takes several passes (their kernels and programs); pass 0 is a
+ * copy of the forward one's handles, the others share its lookup tables
+ * (referenceLUT), so deleting passes 1.. is exact. */
+static void delete_reverse_bluestein(VkFFTApplication *app)
+{
+    VkFFTPlan *plans[2] = {app->localFFTPlan, app->localFFTPlan_inverse};
+    for (int p = 0; p < 2; p++)
+        if (plans[p] && app->useBluesteinFFT[0] && plans[p]->numAxisUploads[0] > 1)
+            for (uint64_t j = 1; j < plans[p]->numAxisUploads[0]; j++)
+                deleteAxis(app, &plans[p]->inverseBluesteinAxes[0][j]);
+}
+
+/* OpenCL keeps released buffers and kernels alive for the work queued on
+ * them, so nothing here waits. */
+static void app_destroy(tsi_device *dev, cl_fft_app *a)
+{
+    if (!a)
+        return;
+    if (a->app) {
+        delete_reverse_bluestein(a->app);
+        deleteVkFFT(a->app);
+        free(a->app);
+    }
+    tsi_cl_buffer_free(dev, a->work);
+    free(a);
+}
+
+void tsi_cl_fft_device_closed(tsi_device *dev)
+{
+    struct tsi_cl_fft *f = dev->fft;
+    if (!f)
+        return;
+    for (int i = 0; i < f->n_apps; i++)
+        app_destroy(dev, f->apps[i]);
+    free(f);
+    dev->fft = NULL;
+}
+
+static struct tsi_cl_fft *state_of(tsi_device *dev)
+{
+    if (!dev->fft) {
+        dev->fft = calloc(1, sizeof *dev->fft);
+        if (dev->fft) {
+            dev->fft->platform = dev->caps->platform;
+            dev->fft->device = dev->caps->device;
+        }
+    }
+    return dev->fft;
+}
+
+/* initializeVkFFT for a's shape. */
+static VkFFTResult app_init(tsi_device *dev, struct tsi_cl_fft *f, cl_fft_app *a)
+{
+    const tsi_vkfft_shape *s = &a->shape;
+    VkFFTConfiguration c = {0};
+    c.FFTdim = 1;
+    c.size[0] = (uint64_t)s->n;
+    c.numberBatches = (uint64_t)s->batch;
+    c.performR2C = s->kind != TSI_FFT_C2C;
+    c.makeForwardPlanOnly = !s->inverse;
+    c.makeInversePlanOnly = s->inverse;
+    /* Twiddles from double-precision tables rather than f32 sincos. */
+    c.useLUT = 1;
+    c.platform = &f->platform;
+    c.device = &f->device;
+    c.context = &dev->ctx;
+    /* The buffer is given at each append, as on Vulkan (vk_fft.c). */
+    c.bufferSize = &a->bytes;
+
+    /* No kernel cache of our own here: VkFFT 1.2.26 serializes OpenCL
+     * program binaries with sprintf("%s"), so a binary format holding
+     * zero bytes (PoCL's ELF) comes back cut short and every load fails
+     * (VKFFT_ERROR_FAILED_TO_CREATE_PROGRAM). The driver's own cache keeps
+     * the rebuild cheap (PoCL: $XDG_CACHE_HOME/pocl, keyed by source). */
+    char key[1024];
+    tsi_vkfft_key(key, sizeof key, "opencl", &dev->caps->info, VkFFTGetVersion(), s);
+    VkFFTResult r = initializeVkFFT(a->app, c);
+    if (r != VKFFT_SUCCESS)
+        dev->host->log(TS_LOG_INFO,
+                       "vkfft: %s: VkFFT error %d: declined, the own kernels run it "
+                       "where they can",
+                       key, (int)r);
+    return r;
+}
+
+/* The application for shape s, made on first use; NULL when VkFFT cannot
+ * run it here (remembered, so it is tried once). */
+static cl_fft_app *app_get(tsi_device *dev, const tsi_vkfft_shape *s)
+{
+    struct tsi_cl_fft *f = state_of(dev);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < f->n_apps; i++) {
+        cl_fft_app *a = f->apps[i];
+        if (tsi_vkfft_same_shape(&a->shape, s)) {
+            a->used = ++f->tick;
+            return a->failed ? NULL : a;
+        }
+    }
+    if (f->n_apps == CL_FFT_APPS) {
+        int lru = 0;
+        for (int i = 1; i < f->n_apps; i++)
+            if (f->apps[i]->used < f->apps[lru]->used)
+                lru = i;
+        app_destroy(dev, f->apps[lru]);
+        f->apps[lru] = f->apps[--f->n_apps];
+    }
+    cl_fft_app *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->shape = *s;
+    a->bytes = s->bytes;
+    a->used = ++f->tick;
+    a->app = calloc(1, sizeof *a->app);
+    if (!a->app || tsi_cl_buffer_alloc(dev, (size_t)a->bytes, &a->work) != TS_OK ||
+        app_init(dev, f, a) != VKFFT_SUCCESS) {
+        /* Keep the verdict, not the resources. */
+        cl_fft_app *keep = calloc(1, sizeof *keep);
+        if (keep) {
+            keep->shape = *s;
+            keep->failed = true;
+            keep->used = a->used;
+        }
+        app_destroy(dev, a); /* deleteVkFFT is safe on a half-made application */
+        if (keep)
+            f->apps[f->n_apps++] = keep;
+        return NULL;
+    }
+    f->apps[f->n_apps++] = a;
+    return a;
+}
+
+/* What VkFFT can be asked for before an application is made: the op's
+ * dtypes, a length VkFFT handles, and a buffer within the device's limits. */
+/* On an OpenCL CPU device (PoCL) VkFFT compiles one program per shape at
+ * about 10-20 s each, cold: the quick FFT cases took 1920 s there against
+ * 188 s with the own kernels (one program per kernel family), and the own
+ * kernels run within 1.3-3x of VkFFT on it (docs/tuning.md). So AUTO uses
+ * VkFFT on GPUs and accelerators only; TESSEL_FFT=vkfft still forces it. */
+static bool vkfft_device_ok(tsi_device *dev, const tsi_op *op)
+{
+    (void)op;
+    if (tsi_vkfft_mode_get() == TSI_VKFFT_ONLY)
+        return true;
+    return dev->caps->info.kind != TS_DEVICE_SOFTWARE;
+}
+
+static bool vkfft_may_run(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s)
+{
+    ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
+    bool dtypes = s->kind == TSI_FFT_C2C ? x == TS_C64 && y == TS_C64
+                  : s->kind == TSI_FFT_R2C
+                      ? (x == TS_F32 || x == TS_F16 || x == TS_BF16) && y == TS_C64
+                      : x == TS_C64 && y == TS_F32;
+    /* Length 1 is a copy VkFFT does not plan; the own kernels do it. */
+    if (!vkfft_device_ok(dev, op))
+        return false;
+    uint64_t limit =
+        dev->caps->max_alloc < CL_FFT_MAX_BYTES ? dev->caps->max_alloc : CL_FFT_MAX_BYTES;
+    return dtypes && s->n >= 2 && s->batch >= 1 && s->bytes <= limit &&
+           tsi_vkfft_stages_supported(dev, op, s);
+}
+
+static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, cl_fft_app *a)
+{
+    if (tsi_vkfft_needs_zero(op, &a->shape)) {
+        cl_float zero = 0.0f;
+        cl_int err = clEnqueueFillBuffer(dev->queue, a->work->mem, &zero, sizeof zero, 0,
+                                         (size_t)a->bytes, 0, NULL, NULL);
+        if (err != CL_SUCCESS)
+            return tsi_cl_error(dev->host, err, "clEnqueueFillBuffer");
+        tsi_cl_note_enqueue(dev);
+    }
+    TSI_CL_TRY(tsi_vkfft_record_stage(dev, op, &a->shape, a->work, false));
+    VkFFTLaunchParams lp = {.commandQueue = &dev->queue, .buffer = &a->work->mem};
+    VkFFTResult r = VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
+    tsi_cl_note_enqueue(dev);
+    if (r != VKFFT_SUCCESS) {
+        dev->host->set_error("opencl: VkFFT could not enqueue an FFT of length %lld: VkFFT "
+                             "error %d",
+                             (long long)a->shape.n, (int)r);
+        return TS_ERR_BACKEND;
+    }
+    return tsi_vkfft_record_stage(dev, op, &a->shape, a->work, true);
+}
+
+void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
+{
+    int v = VkFFTGetVersion();
+    if (tsi_vkfft_mode_get() == TSI_VKFFT_OWN)
+        snprintf(buf, len, "own kernels (TESSEL_FFT=own)");
+    else if (cpu_device && tsi_vkfft_mode_get() != TSI_VKFFT_ONLY)
+        snprintf(buf, len, "own kernels (a CPU device: VkFFT's per-shape compiles cost more "
+                           "than they gain; TESSEL_FFT=vkfft forces it)");
+    else
+        snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+}
+
+#else /* !TESSEL_HAVE_VKFFT */
+
+typedef struct cl_fft_app cl_fft_app;
+
+void tsi_cl_fft_device_closed(tsi_device *dev)
+{
+    (void)dev;
+}
+
+void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
+{
+    (void)cpu_device;
+    snprintf(buf, len, "own kernels (built without VkFFT)");
+}
+
+#endif
+
+/* ---- the kernel table's row ------------------------------------------------- */
+
+typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
+
+static route route_of(tsi_device *dev, const tsi_op *op, cl_fft_app **app)
+{
+    tsi_vkfft_mode mode = tsi_vkfft_mode_get();
+    *app = NULL;
+    if (mode == TSI_VKFFT_OWN)
+        return ROUTE_OWN;
+#ifdef TESSEL_HAVE_VKFFT
+    tsi_vkfft_shape s;
+    tsi_vkfft_shape_of(op, &s);
+    if (vkfft_may_run(dev, op, &s) && (*app = app_get(dev, &s)) != NULL)
+        return ROUTE_VKFFT;
+#endif
+    return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
+}
+
+bool tsi_cl_fft_supports(tsi_device *dev, const tsi_op *op)
+{
+    cl_fft_app *a;
+    switch (route_of(dev, op, &a)) {
+    case ROUTE_VKFFT:
+        return true;
+    case ROUTE_OWN:
+        return tsi_gpu_fft_supports(dev, op);
+    default:
+        return false;
+    }
+}
+
+ts_status tsi_cl_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
+{
+    cl_fft_app *a;
+    *out = (tsi_plan){0};
+    return route_of(dev, op, &a) == ROUTE_OWN ? tsi_gpu_fft_plan(dev, op, out) : TS_OK;
+}
+
+ts_status tsi_cl_fft_record(tsi_device *dev, const tsi_op *op)
+{
+    cl_fft_app *a;
+    switch (route_of(dev, op, &a)) {
+#ifdef TESSEL_HAVE_VKFFT
+    case ROUTE_VKFFT:
+        return vkfft_record(dev, op, a);
+#endif
+    case ROUTE_OWN:
+        return tsi_gpu_fft_record(dev, op);
+    default:
+        dev->host->set_error("opencl: VkFFT cannot run this FFT (TESSEL_FFT=vkfft)");
+        return TS_ERR_UNSUPPORTED;
+    }
+}

@@ -1,0 +1,397 @@
+/* TSI_OP_FFT on Vulkan: VkFFT (https://github.com/DTolm/VkFFT, MIT) where
+ * it runs the op, the own kernels (backend-gpu/gpu_fft.c) elsewhere.
+ *
+ * VkFFT is header-only and static: this is the one file of the module
+ * that includes it. One VkFFT application per shape (kind, direction, n,
+ * batch) is made on first use, with its kernels compiled through glslang
+ * or loaded from the cache folder (backend-gpu/gpu_vkfft.c), and kept in
+ * the device (at most VK_FFT_APPS, least recently used goes first). Each
+ * owns its buffer (gpu_vkfft.h says why); an op is recorded as
+ *
+ *     [fill work 0] - stage in - barrier - VkFFT - barrier - stage out
+ *
+ * into the device's open command buffer, so it batches with every other
+ * op. The barriers are full ones: VkFFT's dispatches bypass the hazard
+ * tracking of tsi_vk_dispatch. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-gpu/gpu_kernels.h"
+#include "backend-gpu/gpu_vkfft.h"
+#include "vk_internal.h"
+
+#ifdef TESSEL_HAVE_VKFFT
+#define VKFFT_BACKEND 0
+/* VkFFT prints a failed kernel's source and log to stdout; the library
+ * never prints (the failure reaches the log callback from app_init). */
+#define printf(...) ((void)0)
+#include <vkFFT.h>
+#undef printf
+
+/* Applications kept per device; each holds compiled pipelines and its buffer. */
+#define VK_FFT_APPS 24
+/* Work buffers above this go to the own kernels rather than grow a second copy of the data. */
+#define VK_FFT_MAX_BYTES (1ull << 30)
+/* What one VkFFT append counts as toward the submission batch. */
+#define VK_FFT_DISPATCH_WEIGHT 4u
+
+typedef struct vk_fft_app {
+    tsi_vkfft_shape shape;
+    bool failed;   /* VkFFT cannot run this shape here: asked once */
+    uint64_t used; /* LRU tick */
+    VkFFTApplication *app;
+    uint64_t bytes;     /* VkFFT keeps pointers to this and to block.buf */
+    tsi_vk_block block; /* the work buffer: a VkBuffer + memory of its own */
+    tsi_buffer work;
+} vk_fft_app;
+
+struct tsi_vk_fft {
+    VkPhysicalDevice pd; /* VkFFT takes pointers to these */
+    VkFence fence;       /* VkFFT's uploads while it makes an application */
+    vk_fft_app *apps[VK_FFT_APPS];
+    int n_apps;
+    uint64_t tick;
+};
+
+/* glslang's process-wide state is set up and torn down by each
+ * initializeVkFFT: devices opened on several threads take turns. */
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* deleteVkFFT 1.2.26 forgets the reverse Bluestein passes of a length
+ * that takes several passes (their pipelines, layouts and descriptor
+ * pools); pass 0 is a copy of the forward one's handles, the others share
+ * its lookup tables (referenceLUT), so deleting passes 1.. is exact. */
+static void delete_reverse_bluestein(VkFFTApplication *app)
+{
+    VkFFTPlan *plans[2] = {app->localFFTPlan, app->localFFTPlan_inverse};
+    for (int p = 0; p < 2; p++)
+        if (plans[p] && app->useBluesteinFFT[0] && plans[p]->numAxisUploads[0] > 1)
+            for (uint64_t j = 1; j < plans[p]->numAxisUploads[0]; j++)
+                deleteAxis(app, &plans[p]->inverseBluesteinAxes[0][j]);
+}
+
+static void app_destroy(tsi_device *d, vk_fft_app *a)
+{
+    if (!a)
+        return;
+    if (a->app) {
+        delete_reverse_bluestein(a->app);
+        deleteVkFFT(a->app);
+        free(a->app);
+    }
+    if (a->block.buf)
+        vkDestroyBuffer(d->dev, a->block.buf, NULL);
+    if (a->block.mem)
+        vkFreeMemory(d->dev, a->block.mem, NULL);
+    free(a);
+}
+
+void tsi_vk_fft_device_closed(tsi_device *d)
+{
+    struct tsi_vk_fft *f = d->fft;
+    if (!f)
+        return;
+    for (int i = 0; i < f->n_apps; i++)
+        app_destroy(d, f->apps[i]);
+    if (f->fence)
+        vkDestroyFence(d->dev, f->fence, NULL);
+    free(f);
+    d->fft = NULL;
+}
+
+static struct tsi_vk_fft *state_of(tsi_device *d)
+{
+    if (d->fft)
+        return d->fft;
+    struct tsi_vk_fft *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (vkCreateFence(d->dev, &fi, NULL, &f->fence) != VK_SUCCESS) {
+        free(f);
+        return NULL;
+    }
+    f->pd = d->phys->pd;
+    d->fft = f;
+    return f;
+}
+
+/* The work buffer: storage for VkFFT, transfer for the zero fill. Its
+ * tsi_buffer lets the staging ops bind it like any tensor. */
+static ts_status work_create(tsi_device *d, vk_fft_app *a)
+{
+    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                             .size = a->bytes,
+                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkResult r = vkCreateBuffer(d->dev, &bi, NULL, &a->block.buf);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateBuffer");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(d->dev, a->block.buf, &req);
+    if (!(req.memoryTypeBits & (1u << d->memory.type_index)))
+        return TSI_VK_FAIL(TS_ERR_BACKEND, "vulkan: VkFFT's buffer cannot use tensor memory");
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size,
+                               .memoryTypeIndex = d->memory.type_index};
+    r = vkAllocateMemory(d->dev, &ai, NULL, &a->block.mem);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkAllocateMemory");
+    r = vkBindBufferMemory(d->dev, a->block.buf, a->block.mem, 0);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkBindBufferMemory");
+    a->block.size = a->bytes;
+    a->work = (tsi_buffer){.block = &a->block, .offset = 0, .size = a->bytes, .bytes = a->bytes};
+    return TS_OK;
+}
+
+/* initializeVkFFT with the kernels from the cache when they are there. */
+static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
+{
+    const tsi_vkfft_shape *s = &a->shape;
+    VkFFTConfiguration c = {0};
+    c.FFTdim = 1;
+    c.size[0] = (uint64_t)s->n;
+    c.numberBatches = (uint64_t)s->batch;
+    c.performR2C = s->kind != TSI_FFT_C2C;
+    c.makeForwardPlanOnly = !s->inverse;
+    c.makeInversePlanOnly = s->inverse;
+    /* Twiddles from double-precision tables rather than f32 sincos. */
+    c.useLUT = 1;
+    c.physicalDevice = &f->pd;
+    c.device = &d->dev;
+    c.queue = &d->queue;
+    c.commandPool = &d->cmd_pool;
+    c.fence = &f->fence;
+    /* No buffer yet: VkFFT then writes its descriptor sets at the first
+     * append, after its Bluestein set-up has made the chirp buffers (at
+     * creation 1.2.26 writes them before, as null descriptors). Later
+     * appends pass the same pointer and never rewrite a set in flight. */
+    c.bufferSize = &a->bytes;
+
+    char key[1024];
+    tsi_vkfft_key(key, sizeof key, "vulkan", &d->info, VkFFTGetVersion(), s);
+    size_t size = 0;
+    void *bin = tsi_vkfft_cache_load(tsi_vk_host, key, &size);
+    VkFFTResult r = VKFFT_ERROR_FAILED_TO_INITIALIZE;
+    pthread_mutex_lock(&compile_lock);
+    if (bin) {
+        c.loadApplicationFromString = 1;
+        c.loadApplicationString = bin;
+        r = initializeVkFFT(a->app, c);
+        if (r != VKFFT_SUCCESS) {
+            tsi_vk_host->log(TS_LOG_INFO, "vkfft: cached kernels for %s failed to load (%d)", key,
+                             (int)r);
+            deleteVkFFT(a->app);
+            memset(a->app, 0, sizeof *a->app);
+        }
+        c.loadApplicationFromString = 0;
+        c.loadApplicationString = NULL;
+    }
+    if (r != VKFFT_SUCCESS) {
+        c.saveApplicationToString = 1;
+        r = initializeVkFFT(a->app, c);
+        if (r == VKFFT_SUCCESS)
+            tsi_vkfft_cache_store(tsi_vk_host, key, a->app->saveApplicationString,
+                                  (size_t)a->app->applicationStringSize);
+    }
+    pthread_mutex_unlock(&compile_lock);
+    free(bin);
+    if (r == VKFFT_SUCCESS && a->app->saveApplicationString) {
+        /* Written to disk: no need to hold a second copy of the kernels. */
+        free(a->app->saveApplicationString);
+        a->app->saveApplicationString = NULL;
+    }
+    if (r != VKFFT_SUCCESS)
+        tsi_vk_host->log(TS_LOG_INFO,
+                         "vkfft: %s: VkFFT error %d: declined, the own kernels run it "
+                         "where they can",
+                         key, (int)r);
+    return r;
+}
+
+/* Make room: drop the least recently used application, after the work
+ * that uses its buffer (rare: only past VK_FFT_APPS shapes). */
+static bool evict(tsi_device *d, struct tsi_vk_fft *f)
+{
+    int lru = 0;
+    for (int i = 1; i < f->n_apps; i++)
+        if (f->apps[i]->used < f->apps[lru]->used)
+            lru = i;
+    vk_fft_app *a = f->apps[lru];
+    if (!a->failed && tsi_vk_buffer_busy(d, &a->work) && tsi_vk_wait_idle(d) != TS_OK)
+        return false;
+    app_destroy(d, a);
+    f->apps[lru] = f->apps[--f->n_apps];
+    return true;
+}
+
+/* The application for shape s, made on first use; NULL when VkFFT cannot
+ * run it here (remembered, so it is tried once). */
+static vk_fft_app *app_get(tsi_device *d, const tsi_vkfft_shape *s)
+{
+    struct tsi_vk_fft *f = state_of(d);
+    if (!f)
+        return NULL;
+    for (int i = 0; i < f->n_apps; i++) {
+        vk_fft_app *a = f->apps[i];
+        if (tsi_vkfft_same_shape(&a->shape, s)) {
+            a->used = ++f->tick;
+            return a->failed ? NULL : a;
+        }
+    }
+    if (f->n_apps == VK_FFT_APPS && !evict(d, f))
+        return NULL;
+    vk_fft_app *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->shape = *s;
+    a->bytes = s->bytes;
+    a->used = ++f->tick;
+    a->app = calloc(1, sizeof *a->app);
+    if (!a->app || work_create(d, a) != TS_OK || app_init(d, f, a) != VKFFT_SUCCESS) {
+        /* Keep the verdict, not the resources. */
+        vk_fft_app *keep = calloc(1, sizeof *keep);
+        if (keep) {
+            keep->shape = *s;
+            keep->failed = true;
+            keep->used = a->used;
+        }
+        app_destroy(d, a); /* deleteVkFFT is safe on a half-made application */
+        if (keep)
+            f->apps[f->n_apps++] = keep;
+        return NULL;
+    }
+    f->apps[f->n_apps++] = a;
+    return a;
+}
+
+/* What VkFFT can be asked for before an application is made: the op's
+ * dtypes, a length VkFFT handles, and a buffer within the device's limits. */
+static bool vkfft_may_run(tsi_device *d, const tsi_op *op, const tsi_vkfft_shape *s)
+{
+    ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
+    bool dtypes = s->kind == TSI_FFT_C2C ? x == TS_C64 && y == TS_C64
+                  : s->kind == TSI_FFT_R2C
+                      ? (x == TS_F32 || x == TS_F16 || x == TS_BF16) && y == TS_C64
+                      : x == TS_C64 && y == TS_F32;
+    /* Length 1 is a copy VkFFT does not plan; the own kernels do it. */
+    uint64_t limit = d->limits.maxStorageBufferRange;
+    if (d->phys->max_alloc && d->phys->max_alloc < limit)
+        limit = d->phys->max_alloc;
+    if (limit > VK_FFT_MAX_BYTES)
+        limit = VK_FFT_MAX_BYTES;
+    return dtypes && s->n >= 2 && s->batch >= 1 && s->bytes <= limit &&
+           tsi_vkfft_stages_supported(d, op, s);
+}
+
+static ts_status vkfft_record(tsi_device *d, const tsi_op *op, vk_fft_app *a)
+{
+    VkCommandBuffer cmd;
+    if (tsi_vkfft_needs_zero(op, &a->shape)) {
+        TSI_VK_TRY(tsi_vk_check_validation());
+        TSI_VK_TRY(tsi_vk_cmd(d, &cmd));
+        tsi_vk_full_barrier(d, cmd); /* after earlier readers of work */
+        vkCmdFillBuffer(cmd, a->block.buf, 0, VK_WHOLE_SIZE, 0);
+        tsi_vk_full_barrier(d, cmd);
+        tsi_vk_mark_used(d, &a->work);
+    }
+    TSI_VK_TRY(tsi_vkfft_record_stage(d, op, &a->shape, &a->work, false));
+    TSI_VK_TRY(tsi_vk_check_validation());
+    TSI_VK_TRY(tsi_vk_cmd(d, &cmd));
+    tsi_vk_full_barrier(d, cmd);
+    VkFFTLaunchParams lp = {.commandBuffer = &cmd, .buffer = &a->block.buf};
+    VkFFTResult r = VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
+    tsi_vk_full_barrier(d, cmd);
+    tsi_vk_mark_used(d, &a->work);
+    d->frames[d->cur].dispatches += VK_FFT_DISPATCH_WEIGHT;
+    if (r != VKFFT_SUCCESS)
+        return TSI_VK_FAIL(TS_ERR_BACKEND,
+                           "vulkan: VkFFT could not record an FFT of length %lld: "
+                           "VkFFT error %d",
+                           (long long)a->shape.n, (int)r);
+    return tsi_vkfft_record_stage(d, op, &a->shape, &a->work, true);
+}
+
+void tsi_vk_fft_describe(char *buf, size_t len)
+{
+    int v = VkFFTGetVersion();
+    if (tsi_vkfft_mode_get() == TSI_VKFFT_OWN)
+        snprintf(buf, len, "own kernels (TESSEL_FFT=own)");
+    else
+        snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+}
+
+#else /* !TESSEL_HAVE_VKFFT */
+
+typedef struct vk_fft_app vk_fft_app;
+
+void tsi_vk_fft_device_closed(tsi_device *d)
+{
+    (void)d;
+}
+
+void tsi_vk_fft_describe(char *buf, size_t len)
+{
+    snprintf(buf, len, "own kernels (built without VkFFT)");
+}
+
+#endif
+
+/* ---- the kernel table's row ------------------------------------------------- */
+
+typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
+
+static route route_of(tsi_device *d, const tsi_op *op, vk_fft_app **app)
+{
+    tsi_vkfft_mode mode = tsi_vkfft_mode_get();
+    *app = NULL;
+    if (mode == TSI_VKFFT_OWN)
+        return ROUTE_OWN;
+#ifdef TESSEL_HAVE_VKFFT
+    tsi_vkfft_shape s;
+    tsi_vkfft_shape_of(op, &s);
+    if (vkfft_may_run(d, op, &s) && (*app = app_get(d, &s)) != NULL)
+        return ROUTE_VKFFT;
+#endif
+    return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
+}
+
+bool tsi_vk_fft_supports(tsi_device *d, const tsi_op *op)
+{
+    vk_fft_app *a;
+    switch (route_of(d, op, &a)) {
+    case ROUTE_VKFFT:
+        return true;
+    case ROUTE_OWN:
+        return tsi_gpu_fft_supports(d, op);
+    default:
+        return false;
+    }
+}
+
+ts_status tsi_vk_fft_plan(tsi_device *d, const tsi_op *op, tsi_plan *out)
+{
+    vk_fft_app *a;
+    *out = (tsi_plan){0};
+    return route_of(d, op, &a) == ROUTE_OWN ? tsi_gpu_fft_plan(d, op, out) : TS_OK;
+}
+
+ts_status tsi_vk_fft_record(tsi_device *d, const tsi_op *op)
+{
+    vk_fft_app *a;
+    switch (route_of(d, op, &a)) {
+#ifdef TESSEL_HAVE_VKFFT
+    case ROUTE_VKFFT:
+        return vkfft_record(d, op, a);
+#endif
+    case ROUTE_OWN:
+        return tsi_gpu_fft_record(d, op);
+    default:
+        return TSI_VK_FAIL(TS_ERR_UNSUPPORTED,
+                           "vulkan: VkFFT cannot run this FFT (TESSEL_FFT=vkfft)");
+    }
+}

@@ -1,0 +1,609 @@
+/* The special-value family (docs/numerics.md): every op with NaN, +inf,
+ * -inf, -0.0, +0.0, the dtype's largest finite value and subnormals placed
+ * among random inputs, compared by class (NaN, +inf, -inf, finite; the
+ * sign of a zero where IEEE fixes it) with tsc_check_class and by
+ * tolerance otherwise. The references are the plain float64 loops of
+ * ref.h, which follow the same policy; where f32 arithmetic in the op
+ * decides the answer and float64 would not (a sum of squares of the
+ * largest finite value, sin of 3e38), the value is left out, as
+ * docs/numerics.md says. f16 subnormal inputs become +-2^-14 (tsc_input_values). */
+#include <float.h>
+#include <math.h>
+
+#include "family.h"
+#include "ref.h"
+#include "ref_fft.h"
+
+enum {
+    K_BINARY = 0, /* + ts_binary_op */
+    K_UNARY = 16, /* + ts_unary_op */
+    K_SOFTMAX = 48,
+    K_REDUCE, /* + ts_reduce_op via p */
+    K_REDUCE_MEAN,
+    K_REDUCE_MAX,
+    K_ARGMAX,
+    K_TOPK,
+    K_GATHER,
+    K_SCATTER,
+    K_LAYER_NORM,
+    K_RMS_NORM,
+    K_CONV,
+    K_MATMUL,
+    K_GLU,
+    K_ATTENTION,
+    K_ATTENTION_NAIVE,
+    K_SCALE_SHIFT,
+    K_COPY,
+    K_CAST_F32, /* + target dtype */
+    K_CAST_F16,
+    K_CAST_BF16,
+    K_CAST_I32,
+    K_FFT,
+};
+
+#define F TSC_FLOATS
+#define FI (TSC_FLOATS | TSC_DT(TS_I32))
+#define FC (TSC_FLOATS | TSC_C64)
+#define FIC (TSC_FLOATS | TSC_DT(TS_I32) | TSC_C64)
+
+/* clang-format off */
+static const tsc_op_entry ops[] = {
+    {"add", K_BINARY + TS_ADD, FIC}, {"sub", K_BINARY + TS_SUB, FC},
+    {"mul", K_BINARY + TS_MUL, FC},  {"div", K_BINARY + TS_DIV, F},
+    {"max", K_BINARY + TS_MAX, FI},  {"min", K_BINARY + TS_MIN, FI},
+    {"neg", K_UNARY + TS_NEG, FI},   {"abs", K_UNARY + TS_ABS, FI},
+    {"exp", K_UNARY + TS_EXP, F},    {"log", K_UNARY + TS_LOG, F},
+    {"sqrt", K_UNARY + TS_SQRT, F},  {"rsqrt", K_UNARY + TS_RSQRT, F},
+    {"tanh", K_UNARY + TS_TANH, F},  {"sigmoid", K_UNARY + TS_SIGMOID, F},
+    {"relu", K_UNARY + TS_RELU, FI}, {"relu2", K_UNARY + TS_RELU2, F},
+    {"gelu_erf", K_UNARY + TS_GELU_ERF, F}, {"gelu_tanh", K_UNARY + TS_GELU_TANH, F},
+    {"silu", K_UNARY + TS_SILU, F},  {"sin", K_UNARY + TS_SIN, F},
+    {"cos", K_UNARY + TS_COS, F},
+    {"softmax", K_SOFTMAX, F},
+    {"reduce_sum", K_REDUCE, F}, {"reduce_mean", K_REDUCE_MEAN, F},
+    {"reduce_max", K_REDUCE_MAX, FI}, {"argmax", K_ARGMAX, FI}, {"topk", K_TOPK, FI},
+    {"gather_rows", K_GATHER, FI}, {"scatter_add_rows", K_SCATTER, F},
+    {"layer_norm", K_LAYER_NORM, F}, {"rms_norm", K_RMS_NORM, F},
+    {"conv1d_causal", K_CONV, F}, {"matmul", K_MATMUL, F}, {"swiglu", K_GLU, F},
+    {"attention", K_ATTENTION, F}, {"attention_naive", K_ATTENTION_NAIVE, F},
+    {"scale_shift", K_SCALE_SHIFT, F}, {"copy", K_COPY, FIC},
+    {"cast_to_f32", K_CAST_F32, TSC_DT(TS_F16) | TSC_DT(TS_BF16)},
+    {"cast_to_f16", K_CAST_F16, TSC_DT(TS_F32) | TSC_DT(TS_BF16)},
+    {"cast_to_bf16", K_CAST_BF16, TSC_DT(TS_F32) | TSC_DT(TS_F16)},
+    {"cast_to_i32", K_CAST_I32, F},
+    {"fft", K_FFT, TSC_C64},
+};
+/* clang-format on */
+
+/* clang-format off */
+static const tsc_spec specs[] = {
+    /* 9 x 37: 111 special slots, every (a, b) pair of the 10 specials. */
+    {"special 9x37", 2, {9, 37}, 0, {0}, {3}, {1.0}, 0, 0},
+    {"special 2x9x37 S(x)", 3, {2, 9, 37}, 0, {0}, {5}, {0.5}, TSC_LAY_IN0(TSC_SLICED), 1},
+};
+/* clang-format on */
+
+/* ---- the special values of a dtype ---------------------------------------- */
+
+enum { SP_NAN, SP_PINF, SP_NINF, SP_NZERO, SP_PZERO, SP_MAX, SP_NMAX, SP_SUB, SP_NSUB, SP_COUNT };
+
+static double largest(ts_dtype dt)
+{
+    switch (dt) {
+    case TS_F16:
+        return 65504.0;
+    case TS_BF16:
+        return 0x1.fep127;
+    case TS_I32:
+        return 2147483647.0;
+    default:
+        return FLT_MAX;
+    }
+}
+
+static double special(ts_dtype dt, int which)
+{
+    double sub = dt == TS_BF16 ? 0x1p-133 : 0x1p-149;
+    if (dt == TS_I32) { /* no NaN, inf or -0: the extremes and zeros */
+        static const double iv[SP_COUNT] = {
+            -2147483648.0, 2147483647.0, -2147483648.0, 0, 0, 2147483647.0, -2147483647.0, 1, -1};
+        return iv[which];
+    }
+    switch (which) {
+    case SP_NAN:
+        return NAN;
+    case SP_PINF:
+        return INFINITY;
+    case SP_NINF:
+        return -INFINITY;
+    case SP_NZERO:
+        return -0.0;
+    case SP_PZERO:
+        return 0.0;
+    case SP_MAX:
+        return largest(dt);
+    case SP_NMAX:
+        return -largest(dt);
+    case SP_SUB:
+        return sub;
+    default:
+        return -sub;
+    }
+}
+
+/* Specials whose answer f32 arithmetic inside the op decides (docs/numerics.md). */
+static int excluded(int kind, int which)
+{
+    int big = which == SP_MAX || which == SP_NMAX;
+    if (kind == K_UNARY + TS_SIN || kind == K_UNARY + TS_COS)
+        return big; /* accurate only for |x| < 1e5 (ops.h) */
+    if (kind == K_LAYER_NORM || kind == K_RMS_NORM || kind == K_CONV || kind == K_MATMUL ||
+        kind == K_REDUCE || kind == K_REDUCE_MEAN || kind == K_ATTENTION ||
+        kind == K_ATTENTION_NAIVE)
+        return big; /* f32 sums of squares / products overflow where float64 does not */
+    return 0;
+}
+
+/* Random values in [-2, 2] with every third slot a special value: slot j
+ * (element 3j) gets special (j / stride) % SP_COUNT, so a with stride 1
+ * and b with stride SP_COUNT meet in every pair. c64: both parts. */
+static double *special_values(tsc_ctx *x, ts_dtype dt, int kind, int64_t n, int stride)
+{
+    int parts = tsc_parts(dt);
+    double *v = tsc_alloc(x, (size_t)(n * parts));
+    if (!v)
+        return NULL;
+    ts_dtype sdt = dt == TS_C64 ? TS_F32 : dt;
+    for (int64_t i = 0; i < n * parts; i++) {
+        v[i] = dt == TS_I32 ? (double)tsc_rand_int(x, -100, 100) : tsc_uniform(x, -2, 2);
+        int64_t e = i / parts;
+        if (e % 3 == 0 && (parts == 1 || (i % 2) == (e / 3) % 2)) {
+            int which = (int)((e / 3 / stride) % SP_COUNT);
+            /* A c64 product's f32 parts overflow where float64's do not. */
+            int big = which == SP_MAX || which == SP_NMAX;
+            if (!excluded(kind, which) && !(dt == TS_C64 && big))
+                v[i] = special(sdt, which);
+        }
+    }
+    return v;
+}
+
+/* Row ops: each of the first rows holds one pattern, the rest random. */
+static double *row_values(tsc_ctx *x, ts_dtype dt, int kind, int64_t rows, int64_t n)
+{
+    double *v = tsc_alloc(x, (size_t)(rows * n));
+    if (!v)
+        return NULL;
+    for (int64_t i = 0; i < rows * n; i++)
+        v[i] = dt == TS_I32 ? (double)tsc_rand_int(x, -100, 100) : tsc_uniform(x, -2, 2);
+    for (int64_t r = 0; r < rows; r++) {
+        double *row = v + r * n;
+        int64_t c1 = n / 3, c2 = 2 * n / 3;
+        int a = SP_NAN, b = -1;
+        switch (r % 9) {
+        case 0: /* one NaN */
+            break;
+        case 1: /* +inf */
+            a = SP_PINF;
+            break;
+        case 2: /* +inf and -inf */
+            a = SP_PINF;
+            b = SP_NINF;
+            break;
+        case 3: /* every element -inf: softmax zeros, max -inf */
+            for (int64_t c = 0; c < n; c++)
+                row[c] = special(dt, SP_NINF);
+            continue;
+        case 4:
+            a = SP_MAX;
+            b = SP_NMAX;
+            break;
+        case 5:
+            a = SP_SUB;
+            b = SP_NSUB;
+            break;
+        case 6: /* signed zeros and two NaNs (ties among NaNs) */
+            a = SP_NAN;
+            b = SP_NAN;
+            row[0] = special(dt, SP_NZERO);
+            row[n - 1] = special(dt, SP_PZERO);
+            break;
+        case 7: /* some -inf: masked logits */
+            a = SP_NINF;
+            b = SP_NINF;
+            break;
+        default: /* all NaN */
+            for (int64_t c = 0; c < n; c++)
+                row[c] = special(dt, SP_NAN);
+            continue;
+        }
+        if (!excluded(kind, a))
+            row[c1] = special(dt, a);
+        if (b >= 0 && !excluded(kind, b))
+            row[c2] = special(dt, b);
+    }
+    return v;
+}
+
+/* ---- runs ------------------------------------------------------------------ */
+
+/* Ops whose zero results have a sign IEEE fixes. */
+static unsigned zero_flags(int kind)
+{
+    if (kind == K_BINARY + TS_ADD || kind == K_BINARY + TS_SUB || kind == K_BINARY + TS_MUL ||
+        kind == K_BINARY + TS_DIV || kind == K_UNARY + TS_NEG || kind == K_UNARY + TS_ABS ||
+        kind == K_UNARY + TS_SQRT || kind == K_UNARY + TS_RELU || kind == K_GATHER)
+        return TSC_CLASS_SIGNED_ZERO;
+    return 0;
+}
+
+/* i32 results wrap like two's complement (ops.h). */
+static void wrap_i32(ts_dtype dt, double *ref, int64_t n)
+{
+    for (int64_t i = 0; dt == TS_I32 && i < n; i++)
+        ref[i] = (double)(int32_t)(uint32_t)(int64_t)ref[i];
+}
+
+static void run_elementwise(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t n = tsc_numel(s->nd, s->shape), s4[4];
+    tsc_pad4(s->nd, s->shape, s4);
+    double *va = special_values(x, dt, kind, n, 1);
+    tsc_arg *a = va ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), va) : NULL;
+    tsc_arg *out = a ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(n * tsc_parts(dt))), *mag = tsc_alloc(x, (size_t)n);
+    if (!out || !ref || !mag)
+        return;
+    if (kind >= K_UNARY) {
+        if (tsc_op_status(x, ts_unary((ts_unary_op)(kind - K_UNARY), a->t, out->t), "ts_unary"))
+            return;
+        ref_unary((ts_unary_op)(kind - K_UNARY), a->v, n, 1e-7, ref, mag);
+        wrap_i32(dt, ref, n);
+        tsc_check_class(x, out, ref, mag, zero_flags(kind));
+        return;
+    }
+    double *vb = special_values(x, dt, kind, n, SP_COUNT);
+    tsc_arg *b = vb ? tsc_input_values(x, dt, s->nd, s->shape, TSC_CONTIG, vb) : NULL;
+    if (!b || tsc_op_status(x, ts_binary((ts_binary_op)kind, a->t, b->t, out->t), "ts_binary"))
+        return;
+    if (dt == TS_C64)
+        ref_binary_c64((ts_binary_op)kind, a->v, s4, b->v, s4, s4, ref, mag);
+    else
+        ref_binary((ts_binary_op)kind, dt == TS_I32, a->v, s4, b->v, s4, s4, ref, mag);
+    wrap_i32(dt, ref, n);
+    tsc_check_class(x, out, ref, mag, dt == TS_C64 ? 0 : zero_flags(kind));
+}
+
+static void run_rows(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t n = s->shape[s->nd - 1], numel = tsc_numel(s->nd, s->shape), rows = numel / n;
+    int64_t k = kind == K_TOPK ? s->p[0] : kind == K_SOFTMAX ? n : 1;
+    int64_t oshape[4];
+    for (int i = 0; i < s->nd; i++)
+        oshape[i] = s->shape[i];
+    oshape[s->nd - 1] = k;
+    double *v = row_values(x, dt, kind, rows, n);
+    tsc_arg *in = v ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), v) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(rows * k)), *mag = tsc_alloc(x, (size_t)(rows * k));
+    double *ridx = tsc_alloc(x, (size_t)(rows * k));
+    if (!in || !ref || !mag || !ridx)
+        return;
+    ts_dtype odt = kind == K_ARGMAX ? TS_I32 : dt;
+    tsc_arg *out = tsc_output(x, odt, s->nd, oshape, TSC_CONTIG);
+    if (!out)
+        return;
+    ts_status st;
+    switch (kind) {
+    case K_SOFTMAX:
+        st = ts_softmax(in->t, (float)s->f[0], 0, out->t);
+        if (tsc_op_status(x, st, "ts_softmax"))
+            return;
+        ref_softmax(in->v, rows, s->shape[s->nd - 2], n, s->f[0], 0, ref, mag);
+        tsc_check_class(x, out, ref, mag, 0);
+        return;
+    case K_ARGMAX:
+        if (tsc_op_status(x, ts_argmax(in->t, out->t), "ts_argmax"))
+            return;
+        ref_argmax(in->v, rows, n, ridx);
+        tsc_check(x, out, ridx, NULL);
+        return;
+    case K_TOPK: {
+        tsc_arg *idx = tsc_output(x, TS_I32, s->nd, oshape, TSC_CONTIG);
+        if (!idx || tsc_op_status(x, ts_topk(in->t, (int)k, out->t, idx->t), "ts_topk"))
+            return;
+        ref_topk(in->v, rows, n, k, ref, ridx);
+        if (tsc_check(x, idx, ridx, NULL) == 0)
+            tsc_check_class(x, out, ref, NULL, 0);
+        return;
+    }
+    default: {
+        ts_reduce_op op = kind == K_REDUCE        ? TS_REDUCE_SUM
+                          : kind == K_REDUCE_MEAN ? TS_REDUCE_MEAN
+                                                  : TS_REDUCE_MAX;
+        if (tsc_op_status(x, ts_reduce(op, in->t, out->t), "ts_reduce"))
+            return;
+        ref_reduce(op, in->v, rows, n, ref, mag);
+        tsc_check_class(x, out, ref, mag, 0);
+        return;
+    }
+    }
+}
+
+static void run_norm(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t n = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / n;
+    double *v = row_values(x, dt, kind, rows, n);
+    tsc_arg *in = v ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), v) : NULL;
+    tsc_arg *out = in ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(rows * n)), *mag = tsc_alloc(x, (size_t)(rows * n));
+    if (!out || !ref || !mag)
+        return;
+    const double eps = 1e-5;
+    if (kind == K_LAYER_NORM) {
+        if (tsc_op_status(x, ts_layer_norm(in->t, NULL, NULL, (float)eps, out->t), "ts_layer_norm"))
+            return;
+        ref_layer_norm(in->v, rows, n, NULL, NULL, eps, 1e-6, ref, mag);
+    } else {
+        if (tsc_op_status(x, ts_rms_norm(in->t, NULL, (float)eps, out->t), "ts_rms_norm"))
+            return;
+        ref_rms_norm(in->v, rows, n, NULL, eps, ref, mag);
+    }
+    /* A row of -inf has var NaN in float64 and f32 alike; a subnormal row
+     * is judged by the floor. */
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+static void run_index(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t v_rows = s->shape[s->nd - 2], d = s->shape[s->nd - 1], nidx = 2 * v_rows + 1;
+    int64_t tshape[2] = {v_rows, d}, ishape[1] = {nidx}, oshape[2] = {nidx, d};
+    double *tv = special_values(x, dt, kind, v_rows * d, 1);
+    double *iv = tsc_alloc(x, (size_t)nidx);
+    if (!tv || !iv)
+        return;
+    for (int64_t i = 0; i < nidx; i++)
+        iv[i] = (double)tsc_rand_int(x, 0, v_rows - 1);
+    tsc_arg *table = tsc_input_values(x, dt, 2, tshape, TSC_CONTIG, tv);
+    tsc_arg *idx = table ? tsc_input_values(x, TS_I32, 1, ishape, TSC_CONTIG, iv) : NULL;
+    if (!idx)
+        return;
+    if (kind == K_GATHER) {
+        tsc_arg *out = tsc_output(x, dt, 2, oshape, TSC_CONTIG);
+        double *ref = tsc_alloc(x, (size_t)(nidx * d));
+        if (!out || !ref ||
+            tsc_op_status(x, ts_gather_rows(table->t, idx->t, out->t), "ts_gather_rows"))
+            return;
+        ref_gather_rows(table->v, v_rows, d, iv, nidx, ref);
+        tsc_check_class(x, out, ref, NULL, zero_flags(kind));
+        return;
+    }
+    /* scatter_add: dst (the table) += rows of src holding specials. */
+    double *sv = special_values(x, dt, kind, nidx * d, SP_COUNT);
+    tsc_arg *src = sv ? tsc_input_values(x, dt, 2, oshape, TSC_CONTIG, sv) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(v_rows * d)), *mag = tsc_alloc(x, (size_t)(v_rows * d));
+    if (!src || !ref || !mag ||
+        tsc_op_status(x, ts_scatter_add_rows(table->t, idx->t, src->t), "ts_scatter_add_rows"))
+        return;
+    ref_scatter_add_rows(table->v, v_rows, d, iv, src->v, nidx, ref, mag);
+    /* table was written in place: compare it as the output. */
+    table->is_output = 1;
+    tsc_check_class(x, table, ref, mag, 0);
+}
+
+static void run_conv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t len = s->shape[s->nd - 2], ch = s->shape[s->nd - 1], kw = 4;
+    int64_t xs[2] = {len, ch}, ws[2] = {ch, kw};
+    double *xv = special_values(x, dt, kind, len * ch, 1);
+    tsc_arg *in = xv ? tsc_input_values(x, dt, 2, xs, TSC_CONTIG, xv) : NULL;
+    tsc_arg *w = in ? tsc_input(x, dt, 2, ws, TSC_CONTIG, 0.25, 1) : NULL;
+    tsc_arg *out = w ? tsc_output(x, dt, 2, xs, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(len * ch)), *mag = tsc_alloc(x, (size_t)(len * ch));
+    if (!out || !ref || !mag ||
+        tsc_op_status(x, ts_conv1d_causal(in->t, w->t, NULL, out->t), "ts_conv1d_causal"))
+        return;
+    ref_conv1d_causal(in->v, 1, len, ch, w->v, kw, NULL, ref, mag);
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+/* matmul: IEEE leaves the order of the K-sum open (OpenBLAS, CLBlast and
+ * the GPU tiles all differ), so the rule tested is the one every order
+ * shares: a NaN in a[i, :] makes out[i, :] NaN, and a single +-inf in
+ * a[i, :] against a strictly positive b makes out[i, :] that inf. */
+static void run_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t m = s->shape[s->nd - 2], kk = s->shape[s->nd - 1], nn = 5;
+    int64_t as[2] = {m, kk}, bs[2] = {kk, nn}, os[2] = {m, nn}, a4[4], b4[4];
+    tsc_pad4(2, as, a4);
+    tsc_pad4(2, bs, b4);
+    double *av = tsc_alloc(x, (size_t)(m * kk));
+    if (!av)
+        return;
+    for (int64_t i = 0; i < m * kk; i++)
+        av[i] = tsc_uniform(x, -2, 2);
+    for (int64_t r = 0; r < m; r++) {
+        int which = r % 4 == 0 ? SP_NAN : r % 4 == 1 ? SP_PINF : r % 4 == 2 ? SP_NINF : SP_SUB;
+        av[r * kk + (r * 7) % kk] = special(dt, which);
+        if (r % 4 == 3)
+            av[r * kk] = special(dt, SP_NZERO);
+    }
+    tsc_arg *a = tsc_input_values(x, dt, 2, as, TSC_IN0_LAYOUT(s->flags), av);
+    tsc_arg *b = a ? tsc_input(x, dt, 2, bs, TSC_CONTIG, 0.5, 2) : NULL;
+    tsc_arg *out = b ? tsc_output(x, dt, 2, os, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(m * nn)), *mag = tsc_alloc(x, (size_t)(m * nn));
+    if (!out || !ref || !mag || tsc_op_status(x, ts_matmul(a->t, b->t, out->t), "ts_matmul"))
+        return;
+    ref_matmul(a->v, a4, b->v, b4, ref, mag);
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+static void run_glu(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t n = tsc_numel(s->nd, s->shape);
+    double *av = special_values(x, dt, K_GLU, n, 1);
+    tsc_arg *a = av ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), av) : NULL;
+    tsc_arg *b = a ? tsc_input(x, dt, s->nd, s->shape, TSC_CONTIG, -2, 2) : NULL;
+    tsc_arg *out = b ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)n), *mag = tsc_alloc(x, (size_t)n);
+    if (!out || !ref || !mag || tsc_op_status(x, ts_glu(TS_GLU_SILU, a->t, b->t, out->t), "ts_glu"))
+        return;
+    ref_glu(TS_GLU_SILU, a->v, b->v, n, 1e-7, ref, mag);
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+/* Attention: a query whose bias row is all -inf sees no key and gives
+ * zeros (tiled and naive alike); a NaN in q makes its row NaN; an
+ * ordinary row is softmax(q k^T / sqrt D) v. B = H = 1, Lq = Lk = L. */
+static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t l = s->shape[s->nd - 2], d = 8;
+    int64_t qs[4] = {1, 1, l, d}, bs[4] = {1, 1, l, l};
+    double *qv = tsc_alloc(x, (size_t)(l * d)), *bv = tsc_alloc(x, (size_t)(l * l));
+    if (!qv || !bv)
+        return;
+    for (int64_t i = 0; i < l * d; i++)
+        qv[i] = tsc_uniform(x, -1, 1);
+    for (int64_t i = 0; i < l * l; i++)
+        bv[i] = tsc_uniform(x, -1, 1);
+    for (int64_t r = 0; r < l; r++) {
+        if (r % 3 == 1)
+            for (int64_t c = 0; c < l; c++)
+                bv[r * l + c] = -INFINITY;
+        if (r % 3 == 2)
+            bv[r * l + r] = -INFINITY; /* one key hidden */
+    }
+    qv[0] = NAN; /* row 0: NaN */
+    tsc_arg *q = tsc_input_values(x, dt, 4, qs, TSC_CONTIG, qv);
+    tsc_arg *k = q ? tsc_input(x, dt, 4, qs, TSC_CONTIG, -1, 1) : NULL;
+    tsc_arg *v = k ? tsc_input(x, dt, 4, qs, TSC_CONTIG, -1, 1) : NULL;
+    tsc_arg *bias = v ? tsc_input_values(x, dt, 4, bs, TSC_CONTIG, bv) : NULL;
+    tsc_arg *out = bias ? tsc_output(x, dt, 4, qs, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(l * d)), *mag = tsc_alloc(x, (size_t)(l * d));
+    double *p = tsc_alloc(x, (size_t)l);
+    if (!out || !ref || !mag || !p)
+        return;
+    ts_attention_params prm;
+    ts_attention_params_init(&prm);
+    prm.bias = bias->t;
+    ts_status st = kind == K_ATTENTION ? ts_attention(q->t, k->t, v->t, &prm, out->t)
+                                       : ts_attention_naive(q->t, k->t, v->t, &prm, out->t);
+    if (tsc_op_status(x, st, kind == K_ATTENTION ? "ts_attention" : "ts_attention_naive"))
+        return;
+    double scale = 1.0 / sqrt((double)d);
+    for (int64_t r = 0; r < l; r++) {
+        for (int64_t c = 0; c < l; c++) {
+            double dot = 0.0;
+            for (int64_t j = 0; j < d; j++)
+                dot += q->v[r * d + j] * k->v[c * d + j];
+            p[c] = scale * dot + bias->v[r * l + c];
+        }
+        ref_softmax(p, 1, 1, l, 1.0, 0, p, NULL);
+        for (int64_t j = 0; j < d; j++) {
+            double o = 0.0, m = 0.0;
+            for (int64_t c = 0; c < l; c++) {
+                o += p[c] * v->v[c * d + j];
+                m += fabs(p[c] * v->v[c * d + j]);
+            }
+            ref[r * d + j] = o;
+            mag[r * d + j] = m + 1e-3; /* the score error is absolute */
+        }
+    }
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+/* scale_shift (2x - 1), copy and casts: one input with specials. Casts
+ * round through f32 to nearest even (f32 -> f16 beyond 65520 is inf);
+ * to i32 they truncate toward zero and saturate, NaN giving 0 (ops.h). */
+static void run_convert(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    static const ts_dtype target[] = {TS_F32, TS_F16, TS_BF16, TS_I32};
+    ts_dtype odt = kind >= K_CAST_F32 ? target[kind - K_CAST_F32] : dt;
+    int64_t n = tsc_numel(s->nd, s->shape);
+    int parts = tsc_parts(dt);
+    double *va = special_values(x, dt, kind, n, 1);
+    tsc_arg *a = va ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), va) : NULL;
+    tsc_arg *out = a ? tsc_output(x, odt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(n * parts)), *mag = tsc_alloc(x, (size_t)n);
+    if (!out || !ref || !mag)
+        return;
+    ts_status st = kind == K_SCALE_SHIFT ? ts_scale_shift(a->t, 2.0f, -1.0f, out->t)
+                   : kind == K_COPY      ? ts_copy(a->t, out->t)
+                                         : ts_cast(a->t, out->t);
+    if (tsc_op_status(x, st, tsc_ctx_op(x)->name))
+        return;
+    if (kind == K_SCALE_SHIFT) {
+        ref_scale_shift(a->v, n, 2.0, -1.0, ref, mag);
+        tsc_check_class(x, out, ref, mag, 0);
+        return;
+    }
+    for (int64_t i = 0; i < n * parts; i++) {
+        double v = a->v[i];
+        if (odt == TS_I32 && dt != TS_I32)
+            v = isnan(v) ? 0.0 : fmax(-2147483648.0, fmin(2147483647.0, trunc(v)));
+        ref[i] = v;
+    }
+    tsc_check_class(x, out, ref, NULL, dt == TS_C64 ? 0 : TSC_CLASS_SIGNED_ZERO);
+}
+
+/* fft of c64 rows: a NaN anywhere in a row makes every bin of it NaN
+ * (inf is left out: inf * a twiddle's zero part is NaN or not by the
+ * twiddle's rounding). */
+static void run_fft(tsc_ctx *x, const tsc_spec *s)
+{
+    int64_t n = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / n;
+    double *v = tsc_alloc(x, (size_t)(2 * rows * n));
+    double *ref = tsc_alloc(x, (size_t)(2 * rows * n)), *mag = tsc_alloc(x, (size_t)(rows * n));
+    if (!v || !ref || !mag)
+        return;
+    for (int64_t i = 0; i < 2 * rows * n; i++)
+        v[i] = tsc_uniform(x, -1, 1);
+    for (int64_t r = 0; r < rows; r += 2)
+        v[2 * (r * n + (r * 5) % n) + (r / 2) % 2] = NAN;
+    tsc_arg *in = tsc_input_values(x, TS_C64, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), v);
+    tsc_arg *out = in ? tsc_output(x, TS_C64, s->nd, s->shape, TSC_CONTIG) : NULL;
+    if (!out || tsc_op_status(x, ts_fft(in->t, TS_FFT_BACKWARD, out->t), "ts_fft"))
+        return;
+    ref_dft(in->v, rows, n, n, -1, 1.0, ref);
+    for (int64_t r = 0; r < rows; r++) {
+        double m = ref_fft_row_norm(in->v + 2 * r * n, n, 1) * (1.0 + log2((double)n));
+        for (int64_t k = 0; k < n; k++)
+            mag[r * n + k] = m;
+    }
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+static void run(tsc_ctx *x)
+{
+    int kind = tsc_ctx_op(x)->kind;
+    ts_dtype dt = tsc_ctx_case(x)->dtype;
+    const tsc_spec *s = tsc_ctx_spec(x);
+    if (kind < K_SOFTMAX)
+        run_elementwise(x, kind, dt, s);
+    else if (kind <= K_TOPK)
+        run_rows(x, kind, dt, s);
+    else if (kind == K_GATHER || kind == K_SCATTER)
+        run_index(x, kind, dt, s);
+    else if (kind == K_LAYER_NORM || kind == K_RMS_NORM)
+        run_norm(x, kind, dt, s);
+    else if (kind == K_CONV)
+        run_conv(x, kind, dt, s);
+    else if (kind == K_MATMUL)
+        run_matmul(x, dt, s);
+    else if (kind == K_GLU)
+        run_glu(x, dt, s);
+    else if (kind == K_ATTENTION || kind == K_ATTENTION_NAIVE)
+        run_attention(x, kind, dt, s);
+    else if (kind == K_FFT)
+        run_fft(x, s);
+    else
+        run_convert(x, kind, dt, s);
+}
+
+const tsc_family tsc_family_special = {
+    .name = "special",
+    .ops = ops,
+    .n_ops = sizeof ops / sizeof ops[0],
+    .specs = specs,
+    .n_specs = sizeof specs / sizeof specs[0],
+    .run = run,
+};
