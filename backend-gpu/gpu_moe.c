@@ -1,11 +1,11 @@
 /* The MoE backend ops on the GPU backends (shaders/moe.kern):
- *  - TSI_OP_GROUPED_MATMUL: one launch for every group. The plan takes the
- *    GEMM tile of the device's tuning entry (the gemm.* keys, as
- *    gpu_matmul.c: the tile is the same GEMM) and shrinks it to the device.
+ *  - TSI_OP_GROUPED_MATMUL: one launch for every group, with the same
+ *    GEMM tile as TSI_OP_MATMUL (gpu_gemm_tiles.c).
  *  - TSI_OP_MOE_PLACE: three launches (count, scan, rows) over blocks of
  *    WG choices; the plan sizes the workspace (per-block counts).
  *  - TSI_OP_MOE_COMBINE: one invocation per output element. */
 #include "backend-gpu/gpu.h"
+#include "backend-gpu/gpu_gemm_tiles.h"
 #include "backend-gpu/gpu_kernels.h"
 #include "shaders/moe.h"
 
@@ -27,86 +27,9 @@ static uint32_t elem_group(const tsi_gpu_caps *c)
 
 /* ---- grouped_matmul -------------------------------------------------------- */
 
-/* plan->tile[]: BM, BN, BK (0: operands read directly), WM | WN << 16. */
-enum { PLAN_BM, PLAN_BN, PLAN_BK, PLAN_WORK };
-
-typedef struct gmm_tiles {
-    uint32_t bm, bn, bk, wm, wn, shared;
-} gmm_tiles;
-
-/* Used when the tuning values do not fit together (gpu_matmul.c's
- * "anything else" row). */
-static const gmm_tiles k_fallback = {32, 32, 16, 4, 4, 1};
-
-static bool pow2(uint32_t v)
-{
-    return v && !(v & (v - 1));
-}
-
-static bool usable(const gmm_tiles *t)
-{
-    return pow2(t->bm) && pow2(t->bn) && pow2(t->bk) && pow2(t->wm) && pow2(t->wn) &&
-           t->bm <= 1024 && t->bn <= 1024 && t->bk <= 1024 && t->wm <= t->bm && t->wn <= t->bn &&
-           t->wm * t->wn <= 64 && t->shared <= 1;
-}
-
-static uint32_t tuned(const tsi_gpu_caps *c, const char *key, uint32_t fallback)
-{
-    int64_t v = c->host->tuning(c->info, key, fallback);
-    return v >= 0 && v <= 4096 ? (uint32_t)v : 0;
-}
-
-static uint32_t gmm_group(const gmm_tiles *t)
-{
-    return (t->bm / t->wm) * (t->bn / t->wn);
-}
-
-static uint64_t gmm_shared_bytes(const gmm_tiles *t)
-{
-    uint64_t bk = t->shared ? t->bk : 1;
-    return 4u * bk * (t->bm + 1u + t->bn + 1u);
-}
-
-/* The tuning entry's tile, shrunk (K depth first, then the longer side)
- * until the workgroup and the shared tiles fit the device. */
-static bool pick_tiles(const tsi_gpu_caps *c, gmm_tiles *t)
-{
-    const gmm_tiles *f = &k_fallback;
-    *t = (gmm_tiles){tuned(c, "gemm.bm", f->bm),   tuned(c, "gemm.bn", f->bn),
-                     tuned(c, "gemm.bk", f->bk),   tuned(c, "gemm.wptm", f->wm),
-                     tuned(c, "gemm.wptn", f->wn), tuned(c, "gemm.shared", f->shared)};
-    if (!usable(t))
-        *t = *f;
-    while (gmm_group(t) > c->max_wg || gmm_shared_bytes(t) > c->max_shared) {
-        if (gmm_shared_bytes(t) > c->max_shared && t->shared && t->bk > 4) {
-            t->bk /= 2;
-        } else if (t->bm >= t->bn && t->bm > 1) {
-            t->bm /= 2;
-            t->wm = t->wm < t->bm ? t->wm : t->bm;
-        } else if (t->bn > 1) {
-            t->bn /= 2;
-            t->wn = t->wn < t->bn ? t->wn : t->bn;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
-static gmm_tiles tiles_of_plan(const tsi_plan *plan)
-{
-    const int32_t *tile = plan->tile;
-    return (gmm_tiles){(uint32_t)tile[PLAN_BM],
-                       (uint32_t)tile[PLAN_BN],
-                       tile[PLAN_BK] ? (uint32_t)tile[PLAN_BK] : 1u,
-                       (uint32_t)tile[PLAN_WORK] & 0xffffu,
-                       (uint32_t)tile[PLAN_WORK] >> 16,
-                       tile[PLAN_BK] ? 1u : 0u};
-}
-
 /* Row tiles: every group's ceil(rows / BM), the rows past the last group
  * as one more group, at most ceil(R / BM) + E in all. */
-static uint64_t gmm_groups(const tsi_op *op, const gmm_tiles *t)
+static uint64_t gmm_groups(const tsi_op *op, const tsi_gemm_tiles *t)
 {
     uint64_t r = (uint64_t)op->in[0].shape[2], e = (uint64_t)op->in[1].shape[1];
     uint64_t n = (uint64_t)op->out[0].shape[3];
@@ -115,24 +38,19 @@ static uint64_t gmm_groups(const tsi_op *op, const gmm_tiles *t)
 
 /* Loop back-edges of one invocation (for llvmpipe's limit): the walk over
  * the offsets and the K loop with its tile loads. */
-static uint64_t gmm_loops(const tsi_op *op, const gmm_tiles *t)
+static uint64_t gmm_loops(const tsi_op *op, const tsi_gemm_tiles *t)
 {
     uint64_t k = (uint64_t)op->in[0].shape[3], e = (uint64_t)op->in[1].shape[1];
-    uint64_t wg = gmm_group(t);
-    if (!t->shared)
-        return e + 1 + k + 16;
-    uint64_t loads =
-        tsi_gpu_ceil_div((uint64_t)t->bm * t->bk, wg) + tsi_gpu_ceil_div((uint64_t)t->bn * t->bk, wg);
-    return e + 1 + tsi_gpu_ceil_div(k, t->bk) * (loads + t->bk + 1) + 16;
+    return e + 1 + tsi_gemm_loop_count(t, k);
 }
 
 bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
 {
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
-    gmm_tiles t;
+    tsi_gemm_tiles t;
     uint32_t grid[3];
     if (!float_dtype(op->out[0].dtype) || c->max_buffers < TSG_BUF_COUNT(GMM_BUFS) ||
-        !tsi_gpu_views_fit(c, op) || !pick_tiles(c, &t))
+        !tsi_gpu_views_fit(c, op) || !tsi_gemm_pick_tiles(c, &t))
         return false;
     /* The kernel indexes w's groups as g * K * N in 32 bits. */
     if ((uint64_t)op->in[1].shape[1] * (uint64_t)op->in[1].shape[2] *
@@ -147,12 +65,11 @@ bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
-    gmm_tiles t;
+    tsi_gemm_tiles t;
     (void)op;
-    if (!pick_tiles(tsi_gpu_caps_of(dev), &t))
+    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), &t))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "grouped_matmul: no GEMM tile fits");
-    *out = (tsi_plan){.tile = {(int32_t)t.bm, (int32_t)t.bn, t.shared ? (int32_t)t.bk : 0,
-                               (int32_t)(t.wm | t.wn << 16)}};
+    tsi_gemm_tiles_to_plan(&t, out);
     return TS_OK;
 }
 
@@ -161,8 +78,8 @@ ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
     const tsi_view *x = &op->in[0], *w = &op->in[1], *off = &op->in[2], *bias = &op->in[3];
     const tsi_view *y = &op->out[0];
-    gmm_tiles t = tiles_of_plan(&op->plan);
-    uint32_t consts[] = {gmm_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn,
+    tsi_gemm_tiles t = tsi_gemm_tiles_of_plan(&op->plan);
+    uint32_t consts[] = {tsi_gemm_work_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn,
                          t.shared};
     tsi_buffer *bufs[] = {x->buf, w->buf, off->buf, bias->buf, y->buf};
     gmm_params pc = {

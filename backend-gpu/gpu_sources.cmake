@@ -7,6 +7,7 @@ set(TESSEL_GPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/gpu_elementwise.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_conv1d.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_matmul.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_gemm_tiles.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_softmax.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_reduce.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_norm.c

@@ -24,21 +24,6 @@ typedef struct af_dims {
     int64_t b, h, w, c, wf, f, nb, bs, hid;
 } af_dims;
 
-static ts_status check_w(const char *what, const ts_tensor *t, const ts_tensor *x, int nd,
-                         const int64_t *want)
-{
-    char s[TSI_SHAPE_STR_LEN], w[TSI_SHAPE_STR_LEN];
-    TSI_CHECK(t, TS_ERR_INVALID_ARGUMENT, "%s: %s must not be NULL", FN, what);
-    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, what, t));
-    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "x", x, what, t));
-    bool ok = t->ndim == nd;
-    for (int i = 0; ok && i < nd; i++)
-        ok = t->shape[i] == want[i];
-    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: %s is %s, expected %s", FN, what,
-              tsi_shape_str(t->shape, t->ndim, s), tsi_shape_str(want, nd, w));
-    return TS_OK;
-}
-
 static ts_status check_args(const ts_tensor *x, const ts_afno2d_params *p, const ts_tensor *out,
                             af_dims *dm)
 {
@@ -69,10 +54,10 @@ static ts_status check_args(const ts_tensor *x, const ts_afno2d_params *p, const
     dm->hid = p->w1->shape[3];
     int64_t s1[4] = {2, dm->nb, dm->bs, dm->hid}, sb1[3] = {2, dm->nb, dm->hid};
     int64_t s2[4] = {2, dm->nb, dm->hid, dm->bs}, sb2[3] = {2, dm->nb, dm->bs};
-    TSI_RETURN_IF_ERROR(check_w("w1", p->w1, x, 4, s1));
-    TSI_RETURN_IF_ERROR(check_w("b1", p->b1, x, 3, sb1));
-    TSI_RETURN_IF_ERROR(check_w("w2", p->w2, x, 4, s2));
-    TSI_RETURN_IF_ERROR(check_w("b2", p->b2, x, 3, sb2));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w1", p->w1, "x", x, 4, s1));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "b1", p->b1, "x", x, 3, sb1));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w2", p->w2, "x", x, 4, s2));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "b2", p->b2, "x", x, 3, sb2));
     TSI_CHECK(dm->hid >= 1, TS_ERR_SHAPE, "%s: the hidden width (w1's last dim) is 0", FN);
     const ts_tensor *all[] = {x, p->w1, p->b1, p->w2, p->b2, out};
     TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 6));

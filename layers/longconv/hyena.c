@@ -13,20 +13,6 @@ typedef struct hy_dims {
     int64_t b, l, d, w, lh;
 } hy_dims;
 
-static ts_status check_mat(const char *what, const ts_tensor *t, const ts_tensor *x, int nd,
-                           const int64_t *want)
-{
-    char s[TSI_SHAPE_STR_LEN], w[TSI_SHAPE_STR_LEN];
-    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, what, t));
-    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "x", x, what, t));
-    bool ok = t->ndim == nd;
-    for (int i = 0; ok && i < nd; i++)
-        ok = want[i] < 0 || t->shape[i] == want[i];
-    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: %s is %s, expected %s", FN, what,
-              tsi_shape_str(t->shape, t->ndim, s), tsi_shape_str(want, nd, w));
-    return TS_OK;
-}
-
 static ts_status check_args(const ts_tensor *x, const ts_hyena_params *p, const ts_tensor *out,
                             hy_dims *dm)
 {
@@ -48,20 +34,20 @@ static ts_status check_args(const ts_tensor *x, const ts_hyena_params *p, const 
     int64_t in_w[2] = {dm->d, dm->w}, vec_w[1] = {dm->w}, sw[2] = {dm->w, 3};
     int64_t flt[3] = {dm->n - 1, dm->d, -1}, ds[2] = {dm->n - 1, dm->d};
     int64_t ow[2] = {dm->d, dm->d}, ob[1] = {dm->d};
-    TSI_RETURN_IF_ERROR(check_mat("in_w", p->in_w, x, 2, in_w));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "in_w", p->in_w, "x", x, 2, in_w));
     if (p->in_b)
-        TSI_RETURN_IF_ERROR(check_mat("in_b", p->in_b, x, 1, vec_w));
-    TSI_RETURN_IF_ERROR(check_mat("short_w", p->short_w, x, 2, sw));
+        TSI_RETURN_IF_ERROR(lc_check_weight(FN, "in_b", p->in_b, "x", x, 1, vec_w));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "short_w", p->short_w, "x", x, 2, sw));
     if (p->short_b)
-        TSI_RETURN_IF_ERROR(check_mat("short_b", p->short_b, x, 1, vec_w));
-    TSI_RETURN_IF_ERROR(check_mat("filters", p->filters, x, 3, flt));
+        TSI_RETURN_IF_ERROR(lc_check_weight(FN, "short_b", p->short_b, "x", x, 1, vec_w));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "filters", p->filters, "x", x, 3, flt));
     dm->lh = p->filters->shape[2];
     TSI_CHECK(dm->lh >= 1, TS_ERR_SHAPE, "%s: filters have no taps", FN);
     if (p->d_skip)
-        TSI_RETURN_IF_ERROR(check_mat("d_skip", p->d_skip, x, 2, ds));
-    TSI_RETURN_IF_ERROR(check_mat("out_w", p->out_w, x, 2, ow));
+        TSI_RETURN_IF_ERROR(lc_check_weight(FN, "d_skip", p->d_skip, "x", x, 2, ds));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "out_w", p->out_w, "x", x, 2, ow));
     if (p->out_b)
-        TSI_RETURN_IF_ERROR(check_mat("out_b", p->out_b, x, 1, ob));
+        TSI_RETURN_IF_ERROR(lc_check_weight(FN, "out_b", p->out_b, "x", x, 1, ob));
     const ts_tensor *all[] = {x,          p->in_w,  p->in_b,  p->short_w, p->short_b,
                               p->filters, p->d_skip, p->out_w, p->out_b,  out};
     TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 10));

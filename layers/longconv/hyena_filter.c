@@ -16,21 +16,6 @@ typedef struct hf_dims {
     int64_t emb, hid, c, l;
 } hf_dims;
 
-static ts_status check_w(const char *what, const ts_tensor *t, const ts_tensor *h, int nd,
-                         const int64_t *want)
-{
-    char s[TSI_SHAPE_STR_LEN], w[TSI_SHAPE_STR_LEN];
-    TSI_CHECK(t, TS_ERR_INVALID_ARGUMENT, "%s: %s must not be NULL", FN, what);
-    TSI_RETURN_IF_ERROR(tsi_check_tensor(FN, what, t));
-    TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "h", h, what, t));
-    bool ok = t->ndim == nd;
-    for (int i = 0; ok && i < nd; i++)
-        ok = t->shape[i] == want[i];
-    TSI_CHECK(ok, TS_ERR_SHAPE, "%s: %s is %s, expected %s", FN, what,
-              tsi_shape_str(t->shape, t->ndim, s), tsi_shape_str(want, nd, w));
-    return TS_OK;
-}
-
 static ts_status check_args(const ts_hyena_filter_params *p, const ts_tensor *h, hf_dims *dm)
 {
     char s[TSI_SHAPE_STR_LEN];
@@ -50,14 +35,14 @@ static ts_status check_args(const ts_hyena_filter_params *p, const ts_tensor *h,
     dm->hid = p->w1->shape[1];
     int64_t s1[2] = {dm->emb, dm->hid}, sh[2] = {dm->hid, dm->hid}, sb[1] = {dm->hid};
     int64_t s4[2] = {dm->hid, dm->c};
-    TSI_RETURN_IF_ERROR(check_w("w1", p->w1, h, 2, s1));
-    TSI_RETURN_IF_ERROR(check_w("b1", p->b1, h, 1, sb));
-    TSI_RETURN_IF_ERROR(check_w("w2", p->w2, h, 2, sh));
-    TSI_RETURN_IF_ERROR(check_w("b2", p->b2, h, 1, sb));
-    TSI_RETURN_IF_ERROR(check_w("w3", p->w3, h, 2, sh));
-    TSI_RETURN_IF_ERROR(check_w("b3", p->b3, h, 1, sb));
-    TSI_RETURN_IF_ERROR(check_w("w4", p->w4, h, 2, s4));
-    TSI_RETURN_IF_ERROR(check_w("omega", p->omega, h, 1, sb));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w1", p->w1, "h", h, 2, s1));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "b1", p->b1, "h", h, 1, sb));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w2", p->w2, "h", h, 2, sh));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "b2", p->b2, "h", h, 1, sb));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w3", p->w3, "h", h, 2, sh));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "b3", p->b3, "h", h, 1, sb));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "w4", p->w4, "h", h, 2, s4));
+    TSI_RETURN_IF_ERROR(lc_check_weight(FN, "omega", p->omega, "h", h, 1, sb));
     const ts_tensor *all[] = {p->w1, p->b1, p->w2, p->b2, p->w3, p->b3, p->w4, p->omega, h};
     TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 9));
     TSI_RETURN_IF_ERROR(tsi_check_output(FN, "h", h, all, 8));

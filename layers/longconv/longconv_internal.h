@@ -41,6 +41,13 @@ ts_status lc_as_f32(lc_temps *s, const ts_tensor *t, const ts_tensor **out);
 /* Fill a writable view with zeros (a broadcast copy of one zero). */
 ts_status lc_zero(lc_temps *s, ts_tensor *t);
 
+/* ---- checks (checks.c) ------------------------------------------------------ */
+
+/* t (what) is a tensor of ref's dtype with nd dims equal to want (an entry
+ * < 0 matches any size); fn prefixes the message. */
+ts_status lc_check_weight(const char *fn, const char *what, const ts_tensor *t,
+                          const char *ref_what, const ts_tensor *ref, int nd, const int64_t *want);
+
 /* ---- the fftconv plan (plan.c) ------------------------------------------- */
 
 typedef struct lc_fft_len {
