@@ -9,14 +9,19 @@
  * exists.
  *
  * Per query row: m (running max), l (running sum), O (unnormalized
- * output, f32). For each key tile: S = scale*q.k^T + bias, hidden keys
- * -inf; m' = max(m, max S); P = exp(S - m'); l = e^(m-m')*l + sum P;
+ * output, f32, Dv wide). For each key tile: S = scale*q.k^T, soft-capped,
+ * + bias, hidden keys -inf; m' = max(m, max S); P = exp(S - m'); l = e^(m-m')*l + sum P;
  * O = e^(m-m')*O + P.V. While m' is -inf the exponent uses 0, so a row
- * that has seen only hidden keys never computes (-inf) - (-inf). */
+ * that has seen only hidden keys never computes (-inf) - (-inf).
+ *
+ * Query i of batch b sees keys [lo_i, hi_i) (key_len, causal offset and
+ * window, core/op.h); a query tile reads only the key tiles that meet the
+ * union of its rows' ranges, and masks per row inside them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend-cpu/cpu_attention_decode.h"
 #include "backend-cpu/cpu_internal.h"
 #include "core/plan_util.h"
 
@@ -24,15 +29,16 @@ typedef struct attn_job {
     const tsi_cpu_kernels *k;
     const tsi_op *op;
     ts_dtype dt;
-    int64_t b, hq, hkv, lq, lk, d;
+    int64_t b, hq, hkv, lq, lk, d, dv;
     int64_t qt, kt;    /* tile sizes */
     int64_t qtp, ktp;  /* rounded up to the micro-kernel's mr / nr */
-    int64_t dp;        /* d rounded up to nr */
+    int64_t dvp;       /* dv rounded up to nr */
     int64_t group;    /* Hq / Hkv: query heads sharing one kv head */
     int64_t n_qtiles; /* per (batch, kv head): over its group * Lq rows */
     int mr, nr;
-    float scale;
-    int causal;
+    float scale, softcap;
+    int causal, bottom_right;
+    int64_t offset, window; /* bounded by core (core/op.h) */
     int64_t n_ktiles;
     size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
     float *packed_k, *packed_v;          /* [B * Hkv * n_ktiles] tiles each */
@@ -53,11 +59,12 @@ static int64_t round_up(int64_t x, int64_t m)
 /* Carve one worker's slice of scratch; returns its size. */
 static size_t carve(const attn_job *j, char *base, attn_work *w)
 {
+    int64_t row = j->dvp > j->ktp ? j->dvp : j->ktp;
+    row = row > j->d ? row : j->d;
     size_t sizes[] = {
-        (size_t)(j->qtp * j->d),  (size_t)(j->qtp * j->ktp), (size_t)(j->qtp * j->ktp),
-        (size_t)(j->qtp * j->dp), (size_t)j->qtp,            (size_t)j->qtp,
-        (size_t)(j->dp > j->ktp ? j->dp : j->ktp),
-        (size_t)(j->ktp * j->d),  (size_t)(j->dp * j->ktp),
+        (size_t)(j->qtp * j->d),   (size_t)(j->qtp * j->ktp), (size_t)(j->qtp * j->ktp),
+        (size_t)(j->qtp * j->dvp), (size_t)j->qtp,            (size_t)j->qtp,
+        (size_t)row,               (size_t)(j->ktp * j->d),   (size_t)(j->dvp * j->ktp),
     };
     float **slots[] = {&w->qp, &w->s, &w->pp, &w->o, &w->m, &w->l, &w->row, &w->kbuf, &w->vbuf};
     size_t off = 0;
@@ -129,10 +136,10 @@ static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64
             kd[x * j->nr] = w->row[x];
     }
     for (int64_t c = 0; c < nk; c++) {
-        tsi_cpu_load_f32(j->k, j->dt, row_ptr(vv, b, g, j0 + c), 1, w->row, (size_t)j->d);
-        for (int64_t x = j->d; x < j->dp; x++)
+        tsi_cpu_load_f32(j->k, j->dt, row_ptr(vv, b, g, j0 + c), 1, w->row, (size_t)j->dv);
+        for (int64_t x = j->dv; x < j->dvp; x++)
             w->row[x] = 0.0f;
-        for (int64_t p = 0; p < j->dp / j->nr; p++)
+        for (int64_t p = 0; p < j->dvp / j->nr; p++)
             memcpy(w->vp + (p * j->ktp + c) * j->nr, w->row + p * j->nr,
                    (size_t)j->nr * sizeof(float));
     }
@@ -147,11 +154,20 @@ static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
                              w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
 }
 
-/* Add bias and hide masked keys in row r's first `vis` scores. */
+/* Soft-cap, add bias and hide masked keys in the `vis` scores at srow
+ * (keys j0, j0 + 1, ...). */
 static void bias_and_mask(const attn_job *j, attn_work *w, float *srow, int64_t b, int64_t h,
                           int64_t i, int64_t j0, int64_t vis)
 {
     const tsi_view *bias = &j->op->in[3], *mask = &j->op->in[4];
+    if (j->softcap > 0.0f) {
+        float inv = 1.0f / j->softcap;
+        for (int64_t c = 0; c < vis; c++)
+            srow[c] *= inv;
+        j->k->unary(TS_TANH, srow, srow, (size_t)vis, 0.0f, 0.0f);
+        for (int64_t c = 0; c < vis; c++)
+            srow[c] *= j->softcap;
+    }
     if (bias->buf) {
         const char *bp = row_ptr(bias, b, h, i) +
                          (size_t)(j0 * bias->stride[3]) * ts_dtype_size(bias->dtype);
@@ -180,8 +196,8 @@ static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow
         float alpha = expf(mold - shift);
         w->l[r] = alpha * w->l[r] + sum;
         if (alpha != 1.0f) {
-            float *orow = w->o + r * j->dp;
-            for (int64_t x = 0; x < j->dp; x++)
+            float *orow = w->o + r * j->dvp;
+            for (int64_t x = 0; x < j->dvp; x++)
                 orow[x] *= alpha;
         }
         w->m[r] = mnew;
@@ -206,9 +222,9 @@ static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t n
             dst[c * j->mr] = srow[c];
     }
     for (int64_t pi = 0; pi < rows / j->mr; pi++)
-        for (int64_t pd = 0; pd < j->dp / j->nr; pd++)
+        for (int64_t pd = 0; pd < j->dvp / j->nr; pd++)
             j->k->gemm_micro((size_t)nk, w->pp + pi * nk * j->mr, w->vp + pd * j->ktp * j->nr,
-                             w->o + pi * j->mr * j->dp + pd * j->nr, (size_t)j->dp, 1);
+                             w->o + pi * j->mr * j->dvp + pd * j->nr, (size_t)j->dvp, 1);
 }
 
 /* Normalize, gate and store the tile's rows; write lse. */
@@ -218,22 +234,54 @@ static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int6
     float *g = w->row;
     for (int64_t r = 0; r < nq; r++) {
         int64_t h = row_head(j, kvh, r0 + r), i = (r0 + r) % j->lq;
-        float *orow = w->o + r * j->dp;
+        float *orow = w->o + r * j->dvp;
         float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
-        for (int64_t x = 0; x < j->d; x++)
+        for (int64_t x = 0; x < j->dv; x++)
             orow[x] *= inv;
         if (gate->buf) {
-            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i), 1, g, (size_t)j->d);
-            j->k->unary(TS_SIGMOID, g, g, (size_t)j->d, 0.0f, 0.0f);
-            for (int64_t x = 0; x < j->d; x++)
+            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i), 1, g, (size_t)j->dv);
+            j->k->unary(TS_SIGMOID, g, g, (size_t)j->dv, 0.0f, 0.0f);
+            for (int64_t x = 0; x < j->dv; x++)
                 orow[x] *= g[x];
         }
-        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i), 1, (size_t)j->d);
+        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i), 1, (size_t)j->dv);
         if (lse->buf) {
             float *lp = (float *)row_ptr(lse, b, h, i);
             *lp = w->l[r] > 0.0f ? w->m[r] + logf(w->l[r]) : -INFINITY;
         }
     }
+}
+
+/* Batch b's visible key range for query i: [lo, hi) within [0, kl). */
+typedef struct key_range {
+    int64_t kl, off; /* valid keys; causal offset */
+} key_range;
+
+static key_range batch_range(const attn_job *j, int64_t b)
+{
+    const tsi_view *kl = &j->op->in[6];
+    key_range kr = {.kl = j->lk};
+    if (kl->buf) {
+        int64_t n = ((const int32_t *)tsi_cpu_view_ptr(kl))[b]; /* clamped, core/op.h */
+        kr.kl = n < 0 ? 0 : n > j->lk ? j->lk : n;
+    }
+    kr.off = j->bottom_right ? kr.kl - j->lq : j->offset;
+    return kr;
+}
+
+static int64_t clamp_i64(int64_t x, int64_t lo, int64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+static int64_t range_lo(const attn_job *j, const key_range *kr, int64_t i)
+{
+    return j->window > 0 ? clamp_i64(i + kr->off - j->window + 1, 0, kr->kl) : 0;
+}
+
+static int64_t range_hi(const attn_job *j, const key_range *kr, int64_t i)
+{
+    return j->causal ? clamp_i64(i + kr->off + 1, 0, kr->kl) : kr->kl;
 }
 
 static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
@@ -244,21 +292,21 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     int64_t g = (unit / j->n_qtiles) % j->hkv, b = unit / (j->n_qtiles * j->hkv);
     int64_t rows = j->group * j->lq;
     int64_t r0 = qtile * j->qt, nq = rows - r0 < j->qt ? rows - r0 : j->qt;
-    int64_t diag = j->lk - j->lq; /* query i sees keys c <= i + diag */
-    /* The tile's latest query: its last row, or Lq - 1 when the tile
-     * crosses into the next head of the group. */
-    int64_t last = (r0 + nq - 1) / j->lq > r0 / j->lq ? j->lq - 1 : (r0 + nq - 1) % j->lq;
-    int64_t kv_end = j->lk;
-    if (j->causal && last + diag + 1 < kv_end)
-        kv_end = last + diag + 1; /* key tiles past the diagonal are skipped */
+    key_range kr = batch_range(j, b);
+    /* The tile's earliest and latest queries: its first and last rows, or
+     * 0 and Lq - 1 when the tile crosses into the next head of the group. */
+    bool crosses = (r0 + nq - 1) / j->lq > r0 / j->lq;
+    int64_t first = crosses ? 0 : r0 % j->lq, last = crosses ? j->lq - 1 : (r0 + nq - 1) % j->lq;
+    /* Key tiles wholly outside the rows' ranges are skipped. */
+    int64_t kv_beg = range_lo(j, &kr, first) / j->kt * j->kt, kv_end = range_hi(j, &kr, last);
 
     pack_q(j, w, b, g, r0, nq);
-    memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dp) * sizeof(float));
+    memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dvp) * sizeof(float));
     for (int64_t r = 0; r < nq; r++) {
         w->m[r] = -INFINITY;
         w->l[r] = 0.0f;
     }
-    for (int64_t j0 = 0; j0 < kv_end; j0 += j->kt) {
+    for (int64_t j0 = kv_beg; j0 < kv_end; j0 += j->kt) {
         int64_t nk = kv_end - j0 < j->kt ? kv_end - j0 : j->kt;
         if (j->packed_k) {
             w->kp = packed_tile(j, j->packed_k, j->k_tile_floats, b, g, j0);
@@ -271,12 +319,16 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         scores(j, w, nq, nk);
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
-            int64_t i = (r0 + r) % j->lq, vis = nk;
-            if (j->causal && i + diag - j0 + 1 < vis)
-                vis = i + diag - j0 + 1; /* only diagonal tiles get here */
-            if (vis > 0)
-                bias_and_mask(j, w, srow, b, row_head(j, g, r0 + r), i, j0, vis);
-            softmax_step(j, w, r, srow, vis, nk);
+            int64_t i = (r0 + r) % j->lq;
+            /* Row i sees tile columns [a, e). */
+            int64_t a = clamp_i64(range_lo(j, &kr, i) - j0, 0, nk);
+            int64_t e = clamp_i64(range_hi(j, &kr, i) - j0, 0, nk);
+            if (e > a) {
+                for (int64_t c = 0; c < a; c++)
+                    srow[c] = -INFINITY;
+                bias_and_mask(j, w, srow + a, b, row_head(j, g, r0 + r), i, j0 + a, e - a);
+            }
+            softmax_step(j, w, r, srow, e > a ? e : 0, nk);
         }
         accumulate_pv(j, w, nq, nk);
     }
@@ -330,23 +382,28 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
         .lq = q->shape[2],
         .lk = k->shape[2],
         .d = q->shape[3],
+        .dv = op->in[2].shape[3],
         .qt = qt,
         .kt = kt,
         .mr = dev->k->gemm_mr,
         .nr = dev->k->gemm_nr,
         .scale = op->p.attention.scale,
+        .softcap = op->p.attention.softcap,
         .causal = op->p.attention.causal,
+        .bottom_right = op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT,
+        .offset = op->p.attention.offset,
+        .window = op->p.attention.window,
     };
     j->qtp = round_up(j->qt, j->mr);
     j->ktp = round_up(j->kt, j->nr);
-    j->dp = round_up(j->d, j->nr);
+    j->dvp = round_up(j->dv, j->nr);
     j->group = j->hq / j->hkv;
     j->n_qtiles = (j->group * j->lq + j->qt - 1) / j->qt;
     attn_work unused;
     j->per_worker = carve(j, NULL, &unused);
     j->n_ktiles = (j->lk + j->kt - 1) / j->kt;
     j->k_tile_floats = tsi_cpu_align_up((size_t)(j->ktp * j->d) * sizeof(float)) / sizeof(float);
-    j->v_tile_floats = tsi_cpu_align_up((size_t)(j->dp * j->ktp) * sizeof(float)) / sizeof(float);
+    j->v_tile_floats = tsi_cpu_align_up((size_t)(j->dvp * j->ktp) * sizeof(float)) / sizeof(float);
 }
 
 /* With several query tiles per kv head, K and V are packed once as f32
@@ -366,9 +423,12 @@ static size_t packed_bytes(const attn_job *j)
  * the problem (query rows counted over the kv head's whole group). */
 ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 {
+    if (tsi_cpu_attention_decode_plan(dev, op, plan)) /* few query rows: split-K */
+        return TS_OK;
     const tsi_host *host = dev->state->host;
     const ts_device_info *info = &dev->state->info;
-    int64_t d = op->in[0].shape[3];
+    /* K and V tiles are sized alike here; the wider head dim bounds both. */
+    int64_t d = op->in[0].shape[3] > op->in[2].shape[3] ? op->in[0].shape[3] : op->in[2].shape[3];
     int qt = (int)host->tuning(info, "attention.q_tile", 96);
     int kt = (int)host->tuning(info, "attention.k_tile", 128);
     uint64_t budget = (uint64_t)host->tuning(info, "attention.cache_budget", 256 << 10);
@@ -392,6 +452,8 @@ ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *pl
 
 ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op)
 {
+    if (tsi_cpu_attention_decode_record(dev, op))
+        return TS_OK;
     attn_job j;
     job_init(dev, op, op->plan.tile[0], op->plan.tile[1], &j);
     char *ws = tsi_cpu_workspace(op);
@@ -401,10 +463,10 @@ ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op)
         int64_t kv_tiles = j.b * j.hkv * j.n_ktiles;
         j.packed_k = (float *)(ws + workers);
         j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
-        tsi_cpu_pool_for(dev->pool, kv_tiles, 2 * j.kt * j.d, pack_task, &j);
+        tsi_cpu_pool_for(dev->pool, kv_tiles, j.kt * (j.d + j.dv), pack_task, &j);
     }
     int64_t units = j.b * j.hkv * j.n_qtiles;
-    int64_t cost = 4 * j.qt * j.lk * j.d;
+    int64_t cost = 2 * j.qt * j.lk * (j.d + j.dv);
     tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);
     return TS_OK;
 }

@@ -38,6 +38,8 @@ static void detect_x86(tsi_cpu_features *f)
 
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return;
+    unsigned int base_family = (a >> 8) & 0xf;
+    f->family = (int)(base_family == 0xf ? base_family + ((a >> 20) & 0xff) : base_family);
     bool osxsave = c & (1u << 27);
     bool cpu_avx = c & (1u << 28), cpu_fma = c & (1u << 12), cpu_f16c = c & (1u << 29);
     unsigned long long xcr0 = osxsave ? read_xcr0() : 0;
@@ -45,19 +47,27 @@ static void detect_x86(tsi_cpu_features *f)
     bool os_zmm = os_ymm && (xcr0 & (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)) ==
                                 (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM);
 
-    bool cpu_avx2 = false, cpu_avx512 = false;
+    bool cpu_avx2 = false, cpu_avx512 = false, cpu_bf16 = false, cpu_fp16 = false;
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
+        unsigned int max_sub = a;
         cpu_avx2 = b & (1u << 5);
         /* F (16), DQ (17), BW (30), VL (31): the set the kernels use. */
         unsigned int need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
         cpu_avx512 = (b & need) == need;
+        cpu_fp16 = d & (1u << 23);
+        if (max_sub >= 1) {
+            __cpuid_count(7, 1, a, b, c, d);
+            cpu_bf16 = a & (1u << 5);
+        }
     }
     f->avx = cpu_avx && os_ymm;
     f->fma = cpu_fma && os_ymm;
     f->f16c = cpu_f16c && os_ymm;
     f->avx2 = cpu_avx2 && os_ymm;
     f->avx512 = cpu_avx512 && os_zmm;
+    f->avx512_bf16 = f->avx512 && cpu_bf16;
+    f->avx512_fp16 = f->avx512 && cpu_fp16;
     if (f->avx2 && f->fma && f->f16c)
         f->best = f->avx512 ? TSI_CPU_SIMD_AVX512 : TSI_CPU_SIMD_AVX2;
 }
@@ -137,11 +147,18 @@ const char *tsi_cpu_simd_label(tsi_cpu_simd level)
 const char *tsi_cpu_openblas_core_for(const tsi_cpu_features *f)
 {
     /* Decided from the machine, not from TESSEL_CPU_SIMD: that knob picks
-     * tessel's own kernels, OpenBLAS should still run its best. */
+     * tessel's own kernels, OpenBLAS should still run its best. The rules
+     * are those of OpenBLAS's own dynamic.c when it can see the CPU:
+     * AVX512_BF16 runs the Cooperlake set (Zen 4 included), AVX-512 without
+     * it SkylakeX, AMD Zen 1-5 (families 17h, 19h, 1Ah; Hygon 18h) without
+     * AVX-512 the Zen set. */
     if (f->avx512 && f->avx2 && f->fma)
-        return "SkylakeX";
+        return f->avx512_bf16 ? "Cooperlake" : "SkylakeX";
+    bool amd_zen = (strcmp(f->vendor, "AuthenticAMD") == 0 &&
+                    (f->family == 0x17 || f->family == 0x19 || f->family == 0x1a)) ||
+                   (strcmp(f->vendor, "HygonGenuine") == 0 && f->family == 0x18);
     if (f->avx2 && f->fma)
-        return "Haswell";
+        return amd_zen ? "Zen" : "Haswell";
     if (f->avx)
         return "Sandybridge";
     return NULL;

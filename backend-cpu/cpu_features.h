@@ -17,8 +17,11 @@ typedef enum tsi_cpu_simd {
 typedef struct tsi_cpu_features {
     char vendor[16]; /* cpuid vendor string ("AuthenticAMD"); "" when unknown */
     char name[128];  /* /proc/cpuinfo model name, or "CPU" */
+    int family;      /* x86 display family (0x19: Zen 3 / Zen 4), else 0 */
     /* Instruction sets usable right now: CPU flag AND OS register state. */
     bool avx, avx2, fma, f16c, avx512; /* avx512 = F+BW+VL+DQ together */
+    /* Extensions on top of avx512 (the 16-bit GEMM kernels, cpu_gemm16.c). */
+    bool avx512_bf16, avx512_fp16;
     tsi_cpu_simd best;                 /* highest level the machine runs */
     tsi_cpu_simd simd;                 /* chosen: best, lowered by TESSEL_CPU_SIMD */
 } tsi_cpu_features;
@@ -30,8 +33,9 @@ void tsi_cpu_features_detect(tsi_cpu_features *out);
 /* "avx2", "avx512", "neon", "scalar": also the TESSEL_CPU_SIMD values. */
 const char *tsi_cpu_simd_label(tsi_cpu_simd level);
 
-/* The OPENBLAS_CORETYPE matching the detected instruction sets ("SkylakeX",
- * "Haswell", "Sandybridge"), or NULL to leave OpenBLAS's own choice. */
+/* The OPENBLAS_CORETYPE matching the detected instruction sets and vendor
+ * ("Cooperlake", "SkylakeX", "Zen", "Haswell", "Sandybridge"), or NULL to
+ * leave OpenBLAS's own choice. */
 const char *tsi_cpu_openblas_core_for(const tsi_cpu_features *f);
 
 #endif

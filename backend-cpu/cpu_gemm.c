@@ -1,82 +1,166 @@
 /* tessel's own f32 GEMM, used when OpenBLAS is absent (or dims exceed its
- * 32-bit ints): the classic Goto/BLIS blocking. B is packed per (KC x NC)
- * block into NR-wide panels shared by all workers; each pool task packs
- * its MC x KC block of A into MR-high panels and runs the SIMD
- * micro-kernel of the kernel table over (MR x NR) tiles. KC keeps an A
- * panel plus a B panel in L1, MC x KC of A in L2, KC x NC of B in L3. */
+ * 32-bit ints): the Goto/BLIS blocking. For each (KC x NC) block of B, the
+ * pool threads pack B into NR-wide panels shared by all of them; then each
+ * task (in the same pool job) packs an MC x KC block of A into MR-high
+ * panels and runs the SIMD
+ * micro-kernel of the kernel table over its (MR x NR) tiles, B panel by
+ * B panel, so one B micro-panel (KC x NR) stays in L1 while the A block
+ * streams from L2. Packing (both transposes) is the table's SIMD
+ * gemm_pack.
+ *
+ * Block sizes come from the data caches measured at run time (sysconf,
+ * else /sys, else defaults): KC so a B micro-panel fills about half of
+ * L1, MC so the A block fills about half of L2, NC so the B block fits in
+ * a bounded share of L3. MC then shrinks so every thread gets a few tasks,
+ * and small M splits the columns too. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend-cpu/cpu_internal.h"
 
-#define GEMM_KC 256
-#define GEMM_MC 96 /* a multiple of every table's MR (6) */
-#define GEMM_NC 3072
-#define GEMM_NT 384 /* columns one task covers: MC x NT tiles balance tasks */
-#define GEMM_MAX_MR 8
-#define GEMM_MAX_NR 32
+#define GEMM_MAX_MR 16
+#define GEMM_MAX_NR 64
+#define GEMM_NC_MAX 4096
+/* Rows of A one serial (whole GEMM per pool task) call packs at a time:
+ * those GEMMs are small, and each worker holds such a block. */
+#define GEMM_SERIAL_ROWS 128
+/* Tasks per thread the split aims for: a shared machine runs threads at
+ * uneven speeds, and the last task bounds how long the others wait. */
+#define GEMM_TASKS_PER_THREAD 8
+
+typedef struct gemm_caches {
+    size_t l1, l2, l3; /* data cache bytes per core (L3: per package) */
+} gemm_caches;
+
+static gemm_caches caches;
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+
+/* /sys/devices/system/cpu/cpu0/cache/index<i>: the data or unified cache
+ * of `level`, in bytes, or 0. */
+static size_t sys_cache(int level)
+{
+    for (int i = 0; i < 8; i++) {
+        char path[96], type[32] = "";
+        int lv = 0;
+        unsigned long kb = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            break;
+        int ok = fscanf(f, "%d", &lv) == 1;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if (ok && (f = fopen(path, "r")) != NULL) {
+            ok = fscanf(f, "%31s", type) == 1;
+            fclose(f);
+        }
+        if (!ok || lv != level || strcmp(type, "Instruction") == 0)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if ((f = fopen(path, "r")) != NULL) {
+            ok = fscanf(f, "%luK", &kb) == 1;
+            fclose(f);
+            if (ok)
+                return (size_t)kb * 1024;
+        }
+    }
+    return 0;
+}
+
+static size_t cache_bytes(int level, size_t fallback)
+{
+    long v = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) &&                           \
+    defined(_SC_LEVEL3_CACHE_SIZE)
+    v = sysconf(level == 1   ? _SC_LEVEL1_DCACHE_SIZE
+                : level == 2 ? _SC_LEVEL2_CACHE_SIZE
+                             : _SC_LEVEL3_CACHE_SIZE);
+#endif
+    size_t bytes = v > 0 ? (size_t)v : sys_cache(level);
+    /* Implausible values (some VMs report 0 or a whole host) fall back. */
+    if (bytes < 16 * 1024)
+        return fallback;
+    return bytes;
+}
+
+static void read_caches(void)
+{
+    caches.l1 = cache_bytes(1, 32 * 1024);
+    caches.l2 = cache_bytes(2, 1024 * 1024);
+    caches.l3 = cache_bytes(3, 8 * 1024 * 1024);
+    if (caches.l2 < caches.l1)
+        caches.l2 = 1024 * 1024;
+}
+
+typedef struct gemm_blocking {
+    int64_t kc, mc, nc; /* mc: the most rows of A one task packs */
+} gemm_blocking;
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static gemm_blocking blocking_for(const tsi_cpu_kernels *k)
+{
+    pthread_once(&caches_once, read_caches);
+    int64_t mr = k->gemm_mr, nr = k->gemm_nr;
+    gemm_blocking b;
+    b.kc = clamp64((int64_t)(caches.l1 / 2 / ((size_t)nr * sizeof(float))), 64, 512) / 8 * 8;
+    b.mc = clamp64((int64_t)(caches.l2 / 2 / ((size_t)b.kc * sizeof(float))), 4 * mr, 4096);
+    b.mc = b.mc / mr * mr;
+    b.nc = clamp64((int64_t)(caches.l3 / 4 / ((size_t)b.kc * sizeof(float))), 4 * nr, GEMM_NC_MAX);
+    b.nc = b.nc / nr * nr;
+    return b;
+}
 
 typedef struct gemm_job {
     const tsi_cpu_kernels *k;
-    bool trans_a;
-    const float *a;
-    int64_t lda;
+    bool trans_a, trans_b;
+    const float *a, *b;
+    int64_t lda, ldb;
     float *c;
     int64_t ldc;
-    int64_t m, nc, kc;  /* this block: all rows, nc columns, kc depth */
-    int64_t jc, pc;     /* block origin in columns and depth */
-    const float *bpack; /* kc x nc, in NR panels */
-    float *apack;       /* per worker: MC x KC */
-    int64_t mtasks, ntasks;
+    int64_t m, nc, kc; /* this block: all rows, nc columns, kc depth */
+    int64_t jc, pc;    /* block origin in columns and depth */
+    int64_t mc, nt;    /* one task: mc rows, nt columns */
+    int64_t ntasks;    /* column tasks per row block */
+    float *bpack;      /* kc x nc, in NR panels */
+    float *apack;      /* per worker: mc_max x kc_max */
+    size_t apack_floats;
+    /* One pool job per block: its items are the B panels, then the tasks,
+     * claimed one at a time from `next` (so the last task, not a quarter
+     * of a thread's share, bounds the wait at the end); a task starts once
+     * every panel is packed. */
+    int64_t panels, tasks;
+    atomic_llong next, packed;
 } gemm_job;
 
-/* A block [ic, ic+mc) x [pc, pc+kc) into MR-high panels, p-major inside a
- * panel; rows past mc are zero so edge tiles run the full kernel. */
-static void pack_a(const gemm_job *j, int64_t ic, int64_t mc, float *dst)
+/* B panel t of the block: NR columns, zero-padded. */
+static void pack_b_panel(const gemm_job *j, int64_t t)
 {
-    int mr = j->k->gemm_mr;
-    for (int64_t ir = 0; ir < mc; ir += mr) {
-        for (int i = 0; i < mr; i++) {
-            if (ir + i >= mc) {
-                for (int64_t p = 0; p < j->kc; p++)
-                    dst[p * mr + i] = 0.0f;
-                continue;
-            }
-            int64_t row = ic + ir + i;
-            if (j->trans_a) {
-                const float *src = j->a + j->pc * j->lda + row;
-                for (int64_t p = 0; p < j->kc; p++)
-                    dst[p * mr + i] = src[p * j->lda];
-            } else {
-                const float *src = j->a + row * j->lda + j->pc;
-                for (int64_t p = 0; p < j->kc; p++)
-                    dst[p * mr + i] = src[p];
-            }
-        }
-        dst += j->kc * mr;
-    }
+    int64_t nr = j->k->gemm_nr;
+    int64_t col = j->jc + t * nr, cols = j->nc - t * nr < nr ? j->nc - t * nr : nr;
+    const float *src = j->trans_b ? j->b + col * j->ldb + j->pc : j->b + j->pc * j->ldb + col;
+    j->k->gemm_pack(src, (size_t)j->ldb, j->trans_b, (size_t)cols, (size_t)j->kc, (size_t)nr,
+                    j->bpack + t * j->kc * nr);
 }
 
-/* B block [pc, pc+kc) x [jc, jc+nc) into NR-wide panels, zero-padded. */
-static void pack_b(const tsi_cpu_kernels *k, bool trans_b, const float *b, int64_t ldb, int64_t pc,
-                   int64_t kc, int64_t jc, int64_t nc, float *dst)
+/* A rows [ic, ic+mc) into MR-high panels; rows past mc are zero so edge
+ * tiles run the full kernel. */
+static void pack_a(const gemm_job *j, int64_t ic, int64_t mc, float *dst)
 {
-    int nr = k->gemm_nr;
-    for (int64_t jr = 0; jr < nc; jr += nr) {
-        int64_t cols = nc - jr < nr ? nc - jr : nr;
-        for (int64_t p = 0; p < kc; p++) {
-            float *d = dst + p * nr;
-            if (trans_b) {
-                const float *src = b + (jc + jr) * ldb + pc + p;
-                for (int64_t q = 0; q < cols; q++)
-                    d[q] = src[q * ldb];
-            } else {
-                memcpy(d, b + (pc + p) * ldb + jc + jr, (size_t)cols * sizeof(float));
-            }
-            for (int64_t q = cols; q < nr; q++)
-                d[q] = 0.0f;
-        }
-        dst += kc * nr;
+    int64_t mr = j->k->gemm_mr;
+    for (int64_t ir = 0; ir < mc; ir += mr, dst += j->kc * mr) {
+        int64_t row = ic + ir, rows = mc - ir < mr ? mc - ir : mr;
+        const float *src = j->trans_a ? j->a + j->pc * j->lda + row : j->a + row * j->lda + j->pc;
+        j->k->gemm_pack(src, (size_t)j->lda, !j->trans_a, (size_t)rows, (size_t)j->kc, (size_t)mr,
+                        dst);
     }
 }
 
@@ -86,76 +170,148 @@ static void tile(const gemm_job *j, const float *ap, const float *bp, int64_t i,
     int mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     float *c = j->c + i * j->ldc + j->jc + jj;
     int acc = j->pc > 0;
-    if (rows == mr && cols == nr) {
-        j->k->gemm_micro((size_t)j->kc, ap, bp, c, (size_t)j->ldc, acc);
+    if (cols == nr) {
+        if (rows == mr)
+            j->k->gemm_micro((size_t)j->kc, ap, bp, c, (size_t)j->ldc, acc);
+        else
+            j->k->gemm_micro_rows((size_t)j->kc, ap, bp, c, (size_t)j->ldc, acc, (int)rows);
         return;
     }
+    /* Right edge: the kernel writes whole NR-wide rows, so through a tile. */
     float t[GEMM_MAX_MR * GEMM_MAX_NR];
-    j->k->gemm_micro((size_t)j->kc, ap, bp, t, (size_t)nr, 0);
+    j->k->gemm_micro_rows((size_t)j->kc, ap, bp, t, (size_t)nr, 0, (int)rows);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t q = 0; q < cols; q++)
             c[r * j->ldc + q] = (acc ? c[r * j->ldc + q] : 0.0f) + t[r * nr + q];
 }
 
-static void gemm_task(void *ctx, int64_t begin, int64_t end, int worker)
+/* Task t is a (row block, column range) pair: it packs its rows of A
+ * once and sweeps its columns one B micro-panel at a time. */
+static void run_task(const gemm_job *j, int64_t t, float *ap)
 {
-    const gemm_job *j = ctx;
-    int mr = j->k->gemm_mr, nr = j->k->gemm_nr;
-    float *ap = j->apack + (size_t)worker * GEMM_MC * GEMM_KC;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t ic = (t / j->ntasks) * GEMM_MC, jt = (t % j->ntasks) * GEMM_NT;
-        int64_t mc = j->m - ic < GEMM_MC ? j->m - ic : GEMM_MC;
-        int64_t nt = j->nc - jt < GEMM_NT ? j->nc - jt : GEMM_NT;
-        pack_a(j, ic, mc, ap);
-        for (int64_t jr = jt; jr < jt + nt; jr += nr) {
-            const float *bp = j->bpack + (jr / nr) * j->kc * nr;
-            int64_t cols = jt + nt - jr < nr ? jt + nt - jr : nr;
-            for (int64_t ir = 0; ir < mc; ir += mr) {
-                int64_t rows = mc - ir < mr ? mc - ir : mr;
-                tile(j, ap + (ir / mr) * j->kc * mr, bp, ic + ir, jr, rows, cols);
-            }
+    int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
+    int64_t ic = (t / j->ntasks) * j->mc, jt = (t % j->ntasks) * j->nt;
+    int64_t mc = j->m - ic < j->mc ? j->m - ic : j->mc;
+    int64_t nt = j->nc - jt < j->nt ? j->nc - jt : j->nt;
+    pack_a(j, ic, mc, ap);
+    for (int64_t jr = jt; jr < jt + nt; jr += nr) {
+        const float *bp = j->bpack + (jr / nr) * j->kc * nr;
+        int64_t cols = jt + nt - jr < nr ? jt + nt - jr : nr;
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+            int64_t rows = mc - ir < mr ? mc - ir : mr;
+            tile(j, ap + (ir / mr) * j->kc * mr, bp, ic + ir, jr, rows, cols);
         }
     }
 }
 
-size_t tsi_cpu_gemm_pack_floats(const tsi_cpu_kernels *k, int64_t n, size_t *a_floats)
+/* Each pool thread claims items until none is left. Every panel is
+ * claimed before any task, so a task waits only for panels other threads
+ * are packing right now. */
+static void gemm_worker(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    int nr = k->gemm_nr;
-    int64_t nc_max = n < GEMM_NC ? n : GEMM_NC;
-    *a_floats = (size_t)GEMM_MC * GEMM_KC;
-    return (size_t)GEMM_KC * (size_t)((nc_max + nr - 1) / nr * nr);
+    (void)begin;
+    (void)end;
+    gemm_job *j = ctx;
+    float *ap = j->apack + (size_t)worker * j->apack_floats;
+    for (;;) {
+        int64_t t = atomic_fetch_add(&j->next, 1);
+        if (t >= j->panels + j->tasks)
+            return;
+        if (t < j->panels) {
+            pack_b_panel(j, t);
+            atomic_fetch_add_explicit(&j->packed, 1, memory_order_release);
+            continue;
+        }
+        while (atomic_load_explicit(&j->packed, memory_order_acquire) < j->panels)
+            sched_yield();
+        run_task(j, t - j->panels, ap);
+    }
 }
 
-/* The blocked loops; pool NULL runs every tile on the caller, with apack
- * holding one worker's A block, else apack holds one per pool thread. */
+static int64_t round_up(int64_t x, int64_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+static int64_t serial_mc(const tsi_cpu_kernels *k, const gemm_blocking *b)
+{
+    int64_t mc = round_up(GEMM_SERIAL_ROWS, k->gemm_mr);
+    return mc < b->mc ? mc : b->mc;
+}
+
+size_t tsi_cpu_gemm_pack_floats(const tsi_cpu_kernels *k, int64_t n, size_t *a_floats)
+{
+    gemm_blocking b = blocking_for(k);
+    int64_t nc_max = n < b.nc ? n : b.nc;
+    *a_floats = (size_t)(serial_mc(k, &b) * b.kc);
+    return (size_t)(b.kc * round_up(nc_max, k->gemm_nr));
+}
+
+/* How one (KC x NC) block is cut into tasks for `threads` threads: rows
+ * in blocks of at most mc_max, shrunk so there are a few tasks per
+ * thread; when M alone cannot give each thread work, columns split too. */
+static void split(gemm_job *j, int threads, int64_t mc_max)
+{
+    int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
+    int64_t want = (int64_t)threads * GEMM_TASKS_PER_THREAD;
+    j->mc = mc_max;
+    j->nt = j->nc;
+    j->ntasks = 1;
+    if (threads <= 1)
+        return;
+    int64_t mc = round_up((j->m + want - 1) / want, mr);
+    if (mc < j->mc)
+        j->mc = mc < mr ? mr : mc;
+    int64_t mtasks = (j->m + j->mc - 1) / j->mc;
+    if (mtasks >= want)
+        return;
+    int64_t panels = (j->nc + nr - 1) / nr;
+    int64_t per = (panels * mtasks + want - 1) / want; /* B panels per task */
+    j->nt = (per < 1 ? 1 : per) * nr;
+    j->ntasks = (j->nc + j->nt - 1) / j->nt;
+}
+
+/* The blocked loops; pool NULL runs every task on the caller. apack holds
+ * apack_floats per pool thread. */
 static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool trans_a, bool trans_b,
                          int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                          const float *b, int64_t ldb, float *c, int64_t ldc, float *apack,
-                         float *bpack)
+                         size_t apack_floats, int64_t mc_max, float *bpack)
 {
+    gemm_blocking blk = blocking_for(kt);
+    int threads = pool ? tsi_cpu_pool_threads(pool) : 1;
     gemm_job j = {.k = kt,
                   .trans_a = trans_a,
+                  .trans_b = trans_b,
                   .a = a,
+                  .b = b,
                   .lda = lda,
+                  .ldb = ldb,
                   .c = c,
                   .ldc = ldc,
                   .m = m,
                   .apack = apack,
+                  .apack_floats = apack_floats,
                   .bpack = bpack};
-    for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
+    int64_t nr = kt->gemm_nr;
+    for (int64_t jc = 0; jc < n; jc += blk.nc) {
         j.jc = jc;
-        j.nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
-        for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
+        j.nc = n - jc < blk.nc ? n - jc : blk.nc;
+        split(&j, threads, mc_max);
+        j.tasks = (m + j.mc - 1) / j.mc * j.ntasks;
+        j.panels = (j.nc + nr - 1) / nr;
+        for (int64_t pc = 0; pc < k; pc += blk.kc) {
             j.pc = pc;
-            j.kc = k - pc < GEMM_KC ? k - pc : GEMM_KC;
-            pack_b(kt, trans_b, b, ldb, pc, j.kc, jc, j.nc, bpack);
-            j.mtasks = (m + GEMM_MC - 1) / GEMM_MC;
-            j.ntasks = (j.nc + GEMM_NT - 1) / GEMM_NT;
-            int64_t tasks = j.mtasks * j.ntasks;
-            if (pool)
-                tsi_cpu_pool_for(pool, tasks, GEMM_MC * GEMM_NT * j.kc, gemm_task, &j);
+            j.kc = k - pc < blk.kc ? k - pc : blk.kc;
+            atomic_init(&j.next, 0);
+            atomic_init(&j.packed, 0);
+            /* One item per thread: each runs gemm_worker, which claims the
+             * real items itself; cost: a thread's share of the block. */
+            int64_t share = j.mc * j.nt * j.kc * (j.tasks / threads + 1);
+            if (pool && j.tasks > 1)
+                tsi_cpu_pool_for(pool, threads, share, gemm_worker, &j);
             else
-                gemm_task(&j, 0, tasks, 0);
+                gemm_worker(&j, 0, 1, 0);
         }
     }
 }
@@ -164,7 +320,10 @@ void tsi_cpu_gemm_serial(const tsi_cpu_kernels *k, bool trans_a, bool trans_b, i
                          int64_t kk, const float *a, int64_t lda, const float *b, int64_t ldb,
                          float *c, int64_t ldc, float *apack, float *bpack)
 {
-    gemm_blocked(NULL, k, trans_a, trans_b, m, n, kk, a, lda, b, ldb, c, ldc, apack, bpack);
+    gemm_blocking blk = blocking_for(k);
+    int64_t mc = serial_mc(k, &blk);
+    gemm_blocked(NULL, k, trans_a, trans_b, m, n, kk, a, lda, b, ldb, c, ldc, apack,
+                 (size_t)(mc * blk.kc), mc, bpack);
 }
 
 ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
@@ -172,9 +331,16 @@ ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64
                               float *c, int64_t ldc)
 {
     int threads = tsi_cpu_pool_threads(dev->pool);
-    size_t a_floats, b_floats = tsi_cpu_gemm_pack_floats(dev->k, n, &a_floats);
+    gemm_blocking blk = blocking_for(dev->k);
+    /* A task never packs more rows than M (rounded to MR) needs. */
+    int64_t mc = round_up(m, dev->k->gemm_mr);
+    if (mc > blk.mc)
+        mc = blk.mc;
+    size_t a_floats = (size_t)(mc * blk.kc), unused;
+    size_t b_floats = tsi_cpu_gemm_pack_floats(dev->k, n, &unused);
+    size_t a_bytes = tsi_cpu_align_up(a_floats * sizeof(float));
     size_t b_bytes = tsi_cpu_align_up(b_floats * sizeof(float));
-    size_t bytes = b_bytes + tsi_cpu_align_up(a_floats * sizeof(float)) * (size_t)threads;
+    size_t bytes = b_bytes + a_bytes * (size_t)threads;
     /* Kept between calls: allocating (and page-faulting) fresh panels costs
      * as much as a whole small GEMM. */
     if (bytes > dev->gemm_pack_bytes) {
@@ -189,6 +355,6 @@ ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64
     }
     float *bpack = dev->gemm_pack, *apack = (float *)((char *)dev->gemm_pack + b_bytes);
     gemm_blocked(dev->pool, dev->k, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, apack,
-                 bpack);
+                 a_bytes / sizeof(float), mc, bpack);
     return TS_OK;
 }

@@ -2,19 +2,18 @@
  * group e, zeros past the last group. Runs at record time, so the offsets
  * are read straight from host memory (clamped as core/op.h says).
  *
- * Groups big enough to keep a GEMM busy run one by one as full GEMMs
- * (tsi_cpu_sgemm: OpenBLAS, which spreads one GEMM over its threads, else
- * tessel's pool GEMM): that is the dense GEMM's own speed. f32 operands
- * are passed as they lie; 16-bit ones (with OpenBLAS only) are widened in
- * panels of PB_M rows of x and PB_N columns of w by the pool, one GEMM per
- * panel pair. Everything else (small groups, 16-bit without OpenBLAS) runs
- * as (group, row tile, column tile) tasks spread over the pool, each a
- * whole GEMM on tessel's serial kernel widening its own tiles. The 16-bit
- * weights are never widened up front: at most one K x PB_N panel at a
- * time (PB_N columns: few enough GEMM calls that OpenBLAS's spinning
- * threads and the pool's widening do not take turns too often). */
+ * Groups big enough to keep a GEMM busy run one by one as full GEMMs over
+ * the whole pool: f32 on tsi_cpu_sgemm (OpenBLAS, which spreads one GEMM
+ * over its threads, else tessel's pool GEMM), f16 / bf16 on tessel's
+ * 16-bit GEMM (cpu_gemm16.c), which widens panels while packing and adds
+ * the bias before its single rounding, so a weight matrix is never
+ * converted whole. Everything else (small groups) runs as (group, row
+ * tile, column tile) tasks spread over the pool, each a whole GEMM on the
+ * calling worker: tessel's serial f32 kernel, or the 16-bit GEMM with
+ * its per-worker workspace. */
 #include <string.h>
 
+#include "backend-cpu/cpu_gemm16.h"
 #include "backend-cpu/cpu_internal.h"
 
 #define GM_MT 96  /* rows per task: tessel's GEMM block height */
@@ -22,12 +21,10 @@
 /* A group of at least this many multiply-adds runs as one GEMM (as in
  * cpu_matmul.c: below it, threading one GEMM costs more than it gains). */
 #define GM_BIG_MACS (64 * 64 * 64)
-/* 16-bit panels of a big group: x rows and w columns widened per GEMM. */
-#define PB_M 512
-#define PB_N 2048
 
 typedef struct gm_job {
     const tsi_cpu_kernels *k;
+    tsi_cpu_gemm16_kernel kn; /* 16-bit dtypes */
     ts_dtype dt;
     size_t es;
     const char *x, *w, *bias;
@@ -37,10 +34,8 @@ typedef struct gm_job {
     const int64_t *o;     /* [E+1] clamped offsets */
     const int64_t *first; /* [E+1] first pooled row tile of each group */
     char *work;           /* per-worker regions */
-    size_t per_worker, ga_off, gb_off, xa_off, wb_off, ct_off, bt_off;
-    float *panels;        /* 16-bit big groups: x, w and y panels, or NULL */
-    bool blas;            /* OpenBLAS loaded: 16-bit big groups use it */
-    int64_t pm, pn;       /* panel rows and columns */
+    size_t per_worker, ga_off, gb_off;
+    char *big;            /* 16-bit big groups: the pool GEMM's workspace */
 } gm_job;
 
 static size_t floats_bytes(int64_t count)
@@ -48,40 +43,30 @@ static size_t floats_bytes(int64_t count)
     return tsi_cpu_align_up((size_t)count * sizeof(float));
 }
 
-/* The panels shrink to the op: PB_M rows at most R, PB_N columns at most N. */
-static size_t panel_floats(const gm_job *j)
-{
-    return (size_t)(j->pm * j->kk + j->kk * j->pn + j->pm * j->pn + j->pn);
-}
-
-/* Workspace: the clamped offsets and tile starts, for 16-bit dtypes with
- * OpenBLAS the panels of big groups (x, w, f32 result, bias), then one
- * region per worker: tessel's GEMM packing panels and, for 16-bit dtypes,
- * the widened x tile, w tile, f32 result tile and bias slice. Plan and
- * record both lay it out here. */
+/* Workspace: the clamped offsets and tile starts, for 16-bit dtypes the
+ * 16-bit GEMM's workspace for a big group on the pool (sized for all R
+ * rows: it caps itself at a few MiB), then one region per worker: tessel's
+ * f32 GEMM packing panels, or the 16-bit GEMM's workspace for one tile.
+ * Plan and record both lay it out here. */
 static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
 {
     j->e = op->in[1].shape[1];
-    j->blas = dev->state->blas->sgemm != NULL;
     j->kk = op->in[0].shape[3];
     j->n = op->out[0].shape[3];
-    j->pm = op->in[0].shape[2] < PB_M ? op->in[0].shape[2] : PB_M;
-    j->pn = j->n < PB_N ? j->n : PB_N;
+    j->dt = op->in[0].dtype;
     size_t shared = tsi_cpu_align_up(2 * (size_t)(j->e + 1) * sizeof(int64_t));
-    if (op->in[0].dtype != TS_F32 && j->blas)
-        shared += floats_bytes((int64_t)panel_floats(j));
+    if (j->dt != TS_F32) {
+        tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &j->kn);
+        shared += tsi_cpu_align_up(tsi_cpu_gemm16_work_bytes(
+            &j->kn, dev->k, op->in[0].shape[2], j->n, j->kk, tsi_cpu_pool_threads(dev->pool)));
+        j->per_worker = tsi_cpu_align_up(
+            tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, GM_MT, GM_NT, j->kk, 1));
+        return shared;
+    }
     size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, GM_NT, &ga);
-    int64_t kk = op->in[0].shape[3];
     j->ga_off = 0;
     j->gb_off = j->ga_off + floats_bytes((int64_t)ga);
-    j->xa_off = j->gb_off + floats_bytes((int64_t)gb);
-    j->per_worker = j->xa_off;
-    if (op->in[0].dtype != TS_F32) {
-        j->wb_off = j->xa_off + floats_bytes(GM_MT * kk);
-        j->ct_off = j->wb_off + floats_bytes(kk * GM_NT);
-        j->bt_off = j->ct_off + floats_bytes(GM_MT * GM_NT);
-        j->per_worker = j->bt_off + floats_bytes(GM_NT);
-    }
+    j->per_worker = j->gb_off + floats_bytes((int64_t)gb);
     return shared;
 }
 
@@ -108,9 +93,9 @@ static void gm_tile(const gm_job *j, int64_t e, int64_t r0, int64_t m, int64_t c
 {
     const tsi_cpu_kernels *k = j->k;
     int64_t kk = j->kk, n = j->n, es = (int64_t)j->es;
-    float *ga = (float *)(work + j->ga_off), *gb = (float *)(work + j->gb_off);
     const char *wp = j->w + (e * kk * n + c0) * es;
     if (j->dt == TS_F32) {
+        float *ga = (float *)(work + j->ga_off), *gb = (float *)(work + j->gb_off);
         float *c = (float *)j->y + r0 * n + c0;
         tsi_cpu_gemm_serial(k, false, false, m, nt, kk, (const float *)j->x + r0 * kk, kk,
                             (const float *)wp, n, c, n, ga, gb);
@@ -118,19 +103,21 @@ static void gm_tile(const gm_job *j, int64_t e, int64_t r0, int64_t m, int64_t c
             add_bias_f32(j, c, n, m, nt, (const float *)j->bias + e * n + c0);
         return;
     }
-    float *xa = (float *)(work + j->xa_off), *wb = (float *)(work + j->wb_off);
-    float *ct = (float *)(work + j->ct_off), *bt = (float *)(work + j->bt_off);
-    for (int64_t i = 0; i < m; i++)
-        tsi_cpu_load_f32(k, j->dt, j->x + (r0 + i) * kk * es, 1, xa + i * kk, (size_t)kk);
-    for (int64_t p = 0; p < kk; p++)
-        tsi_cpu_load_f32(k, j->dt, wp + p * n * es, 1, wb + p * nt, (size_t)nt);
-    tsi_cpu_gemm_serial(k, false, false, m, nt, kk, xa, kk, wb, nt, ct, nt, ga, gb);
-    if (j->bias) {
-        tsi_cpu_load_f32(k, j->dt, j->bias + (e * n + c0) * es, 1, bt, (size_t)nt);
-        add_bias_f32(j, ct, nt, m, nt, bt);
-    }
-    for (int64_t i = 0; i < m; i++)
-        tsi_cpu_store_f32(k, j->dt, ct + i * nt, j->y + ((r0 + i) * n + c0) * es, 1, (size_t)nt);
+    tsi_gemm16 g = {.dt = j->dt,
+                    .m = m,
+                    .n = nt,
+                    .k = kk,
+                    .a = j->x + r0 * kk * es,
+                    .a_rs = kk,
+                    .a_cs = 1,
+                    .b = wp,
+                    .b_rs = n,
+                    .b_cs = 1,
+                    .c = j->y + (r0 * n + c0) * es,
+                    .c_dt = j->dt,
+                    .ldc = n,
+                    .bias = j->bias ? j->bias + (e * n + c0) * es : NULL};
+    tsi_cpu_gemm16(NULL, k, &j->kn, &g, work);
 }
 
 static void gm_tasks(void *ctx, int64_t begin, int64_t end, int worker)
@@ -157,78 +144,37 @@ static void gm_tasks(void *ctx, int64_t begin, int64_t end, int worker)
 
 static bool runs_whole(const gm_job *j, int64_t rows)
 {
-    return (j->dt == TS_F32 || j->blas) && rows * j->n * j->kk >= GM_BIG_MACS;
+    return rows * j->n * j->kk >= GM_BIG_MACS;
 }
 
-/* Rows of a 16-bit matrix to f32 (or back), spread over the pool. */
-typedef struct widen_job {
-    const tsi_cpu_kernels *k;
-    ts_dtype dt;
-    const char *src; /* 16-bit rows, src_ld elements apart */
-    char *dst16;     /* narrowing: 16-bit rows, dst_ld apart */
-    const float *srcf;
-    float *dstf; /* widening: f32 rows, cols apart */
-    int64_t src_ld, dst_ld, cols;
-    const float *bias; /* narrowing: added to each row first, or NULL */
-} widen_job;
-
-static void widen_rows(void *ctx, int64_t begin, int64_t end, int worker)
+/* One big 16-bit group as one 16-bit GEMM over the pool, bias included. */
+static void gm_whole16(tsi_device *dev, const gm_job *j, int64_t e)
 {
-    const widen_job *j = ctx;
-    size_t es = ts_dtype_size(j->dt);
-    for (int64_t i = begin; i < end; i++)
-        tsi_cpu_load_f32(j->k, j->dt, j->src + i * j->src_ld * (int64_t)es, 1, j->dstf + i * j->cols,
-                         (size_t)j->cols);
+    int64_t r0 = j->o[e], es = (int64_t)j->es;
+    tsi_gemm16 g = {.dt = j->dt,
+                    .m = j->o[e + 1] - r0,
+                    .n = j->n,
+                    .k = j->kk,
+                    .a = j->x + r0 * j->kk * es,
+                    .a_rs = j->kk,
+                    .a_cs = 1,
+                    .b = j->w + e * j->kk * j->n * es,
+                    .b_rs = j->n,
+                    .b_cs = 1,
+                    .c = j->y + r0 * j->n * es,
+                    .c_dt = j->dt,
+                    .ldc = j->n,
+                    .bias = j->bias ? j->bias + e * j->n * es : NULL};
+    tsi_cpu_gemm16(dev->pool, dev->k, &j->kn, &g, j->big);
 }
 
-static void narrow_rows(void *ctx, int64_t begin, int64_t end, int worker)
-{
-    const widen_job *j = ctx;
-    size_t es = ts_dtype_size(j->dt);
-    for (int64_t i = begin; i < end; i++) {
-        float *row = (float *)j->srcf + i * j->cols;
-        if (j->bias)
-            j->k->binary(TS_ADD, row, j->bias, row, (size_t)j->cols);
-        tsi_cpu_store_f32(j->k, j->dt, row, j->dst16 + i * j->dst_ld * (int64_t)es, 1,
-                          (size_t)j->cols);
-    }
-}
-
-/* One big 16-bit group on OpenBLAS: per PB_M rows of x, widened once, and
- * PB_N columns of w, widened per row panel, one f32 GEMM, then bias and
- * the rounding store. Widening costs 1 / PB_M of the products. */
-static ts_status gm_whole16(tsi_device *dev, const gm_job *j, int64_t e)
-{
-    int64_t kk = j->kk, n = j->n, es = (int64_t)j->es;
-    float *xa = j->panels, *wb = xa + j->pm * kk, *ct = wb + kk * j->pn, *bt = ct + j->pm * j->pn;
-    for (int64_t r0 = j->o[e]; r0 < j->o[e + 1]; r0 += j->pm) {
-        int64_t m = j->o[e + 1] - r0 < j->pm ? j->o[e + 1] - r0 : j->pm;
-        widen_job wx = {.k = j->k, .dt = j->dt, .src = j->x + r0 * kk * es, .dstf = xa,
-                        .src_ld = kk, .cols = kk};
-        tsi_cpu_pool_for(dev->pool, m, kk, widen_rows, &wx);
-        for (int64_t c0 = 0; c0 < n; c0 += j->pn) {
-            int64_t nb = n - c0 < j->pn ? n - c0 : j->pn;
-            widen_job ww = {.k = j->k, .dt = j->dt, .src = j->w + (e * kk * n + c0) * es,
-                            .dstf = wb, .src_ld = n, .cols = nb};
-            tsi_cpu_pool_for(dev->pool, kk, nb, widen_rows, &ww);
-            ts_status st = tsi_cpu_sgemm(dev, false, false, m, nb, kk, xa, kk, wb, nb, ct, nb);
-            if (st != TS_OK)
-                return st;
-            if (j->bias)
-                tsi_cpu_load_f32(j->k, j->dt, j->bias + (e * n + c0) * es, 1, bt, (size_t)nb);
-            widen_job wy = {.k = j->k, .dt = j->dt, .srcf = ct, .dst16 = j->y + (r0 * n + c0) * es,
-                            .dst_ld = n, .cols = nb, .bias = j->bias ? bt : NULL};
-            tsi_cpu_pool_for(dev->pool, m, nb, narrow_rows, &wy);
-        }
-    }
-    return TS_OK;
-}
-
-/* One big group as a single GEMM, then its bias (16-bit: in panels). */
+/* One big group as a single GEMM, then its bias. */
 static ts_status gm_whole(tsi_device *dev, const gm_job *j, int64_t e)
 {
-    if (j->dt != TS_F32)
-        return gm_whole16(dev, j, e);
+    if (j->dt != TS_F32) {
+        gm_whole16(dev, j, e);
+        return TS_OK;
+    }
     int64_t r0 = j->o[e], m = j->o[e + 1] - r0;
     float *c = (float *)j->y + r0 * j->n;
     ts_status st = tsi_cpu_sgemm(dev, false, false, m, j->n, j->kk,
@@ -258,7 +204,7 @@ ts_status tsi_cpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
     int64_t r = x->shape[2], *o = tsi_cpu_workspace(op), *first = o + j.e + 1;
     const int32_t *off = tsi_cpu_view_ptr(&op->in[2]);
     j.work = (char *)o + shared;
-    j.panels = (float *)((char *)o + tsi_cpu_align_up(2 * (size_t)(j.e + 1) * sizeof(int64_t)));
+    j.big = (char *)o + tsi_cpu_align_up(2 * (size_t)(j.e + 1) * sizeof(int64_t));
     o[0] = 0;
     for (int64_t e = 1; e <= j.e; e++) {
         int64_t v = off[e] < o[e - 1] ? o[e - 1] : off[e];

@@ -90,6 +90,9 @@ int32_t tsi_cpu_f32_to_i32(float f);
 ts_status tsi_cpu_elementwise_record(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 ts_status tsi_cpu_matmul_record(tsi_device *dev, const tsi_op *op);
+/* f16 / bf16 matmul (cpu_matmul16.c), which the two above hand over to. */
+ts_status tsi_cpu_matmul16_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
+ts_status tsi_cpu_matmul16_record(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_softmax_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 ts_status tsi_cpu_softmax_record(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_reduce_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);

@@ -12,6 +12,9 @@
 
 #include "backend-cpu/cpu_features.h"
 
+/* Storage of the K / V rows the decode kernels read. */
+enum { TSI_KV_F32 = 0, TSI_KV_F16, TSI_KV_BF16 };
+
 typedef struct tsi_cpu_kernels {
     tsi_cpu_simd level;
 
@@ -48,12 +51,28 @@ typedef struct tsi_cpu_kernels {
      * for a full mr x nr tile. */
     int gemm_mr, gemm_nr;
     void (*gemm_micro)(size_t k, const float *a, const float *b, float *c, size_t ldc, int acc);
+    /* The same for the first `rows` (1 <= rows <= mr) rows only. */
+    void (*gemm_micro_rows)(size_t k, const float *a, const float *b, float *c, size_t ldc, int acc,
+                            int rows);
+    /* One panel for it, w = mr (A) or nr (B) wide, k deep:
+     * dst[p*w + q] = q < n ? (trans ? src[q*ld + p] : src[p*ld + q]) : 0. */
+    void (*gemm_pack)(const float *src, size_t ld, int trans, size_t n, size_t k, size_t w,
+                      float *dst);
 
     /* The FFT's kernels (backend-cpu/cpu_fft.h). */
     const struct tsi_cpu_fft_kernels *fft;
     /* Direct causal convolution: y[t] = sum_{j <= min(t, kn-1)} k[j] u[t-j]
      * for t in [t0, t1), u readable on [0, t1). */
     void (*long_conv)(const float *u, const float *k, int64_t kn, float *y, int64_t t0, int64_t t1);
+
+    /* Flash-decoding (cpu_attention_decode.c). K / V rows are stored as
+     * fmt (TSI_KV_*) and widened in registers; nr is a multiple of 4.
+     * attn_qk: s[r*lds + c] = sum_x q[r*d + x] * k[c*ks + x], c < nk.
+     * attn_pv: o[r*ldo + x] += sum_c p[r*ldp + c] * v[c*vs + x], x < dv. */
+    void (*attn_qk)(int fmt, const void *k, size_t ks, size_t nk, const float *q, size_t nr,
+                    size_t d, float *s, size_t lds);
+    void (*attn_pv)(int fmt, const void *v, size_t vs, size_t nk, const float *p, size_t ldp,
+                    size_t nr, size_t dv, float *o, size_t ldo);
 } tsi_cpu_kernels;
 
 /* The table for a level; a level this build lacks falls back to scalar. */

@@ -5,8 +5,8 @@
  * enough) is passed as is, anything else is packed first. A broadcast b
  * with a whose batch rows are evenly spaced (a linear layer on [B, L, K])
  * becomes a single tall GEMM. Many small batches run in parallel, one
- * whole GEMM per pool task on tessel's kernel. f16 / bf16 operands are
- * widened to f32 panels, multiplied in f32 and rounded once on store. */
+ * whole GEMM per pool task on tessel's kernel. f16 / bf16 matmuls are
+ * handed to cpu_matmul16.c (tessel's 16-bit GEMM, f32 accumulation). */
 #include <string.h>
 
 #include "backend-cpu/cpu_internal.h"
@@ -43,27 +43,25 @@ typedef struct mm_job {
     tsi_device *dev;
     const tsi_op *op;
     int64_t m, n, k, nb1, batches;
-    ts_dtype dt;
     size_t es;
     /* direct: all batches as one tall GEMM on the operands as they lie,
      * a's rows a_step elements apart, b as lb says (no workspace). */
     bool direct;
     int64_t a_step;
     mat_layout la, lb; /* as passed to the GEMM (after packing) */
-    bool widen;        /* 16-bit storage: through f32 panels */
     bool serial;       /* one whole GEMM per pool task, on tessel's kernel */
     /* Workspace: one region per worker (serial batches) or just one. */
     char *work;
-    size_t per_worker, copies, a_off, b_off, c_off, ga_off, gb_off;
+    size_t per_worker, copies, a_off, b_off, ga_off, gb_off;
 } mm_job;
 
-/* Strided rows x cols matrix of dtype dt -> contiguous f32. */
-static void pack_f32(const tsi_cpu_kernels *k, ts_dtype dt, const char *src, int64_t rows,
-                     int64_t cols, int64_t sr, int64_t sc, float *dst)
+/* Strided rows x cols f32 matrix -> contiguous. */
+static void pack_f32(const tsi_cpu_kernels *k, const char *src, int64_t rows, int64_t cols,
+                     int64_t sr, int64_t sc, float *dst)
 {
-    size_t es = ts_dtype_size(dt);
     for (int64_t r = 0; r < rows; r++)
-        tsi_cpu_load_f32(k, dt, src + r * sr * (int64_t)es, sc, dst + r * cols, (size_t)cols);
+        tsi_cpu_load_f32(k, TS_F32, src + r * sr * (int64_t)sizeof(float), sc, dst + r * cols,
+                         (size_t)cols);
 }
 
 /* A part of the workspace; NULL when the plan asked for none (NULL + 0 is
@@ -85,11 +83,11 @@ static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
         (const char *)tsi_cpu_view_ptr(b) + (i0 * b->stride[0] + i1 * b->stride[1]) * es;
     char *cp = (char *)tsi_cpu_view_ptr(c) + t * j->m * j->n * es;
     float *apack = work_at(work, j->a_off), *bpack = work_at(work, j->b_off);
-    float *cf = j->widen ? work_at(work, j->c_off) : (float *)cp;
+    float *cf = (float *)cp;
     if (j->la.pack)
-        pack_f32(k, j->dt, ap, j->m, j->k, a->stride[2], a->stride[3], apack);
+        pack_f32(k, ap, j->m, j->k, a->stride[2], a->stride[3], apack);
     if (j->lb.pack)
-        pack_f32(k, j->dt, bp, j->k, j->n, b->stride[2], b->stride[3], bpack);
+        pack_f32(k, bp, j->k, j->n, b->stride[2], b->stride[3], bpack);
     const float *af = j->la.pack ? apack : (const float *)ap;
     const float *bf = j->lb.pack ? bpack : (const float *)bp;
     if (serial) {
@@ -102,8 +100,6 @@ static ts_status mm_one(const mm_job *j, int64_t t, char *work, bool serial)
         if (st != TS_OK)
             return st;
     }
-    if (j->widen)
-        tsi_cpu_store_f32(k, j->dt, cf, cp, 1, (size_t)(j->m * j->n));
     return TS_OK;
 }
 
@@ -155,10 +151,9 @@ static void mm_job_init(tsi_device *dev, const tsi_op *op, mm_job *j)
                   .k = a->shape[3],
                   .nb1 = c->shape[1],
                   .batches = c->shape[0] * c->shape[1],
-                  .dt = c->dtype,
                   .es = ts_dtype_size(c->dtype)};
 
-    if (j->dt == TS_F32 && b_is_shared(b) && a->stride[3] == 1 && j->batches > 1) {
+    if (b_is_shared(b) && a->stride[3] == 1 && j->batches > 1) {
         j->a_step = uniform_row_stride(a);
         j->lb = layout_of(j->k, j->n, b->stride[2], b->stride[3]);
         j->direct = j->a_step >= j->k && !j->lb.pack;
@@ -166,20 +161,18 @@ static void mm_job_init(tsi_device *dev, const tsi_op *op, mm_job *j)
             return;
     }
 
-    j->widen = j->dt != TS_F32;
     j->la = layout_of(j->m, j->k, a->stride[2], a->stride[3]);
     j->lb = layout_of(j->k, j->n, b->stride[2], b->stride[3]);
-    if (j->widen || j->la.pack)
+    if (j->la.pack)
         j->la = (mat_layout){.trans = false, .ld = j->k, .pack = true};
-    if (j->widen || j->lb.pack)
+    if (j->lb.pack)
         j->lb = (mat_layout){.trans = false, .ld = j->n, .pack = true};
     int threads = tsi_cpu_pool_threads(dev->pool);
     j->serial = j->batches > 1 && threads > 1 && j->m * j->n * j->k <= MM_SMALL_MACS;
 
     j->a_off = 0;
     j->b_off = j->a_off + (j->la.pack ? floats_bytes(j->m * j->k) : 0);
-    j->c_off = j->b_off + (j->lb.pack ? floats_bytes(j->k * j->n) : 0);
-    j->ga_off = j->c_off + (j->widen ? floats_bytes(j->m * j->n) : 0);
+    j->ga_off = j->b_off + (j->lb.pack ? floats_bytes(j->k * j->n) : 0);
     j->per_worker = j->ga_off;
     if (j->serial) {
         size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, j->n, &ga);
@@ -191,6 +184,8 @@ static void mm_job_init(tsi_device *dev, const tsi_op *op, mm_job *j)
 
 ts_status tsi_cpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 {
+    if (op->out[0].dtype != TS_F32)
+        return tsi_cpu_matmul16_plan(dev, op, plan);
     mm_job j;
     mm_job_init(dev, op, &j);
     plan->workspace_bytes = (uint64_t)j.per_worker * j.copies;
@@ -199,6 +194,8 @@ ts_status tsi_cpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 
 ts_status tsi_cpu_matmul_record(tsi_device *dev, const tsi_op *op)
 {
+    if (op->out[0].dtype != TS_F32)
+        return tsi_cpu_matmul16_record(dev, op);
     mm_job j;
     mm_job_init(dev, op, &j);
     if (j.direct)
@@ -226,7 +223,9 @@ ts_status tsi_cpu_sgemm(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, 
     const int64_t int_max = 0x7fffffff;
     bool fits = m <= int_max && n <= int_max && k <= int_max && lda <= int_max && ldb <= int_max &&
                 ldc <= int_max;
-    if (!sgemm || !fits)
+    /* TESSEL_TEST_HOOK=cpu_own_gemm: the own GEMM as with TESSEL_OPENBLAS=off,
+     * read per call so tessel-bench gemm --own can compare both in one run. */
+    if (!sgemm || !fits || dev->state->host->test_hook("cpu_own_gemm"))
         return tsi_cpu_gemm_packed(dev, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
     sgemm(TSI_CBLAS_ROW_MAJOR, trans_a ? TSI_CBLAS_TRANS : TSI_CBLAS_NO_TRANS,
           trans_b ? TSI_CBLAS_TRANS : TSI_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda,

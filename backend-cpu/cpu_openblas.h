@@ -25,7 +25,8 @@ typedef struct tsi_cpu_blas {
     char core[48];            /* openblas_get_corename(): "Haswell" */
     /* Who chose the core: "tessel" (we set OPENBLAS_CORETYPE), "env" (the
      * user did), "preloaded" (the process had OpenBLAS loaded before us),
-     * "openblas" (its own detection: no better core known to tessel). */
+     * "openblas" (its own detection: no better core known to tessel), or
+     * "openblas (it lacks tessel's choice)" (a build older than that core). */
     const char *core_source;
     char why_absent[96]; /* when sgemm is NULL: why */
 } tsi_cpu_blas;

@@ -43,6 +43,11 @@ typedef __m256 vm;
 #define vf_from_vi _mm256_cvtepi32_ps
 #define vf_as_vi _mm256_castps_si256
 #define vi_as_vf _mm256_castsi256_ps
+/* Widening loads of 8 halves (the decode kernels read f16 / bf16 K, V). */
+#define vf_load_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define vf_load_bf16(p)                                                                            \
+    _mm256_castsi256_ps(_mm256_slli_epi32(                                                         \
+        _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
 
 static inline __m128 hsum4(__m256 v)
 {
@@ -107,6 +112,41 @@ static void k_f32_to_bf16(const float *s, uint16_t *d, size_t n)
     }
     for (; i < n; i++)
         d[i] = tsi_f32_to_bf16(s[i]);
+}
+
+/* GEMM (cpu_gemm_kernels.inc): 6 x 16 tiles (12 accumulators of the 16
+ * registers), masked partial vectors and an 8 x 8 transpose for packing. */
+#define K_GEMM_MR 6
+#define K_GEMM_NV 2
+#define vf_load_n(p, n) _mm256_maskload_ps((p), k_lane_mask(n))
+#define vf_store_n(p, v, n) _mm256_maskstore_ps((p), k_lane_mask(n), (v))
+#define vf_transpose(r) k_transpose8(r)
+
+/* Lanes below n set (n <= 8). */
+static inline __m256i k_lane_mask(size_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Rows r[0..7] -> columns: unpack pairs, shuffle quads inside the 128-bit
+ * halves, then swap halves between row groups 0-3 and 4-7. */
+static inline void k_transpose8(__m256 *r)
+{
+    __m256 t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int j = 0; j < 4; j++) {
+        r[j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x20);
+        r[4 + j] = _mm256_permute2f128_ps(s[j], s[4 + j], 0x31);
+    }
 }
 
 #define TSI_SIMD_TABLE tsi_cpu_kernels_avx2

@@ -45,6 +45,11 @@ typedef __mmask16 vm;
 #define vf_as_vi _mm512_castps_si512
 #define vi_as_vf _mm512_castsi512_ps
 #define vf_hsum _mm512_reduce_add_ps
+/* Widening loads of 16 halves (the decode kernels read f16 / bf16 K, V). */
+#define vf_load_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define vf_load_bf16(p)                                                                            \
+    _mm512_castsi512_ps(_mm512_slli_epi32(                                                         \
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
 
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {
@@ -96,6 +101,44 @@ static void k_f32_to_bf16(const float *s, uint16_t *d, size_t n)
     }
     for (; i < n; i++)
         d[i] = tsi_f32_to_bf16(s[i]);
+}
+
+/* GEMM (cpu_gemm_kernels.inc): 14 x 32 tiles, masked partial vectors and
+ * a 16 x 16 transpose for packing. */
+#define K_GEMM_MR 14
+#define K_GEMM_NV 2
+#define vf_load_n(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p))
+#define vf_store_n(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1u), (v))
+#define vf_transpose(r) k_transpose16(r)
+
+/* Rows r[0..15] -> columns: unpack pairs, shuffle quads inside 128-bit
+ * lanes, then a 4 x 4 transpose of the lanes themselves. */
+static inline void k_transpose16(__m512 *r)
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    /* r[4g + j], lane l: column 4l + j of rows 4g..4g+3. */
+    for (int j = 0; j < 4; j++) {
+        __m512 u0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44);
+        __m512 u1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xee);
+        __m512 u2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44);
+        __m512 u3 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xee);
+        t[j] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(u0, u2, 0xdd);
+        t[8 + j] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(u1, u3, 0xdd);
+    }
+    for (int i = 0; i < 16; i++)
+        r[i] = t[i];
 }
 
 #define TSI_SIMD_TABLE tsi_cpu_kernels_avx512

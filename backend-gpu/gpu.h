@@ -33,7 +33,24 @@ typedef struct tsi_gpu_caps {
     uint32_t loop_cap;
     uint32_t row_wg;             /* workgroup of the row ops (power of two) */
     uint32_t elem_wg;            /* workgroup of the elementwise ops */
+    /* The Vulkan cooperative-matrix f16 GEMM tile can run (matmul_coop,
+     * shaders/vulkan/matmul_coop.comp); always false on OpenCL. */
+    bool coop_f16;
+    /* Subgroup shuffles in compute shaders (Vulkan modules <entry>_sg,
+     * shaders/wg_reduce.h); always false on OpenCL. */
+    bool subgroup_shuffle;
 } tsi_gpu_caps;
+
+/* The subgroup variant of a row kernel's module (entry "<entry>_sg") where
+ * the device has subgroup shuffles and the workgroup is whole subgroups;
+ * else the entry as it is (shared-memory trees). */
+static inline const char *tsi_gpu_subgroup_entry(const tsi_gpu_caps *c, uint32_t wg,
+                                                 const char *entry, const char *sg_entry)
+{
+    return c->subgroup_shuffle && c->subgroup && wg >= c->subgroup && wg % c->subgroup == 0
+               ? sg_entry
+               : entry;
+}
 
 /* One kernel launch: family (the shaders/<family>.kern file), entry
  * point, constants in id order (consts[0] is the workgroup width WG),

@@ -12,9 +12,9 @@ enum { PLAN_QT, PLAN_KT, PLAN_WG, PLAN_TILES_PER_LAUNCH };
 
 /* Bytes of the kernel's ATTN_SHARED list: the Q tile, the K and V tiles,
  * the QT x KT score tile and three per-row statistics, all f32. */
-static uint64_t shared_bytes(uint64_t qt, uint64_t kt, uint64_t d)
+static uint64_t shared_bytes(uint64_t qt, uint64_t kt, uint64_t d, uint64_t dv)
 {
-    return 4u * (qt * d + 2 * kt * d + qt * kt + 3 * qt);
+    return 4u * (qt * d + kt * d + kt * dv + qt * kt + 3 * qt);
 }
 
 /* The row-op width; under a loop limit (llvmpipe) wider, so that each
@@ -36,14 +36,15 @@ static uint32_t work_group(const tsi_gpu_caps *c, uint32_t qt, uint32_t dim)
  * counting one invocation's back-edges per key tile without assuming any
  * unrolling, with some margin under the limit. 0: cannot split enough. */
 static uint64_t tiles_per_launch(const tsi_gpu_caps *c, uint64_t qt, uint64_t kt, uint64_t dim,
-                                 uint64_t wg)
+                                 uint64_t dv, uint64_t wg)
 {
     if (!c->loop_cap)
         return UINT64_MAX;
     uint64_t budget = (uint64_t)c->loop_cap * 11 / 12;
-    uint64_t opt = tsi_gpu_ceil_div(qt * dim, wg);
-    uint64_t per_tile = tsi_gpu_ceil_div(kt * dim, wg) + tsi_gpu_ceil_div(qt * kt, wg) * (dim + 1) +
-                        tsi_gpu_ceil_div(qt, wg) * (2 * kt + 1) + opt * (kt + 1) + 2;
+    uint64_t opt = tsi_gpu_ceil_div(qt * dv, wg);
+    uint64_t per_tile = tsi_gpu_ceil_div(kt * dim, wg) + tsi_gpu_ceil_div(kt * dv, wg) +
+                        tsi_gpu_ceil_div(qt * kt, wg) * (dim + 1) +
+                        tsi_gpu_ceil_div(qt, wg) * (2 * kt + 1) + opt * (kt + 1) + 3;
     uint64_t fixed = 4 * opt + 2 * qt + opt + 8;
     return fixed + per_tile < budget ? (budget - fixed) / per_tile : 0;
 }
@@ -53,15 +54,15 @@ static uint64_t tiles_per_launch(const tsi_gpu_caps *c, uint64_t qt, uint64_t kt
  * (hand tuning, tests with ragged tiles). Then fitted to the problem. */
 static void pick_tiles(const tsi_gpu_caps *c, const tsi_op *op, int *qt, int *kt)
 {
-    int64_t d = op->in[0].shape[3];
+    uint64_t d = (uint64_t)op->in[0].shape[3], dv = (uint64_t)op->in[2].shape[3];
     *qt = (int)c->host->tuning(c->info, "attention.q_tile", 32);
     *kt = (int)c->host->tuning(c->info, "attention.k_tile", 32);
     if (!tsi_env_tile_pair("TESSEL_ATTENTION_TILES", qt, kt)) {
         if (c->max_wg && (uint32_t)*qt > c->max_wg)
             *qt = (int)c->max_wg;
-        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, (uint64_t)d) > c->max_shared && *kt > 8)
+        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared && *kt > 8)
             *kt /= 2;
-        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, (uint64_t)d) > c->max_shared && *qt > 1)
+        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared && *qt > 1)
             *qt /= 2;
     }
     *qt = tsi_tile_fit(*qt, op->in[0].shape[2]);
@@ -73,11 +74,11 @@ static bool make_plan(const tsi_gpu_caps *c, const tsi_op *op, tsi_plan *plan)
     const tsi_view *q = &op->in[0];
     int qt, kt;
     pick_tiles(c, op, &qt, &kt);
-    uint64_t dim = (uint64_t)q->shape[3];
-    if (shared_bytes((uint64_t)qt, (uint64_t)kt, dim) > c->max_shared)
+    uint64_t dim = (uint64_t)q->shape[3], dv = (uint64_t)op->in[2].shape[3];
+    if (shared_bytes((uint64_t)qt, (uint64_t)kt, dim, dv) > c->max_shared)
         return false;
-    uint32_t wg = work_group(c, (uint32_t)qt, (uint32_t)dim);
-    uint64_t per = tiles_per_launch(c, (uint64_t)qt, (uint64_t)kt, dim, wg);
+    uint32_t wg = work_group(c, (uint32_t)qt, (uint32_t)dv);
+    uint64_t per = tiles_per_launch(c, (uint64_t)qt, (uint64_t)kt, dim, dv, wg);
     if (per == 0)
         return false;
     uint64_t tiles = tsi_gpu_ceil_div((uint64_t)op->in[1].shape[2], (uint64_t)kt);
@@ -85,7 +86,7 @@ static bool make_plan(const tsi_gpu_caps *c, const tsi_op *op, tsi_plan *plan)
     if (tiles > per) {
         uint64_t rows = (uint64_t)(q->shape[0] * q->shape[1] * q->shape[2]);
         plan->tile[PLAN_TILES_PER_LAUNCH] = (int32_t)(per < INT32_MAX ? per : INT32_MAX);
-        plan->workspace_bytes = rows * (dim + 2) * sizeof(float);
+        plan->workspace_bytes = rows * (dv + 2) * sizeof(float);
     }
     return true;
 }
@@ -95,9 +96,13 @@ bool tsi_gpu_attention_supports(tsi_device *dev, const tsi_op *op)
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
     const tsi_view *q = &op->in[0];
     ts_dtype dt = q->dtype;
-    int64_t dim = q->shape[3];
-    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || dim < 1 || dim > 256 ||
-        c->max_buffers < TSG_BUF_COUNT(ATTENTION_BUFS))
+    int64_t dim = q->shape[3], dv = op->in[2].shape[3];
+    if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || dim < 1 || dim > 256 || dv < 1 ||
+        dv > 256 || c->max_buffers < TSG_BUF_COUNT(ATTENTION_BUFS))
+        return false;
+    /* Row and key indices plus the (bounded) offset and window stay in
+     * int32 inside the kernel. */
+    if (q->shape[2] > (INT64_C(1) << 28) || op->in[1].shape[2] > (INT64_C(1) << 28))
         return false;
     if (!tsi_gpu_views_fit(c, op))
         return false;
@@ -134,7 +139,16 @@ static void fill_params(const tsi_op *op, attn_params *pc)
         .lk = (uint32_t)k->shape[2],
         .scale = op->p.attention.scale,
         .flags = op->p.attention.causal ? ATTN_CAUSAL : 0u,
+        .off = (int32_t)op->p.attention.offset,
+        .window = (int32_t)op->p.attention.window,
+        .softcap = op->p.attention.softcap,
     };
+    if (op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT)
+        pc->flags |= ATTN_BR;
+    if (op->in[6].buf) {
+        pc->klen_off = (uint32_t)op->in[6].offset;
+        pc->flags |= ATTN_KEYLEN;
+    }
     if (bias->buf) {
         pc->bias_off = (uint32_t)bias->offset;
         pc->bias_st0 = (uint32_t)bias->stride[0];
@@ -164,14 +178,14 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
     const tsi_view *q = &op->in[0];
     const tsi_plan *plan = &op->plan;
-    uint32_t dim = (uint32_t)q->shape[3];
+    uint32_t dim = (uint32_t)q->shape[3], dv = (uint32_t)op->in[2].shape[3];
     uint32_t qt = (uint32_t)plan->tile[PLAN_QT], kt = (uint32_t)plan->tile[PLAN_KT];
     uint32_t wg = (uint32_t)plan->tile[PLAN_WG];
     uint32_t split = plan->tile[PLAN_TILES_PER_LAUNCH] ? 1u : 0u;
-    uint32_t consts[] = {wg, (uint32_t)q->dtype, qt, kt, dim, (qt * dim + wg - 1) / wg, split};
-    tsi_buffer *bufs[] = {q->buf,          op->in[1].buf,  op->in[2].buf,
-                          op->in[3].buf,   op->in[4].buf,  op->in[5].buf,
-                          op->out[0].buf,  op->out[1].buf, op->workspace};
+    uint32_t consts[] = {wg, (uint32_t)q->dtype, qt, kt, dim, (qt * dv + wg - 1) / wg, split, dv};
+    tsi_buffer *bufs[] = {q->buf,        op->in[1].buf, op->in[2].buf,  op->in[3].buf,
+                          op->in[4].buf, op->in[5].buf, op->out[0].buf, op->out[1].buf,
+                          op->workspace, op->in[6].buf};
     attn_params pc;
     fill_params(op, &pc);
     TSG_LAUNCH(l, "attention", attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);

@@ -6,7 +6,7 @@
 
 /* What replaces a set of values that do not fit together: the "anything
  * else" Vulkan row (64 invocations, 8.5 KiB of shared memory). */
-static const tsi_gemm_tiles k_fallback = {32, 32, 16, 4, 4, 1};
+static const tsi_gemm_tiles k_fallback = {32, 32, 16, 4, 4, 1, 1};
 
 static bool pow2(uint32_t v)
 {
@@ -14,12 +14,13 @@ static bool pow2(uint32_t v)
 }
 
 /* Powers of two (the shrink halves them and must keep WM | BM), at most 64
- * accumulators per invocation (registers). */
+ * accumulators per invocation (registers); vec 4 only with WN a multiple
+ * of 4 (an invocation's columns come in groups of 4). */
 static bool usable(const tsi_gemm_tiles *t)
 {
     return pow2(t->bm) && pow2(t->bn) && pow2(t->bk) && pow2(t->wm) && pow2(t->wn) &&
            t->bm <= 1024 && t->bn <= 1024 && t->bk <= 1024 && t->wm <= t->bm && t->wn <= t->bn &&
-           t->wm * t->wn <= 64 && t->shared <= 1;
+           t->wm * t->wn <= 64 && t->shared <= 1 && (t->vec == 1 || (t->vec == 4 && t->wn % 4 == 0));
 }
 
 static uint32_t tuned(const tsi_gpu_caps *c, const char *key, uint32_t fallback)
@@ -29,14 +30,15 @@ static uint32_t tuned(const tsi_gpu_caps *c, const char *key, uint32_t fallback)
 }
 
 /* Hand tuning (and tests of other tiles): TESSEL_GEMM_TILES=bm,bn,bk,wptm,
- * wptn,shared replaces the tuning entry; clamped below like it. */
+ * wptn,shared[,vec] replaces the tuning entry; clamped below like it. */
 static bool from_environment(tsi_gemm_tiles *t)
 {
     const char *env = getenv("TESSEL_GEMM_TILES");
-    tsi_gemm_tiles o;
-    if (!env ||
-        sscanf(env, "%u,%u,%u,%u,%u,%u", &o.bm, &o.bn, &o.bk, &o.wm, &o.wn, &o.shared) != 6 ||
-        !usable(&o))
+    tsi_gemm_tiles o = {.vec = 1};
+    int got = env ? sscanf(env, "%u,%u,%u,%u,%u,%u,%u", &o.bm, &o.bn, &o.bk, &o.wm, &o.wn,
+                           &o.shared, &o.vec)
+                  : 0;
+    if (got < 6 || !usable(&o))
         return false;
     *t = o;
     return true;
@@ -72,6 +74,8 @@ static bool fit_device(const tsi_gpu_caps *c, tsi_gemm_tiles *t)
             return false;
         }
     }
+    if (t->wn % 4 != 0)
+        t->vec = 1; /* shrunk below a column group */
     return true;
 }
 
@@ -81,7 +85,8 @@ bool tsi_gemm_pick_tiles(const tsi_gpu_caps *c, tsi_gemm_tiles *t)
         const tsi_gemm_tiles *f = &k_fallback;
         *t = (tsi_gemm_tiles){tuned(c, "gemm.bm", f->bm),   tuned(c, "gemm.bn", f->bn),
                               tuned(c, "gemm.bk", f->bk),   tuned(c, "gemm.wptm", f->wm),
-                              tuned(c, "gemm.wptn", f->wn), tuned(c, "gemm.shared", f->shared)};
+                              tuned(c, "gemm.wptn", f->wn), tuned(c, "gemm.shared", f->shared),
+                              tuned(c, "gemm.vec", f->vec)};
         if (!usable(t)) {
             c->host->log(TS_LOG_DEBUG,
                          "%s: %s: tuning gemm.bm=%u gemm.bn=%u gemm.bk=%u gemm.wptm=%u "
@@ -99,7 +104,7 @@ enum { PLAN_BM, PLAN_BN, PLAN_BK, PLAN_WORK };
 void tsi_gemm_tiles_to_plan(const tsi_gemm_tiles *t, tsi_plan *out)
 {
     *out = (tsi_plan){.tile = {(int32_t)t->bm, (int32_t)t->bn, t->shared ? (int32_t)t->bk : 0,
-                               (int32_t)(t->wm | t->wn << 16)}};
+                               (int32_t)(t->wm | t->wn << 8 | t->vec << 16)}};
 }
 
 tsi_gemm_tiles tsi_gemm_tiles_of_plan(const tsi_plan *plan)
@@ -108,9 +113,10 @@ tsi_gemm_tiles tsi_gemm_tiles_of_plan(const tsi_plan *plan)
     return (tsi_gemm_tiles){(uint32_t)tile[PLAN_BM],
                             (uint32_t)tile[PLAN_BN],
                             tile[PLAN_BK] ? (uint32_t)tile[PLAN_BK] : 1u,
-                            (uint32_t)tile[PLAN_WORK] & 0xffffu,
-                            (uint32_t)tile[PLAN_WORK] >> 16,
-                            tile[PLAN_BK] ? 1u : 0u};
+                            (uint32_t)tile[PLAN_WORK] & 0xffu,
+                            (uint32_t)tile[PLAN_WORK] >> 8 & 0xffu,
+                            tile[PLAN_BK] ? 1u : 0u,
+                            (uint32_t)tile[PLAN_WORK] >> 16};
 }
 
 uint64_t tsi_gemm_loop_count(const tsi_gemm_tiles *t, uint64_t k)

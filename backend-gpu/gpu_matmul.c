@@ -45,13 +45,74 @@ ts_status tsi_gpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
     return TS_OK;
 }
 
+/* The VEC constant (shaders/matmul.h): the tile asks for the vector path
+ * (gemm.vec=4) on the direct path; then 4-element accesses where the views
+ * allow them: every row of b and c starts on a multiple of 4 elements with
+ * unit stride along it (MATMUL_VEC_B), and so do a's rows along K
+ * (MATMUL_VEC_A). Other views take the same path one element at a time. */
+static bool rows4(const tsi_view *v)
+{
+    return v->stride[3] == 1 && v->stride[2] % 4 == 0 && v->offset % 4 == 0 &&
+           v->stride[1] % 4 == 0 && v->stride[0] % 4 == 0;
+}
+
+static uint32_t vec_bits(const tsi_gemm_tiles *t, const tsi_view *a, const tsi_view *b,
+                         const tsi_view *y)
+{
+    if (t->vec != 4 || t->shared || t->wn % 4 != 0)
+        return 0;
+    uint32_t v = MATMUL_VEC_PATH;
+    if (y->shape[3] % 4 == 0 && y->offset % 4 == 0 && rows4(b))
+        v |= MATMUL_VEC_B;
+    if (rows4(a))
+        v |= MATMUL_VEC_A;
+    return v;
+}
+
+/* The Vulkan cooperative-matrix tile (shaders/vulkan/matmul_coop.comp,
+ * 64 x 64 per workgroup of four subgroups): f16 where the device has it
+ * (caps->coop_f16), m, n and k multiples of 16, a and b row-major with
+ * every row 8-element (16-byte) aligned, as its fragment loads require. */
+#define MATMUL_COOP_CONSTS(X) X(0, WG) X(1, DT)
+#define COOP_TILE 64u
+
+static bool aligned8(const tsi_view *v)
+{
+    return v->offset % 8 == 0 && v->stride[0] % 8 == 0 && v->stride[1] % 8 == 0 &&
+           v->stride[2] % 8 == 0 && v->stride[3] == 1;
+}
+
+static bool coop_takes(const tsi_gpu_caps *c, const tsi_op *op)
+{
+    const tsi_view *a = &op->in[0], *b = &op->in[1], *y = &op->out[0];
+    int64_t m = y->shape[2], n = y->shape[3], k = a->shape[3];
+    return c->coop_f16 && y->dtype == TS_F16 && m > 0 && n > 0 && k > 0 && m % 16 == 0 &&
+           n % 16 == 0 && k % 16 == 0 && aligned8(a) && aligned8(b) && y->offset % 8 == 0;
+}
+
+static ts_status coop_record(tsi_device *dev, const tsi_op *op, mm_params *pc)
+{
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_view *a = &op->in[0], *b = &op->in[1], *y = &op->out[0];
+    uint32_t consts[] = {4u * c->subgroup, (uint32_t)TS_F16};
+    tsi_buffer *bufs[] = {a->buf, b->buf, y->buf};
+    uint64_t groups = (uint64_t)(y->shape[0] * y->shape[1]) *
+                      tsi_gpu_ceil_div((uint64_t)y->shape[2], COOP_TILE) *
+                      tsi_gpu_ceil_div((uint64_t)y->shape[3], COOP_TILE);
+    pc->groups = (uint32_t)groups;
+    TSG_LAUNCH(l, "matmul", matmul_coop, MATMUL_COOP_CONSTS, consts, MATMUL_BUFS, bufs, pc);
+    if (!tsi_gpu_grid(c, groups, l.groups))
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "matmul: too many tiles");
+    return tsi_gpu_launch_record(dev, &l);
+}
+
 ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
     const tsi_view *a = &op->in[0], *b = &op->in[1], *y = &op->out[0];
     tsi_gemm_tiles t = tsi_gemm_tiles_of_plan(&op->plan);
     uint32_t consts[] = {tsi_gemm_work_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn,
-                         t.shared};
+                         t.shared, vec_bits(&t, a, b, y)};
     tsi_buffer *bufs[] = {a->buf, b->buf, y->buf};
     mm_params pc = {
         .m = (uint32_t)y->shape[2],
@@ -71,6 +132,10 @@ ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
         .b_st3 = (uint32_t)b->stride[3],
         .c_off = (uint32_t)y->offset,
     };
+    if (coop_takes(c, op)) {
+        mm_params cp = pc;
+        return coop_record(dev, op, &cp);
+    }
     TSG_LAUNCH(l, "matmul", matmul, MATMUL_CONSTS, consts, MATMUL_BUFS, bufs, &pc);
     if (!tsi_gpu_grid(c, pc.groups, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "matmul: too many tiles");

@@ -52,6 +52,7 @@ ts_status tsi_gpu_norm_record(tsi_device *dev, const tsi_op *op)
     tsi_buffer *bufs[] = {x->buf, f ? f->buf : NULL, w ? w->buf : NULL, b ? b->buf : NULL,
                           y->buf, s ? s->buf : NULL};
     TSG_LAUNCH(l, "norm", norm, NORM_CONSTS, consts, NORM_BUFS, bufs, &pc);
+    l.entry = tsi_gpu_subgroup_entry(c, consts[0], "norm", "norm_sg");
     if (!tsi_gpu_row_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "norm: too many rows");
     return tsi_gpu_launch_record(dev, &l);

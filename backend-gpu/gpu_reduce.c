@@ -34,6 +34,7 @@ ts_status tsi_gpu_reduce_record(tsi_device *dev, const tsi_op *op)
     uint32_t consts[] = {tsi_gpu_row_wg(c), (uint32_t)x->dtype, (uint32_t)op->p.reduce.kind};
     tsi_buffer *bufs[] = {x->buf, y->buf};
     TSG_LAUNCH(l, "reduce", reduce, REDUCE_CONSTS, consts, REDUCE_BUFS, bufs, &pc);
+    l.entry = tsi_gpu_subgroup_entry(c, consts[0], "reduce", "reduce_sg");
     if (!tsi_gpu_row_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "reduce: too many rows");
     return tsi_gpu_launch_record(dev, &l);

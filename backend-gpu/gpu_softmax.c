@@ -32,6 +32,7 @@ ts_status tsi_gpu_softmax_record(tsi_device *dev, const tsi_op *op)
     uint32_t consts[] = {tsi_gpu_row_wg(c), (uint32_t)x->dtype};
     tsi_buffer *bufs[] = {x->buf, y->buf};
     TSG_LAUNCH(l, "softmax", softmax, SOFTMAX_CONSTS, consts, SOFTMAX_BUFS, bufs, &pc);
+    l.entry = tsi_gpu_subgroup_entry(c, consts[0], "softmax", "softmax_sg");
     if (!tsi_gpu_row_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "softmax: too many rows");
     return tsi_gpu_launch_record(dev, &l);

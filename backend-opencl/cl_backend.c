@@ -125,6 +125,13 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
     info->bf16_native = 0;
     info->unified_memory = unified == CL_TRUE;
     info->cooperative_matrix = 0;
+    /* CL_FP_DENORM: the device keeps f32 subnormals (the kernels are built
+     * without -cl-denorms-are-zero or -cl-fast-relaxed-math, which allow
+     * flushing). Without it OpenCL lets f32 subnormals flush. */
+    cl_device_fp_config fp = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS)
+        fp = 0;
+    info->denormals = fp & CL_FP_DENORM ? TS_DENORMALS_PRESERVED : TS_DENORMALS_UNKNOWN;
 
     bool subgroups = has_ext(exts, "cl_khr_subgroups") || has_ext(exts, "cl_intel_subgroups");
     /* "OpenCL 3.0 PoCL HSTR: ..." -> "OpenCL 3.0": the rest is in driver. */

@@ -100,6 +100,8 @@ ts_status tsi_cl_device_open(tsi_cl_state *st, int index, tsi_device **out)
 #ifdef TESSEL_HAVE_CLBLAST
     const char *gemm = getenv("TESSEL_OPENCL_GEMM");
     dev->use_clblast = !(gemm && strcmp(gemm, "own") == 0);
+    if (dev->use_clblast)
+        tsi_cl_clblast_tune(st->host, caps);
 #endif
     st->host->log(TS_LOG_DEBUG, "opencl: opened %s (%s), tuning from %s, gemm %s", caps->info.name,
                   caps->info.driver, dev->tune.vendor, dev->use_clblast ? "clblast" : "own");

@@ -111,6 +111,9 @@ ts_status tsi_cl_sync(tsi_device *dev);
 /* The values of the tuning database (host->tuning) for the device, then
  * TESSEL_OPENCL_TUNE, clamped to the device's limits. */
 void tsi_cl_tuning_pick(const tsi_host *host, const tsi_cl_caps *caps, tsi_cl_tuning *out);
+/* Hand CLBlast tuned Xgemm parameters where the database has a complete
+ * set for the device (cl_clblast_tune.c); otherwise leave CLBlast's own. */
+void tsi_cl_clblast_tune(const tsi_host *host, const tsi_cl_caps *caps);
 
 /* ---- programs and kernels (cl_program_cache.c) ------------------------- */
 

@@ -104,11 +104,53 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
                                   .queueCount = 1,
                                   .pQueuePriorities = &prio};
     /* No optional feature is enabled: the shaders need core Vulkan 1.1 only
-     * (16-bit data is handled as packed 32-bit words). */
+     * (16-bit data is handled as packed 32-bit words). The one extension
+     * is float controls, for the denormal mode every module gets
+     * (SPV_KHR_float_controls in SPIR-V 1.3 needs it on a 1.1 device). */
+    d->denorms = tsi_vk_denorm_mode(d->phys);
+    const char *ext[5] = {VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME};
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                              .queueCreateInfoCount = 1,
-                             .pQueueCreateInfos = &qi};
+                             .pQueueCreateInfos = &qi,
+                             .enabledExtensionCount = d->denorms != TSI_VK_DENORMS_DRIVER,
+                             .ppEnabledExtensionNames = ext};
+    /* The cooperative-matrix GEMM tile (shaders/vulkan/matmul_coop.comp)
+     * is the exception: where vk_device.c found it usable, its module's
+     * capabilities are enabled too, and a device that refuses them is
+     * opened again without (the tile is then off, with a log line). */
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+        .cooperativeMatrix = VK_TRUE};
+    VkPhysicalDeviceVulkanMemoryModelFeaturesKHR mm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR,
+        .pNext = &cm,
+        .vulkanMemoryModel = VK_TRUE};
+    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+        .pNext = &mm,
+        .shaderFloat16 = VK_TRUE};
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = &f16,
+        .storageBuffer16BitAccess = VK_TRUE};
+    uint32_t base_ext = di.enabledExtensionCount;
+    if (d->gpu.coop_f16) {
+        ext[base_ext] = "VK_NV_cooperative_matrix";
+        ext[base_ext + 1] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
+        ext[base_ext + 2] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+        di.enabledExtensionCount = base_ext + 3;
+        di.pNext = &s16;
+    }
     VkResult r = vkCreateDevice(d->phys->pd, &di, NULL, &d->dev);
+    if (r != VK_SUCCESS && d->gpu.coop_f16) {
+        tsi_vk_host->log(TS_LOG_WARN, "vulkan: %s: device creation with cooperative matrices "
+                         "failed (%d); the f16 GEMM uses the shared kernel",
+                         d->info.name, (int)r);
+        d->gpu.coop_f16 = 0;
+        di.enabledExtensionCount = base_ext;
+        di.pNext = NULL;
+        r = vkCreateDevice(d->phys->pd, &di, NULL, &d->dev);
+    }
     ts_status st;
     if (r != VK_SUCCESS) {
         st = tsi_vk_result(r, "vkCreateDevice");
@@ -118,6 +160,19 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
     if ((st = tsi_vk_memory_init(d)) != TS_OK || (st = tsi_vk_exec_init(d)) != TS_OK ||
         (st = tsi_vk_pipelines_init(d)) != TS_OK || (st = tsi_vk_mem_alloc(d, 256, &d->dummy)) != TS_OK)
         goto fail;
+    if (d->gpu.coop_f16) {
+        /* Built now with the launch's constants (backend-gpu/gpu_matmul.c),
+         * so a driver that cannot take the module turns the tile off here
+         * instead of failing a matmul later. */
+        uint32_t consts[2] = {4u * d->gpu.subgroup, (uint32_t)TS_F16};
+        VkPipeline pipe;
+        if (4u * d->gpu.subgroup > d->gpu.max_wg ||
+            tsi_vk_pipeline(d, "matmul_coop.spv", consts, 2, &pipe) != TS_OK) {
+            tsi_vk_host->log(TS_LOG_WARN, "vulkan: %s: the cooperative-matrix GEMM tile did not "
+                             "build; the f16 GEMM uses the shared kernel", d->info.name);
+            d->gpu.coop_f16 = 0;
+        }
+    }
     if ((st = tsi_vk_check_validation()) != TS_OK)
         goto fail;
     *out = d;

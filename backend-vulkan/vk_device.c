@@ -87,7 +87,65 @@ static bool has_device_ext(VkPhysicalDevice pd, const char *name)
     return found;
 }
 
-static bool query_physical(VkPhysicalDevice pd, tsi_vk_physical *p)
+/* The cooperative-matrix GEMM tile (shaders/vulkan/matmul_coop.comp) needs
+ * VK_NV_cooperative_matrix with its feature, a 16x16x16 f16 x f16 + f32 ->
+ * f32 subgroup configuration among the device's properties, float16
+ * arithmetic, 16-bit storage buffers and the Vulkan memory model (the
+ * module's capabilities). Fills p->coop_desc with what was found, or why
+ * not. TESSEL_VULKAN_COOPMAT=0 turns it off. */
+static void query_coop_matrix(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical *p,
+                              bool has_f16)
+{
+    const char *off = getenv("TESSEL_VULKAN_COOPMAT");
+    p->coop_mnk = 0;
+    if (!p->coop_matrix)
+        return;
+    snprintf(p->coop_desc, sizeof p->coop_desc, "no usable configuration");
+    if (off && strcmp(off, "0") == 0) {
+        snprintf(p->coop_desc, sizeof p->coop_desc, "off (TESSEL_VULKAN_COOPMAT=0)");
+        return;
+    }
+    if (!has_f16 || !has_device_ext(pd, "VK_NV_cooperative_matrix") ||
+        !has_device_ext(pd, VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME)) {
+        snprintf(p->coop_desc, sizeof p->coop_desc, "KHR only (the kernel needs the NV extension)");
+        return;
+    }
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceVulkanMemoryModelFeaturesKHR mm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES_KHR, .pNext = &cm};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                    .pNext = &mm};
+    vkGetPhysicalDeviceFeatures2(pd, &f2);
+    if (!cm.cooperativeMatrix || !mm.vulkanMemoryModel || !p->fp16_arith || !p->fp16_storage)
+        return;
+    PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV get =
+        (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)vkGetInstanceProcAddr(
+            inst, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV");
+    uint32_t n = 0;
+    if (!get || get(pd, &n, NULL) != VK_SUCCESS || n == 0)
+        return;
+    VkCooperativeMatrixPropertiesNV *props = calloc(n, sizeof *props);
+    if (!props)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        props[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+    if (get(pd, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !p->coop_mnk; i++) {
+            const VkCooperativeMatrixPropertiesNV *c = &props[i];
+            if (c->MSize == 16 && c->NSize == 16 && c->KSize == 16 &&
+                c->AType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                c->BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                c->CType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+                c->DType == VK_COMPONENT_TYPE_FLOAT32_NV && c->scope == VK_SCOPE_SUBGROUP_NV)
+                p->coop_mnk = 16;
+        }
+    free(props);
+    if (p->coop_mnk)
+        snprintf(p->coop_desc, sizeof p->coop_desc, "16x16x16 f16->f32, subgroup, NV");
+}
+
+static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical *p)
 {
     memset(p, 0, sizeof *p);
     p->pd = pd;
@@ -121,9 +179,27 @@ static bool query_physical(VkPhysicalDevice pd, tsi_vk_physical *p)
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &m3};
     VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                           .pNext = &sub};
+    /* Float controls (core in 1.2, so only through the extension here, as
+     * for float16 below): whether 32-bit subnormals can be kept (Vulkan's
+     * default lets the driver flush them; NVIDIA does). */
+    VkPhysicalDeviceFloatControlsProperties fc = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FLOAT_CONTROLS_PROPERTIES};
+    p->float_controls = has_device_ext(pd, VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME);
+    if (p->float_controls)
+        m3.pNext = &fc;
     vkGetPhysicalDeviceProperties2(pd, &props2);
     p->subgroup_size = sub.subgroupSize;
+    /* The row kernels' subgroup variants (shaders/wg_reduce.h) shuffle in
+     * compute shaders; TESSEL_VULKAN_SUBGROUP=0 keeps the shared-memory
+     * trees (to compare, or to work around a driver). */
+    const char *sg_env = getenv("TESSEL_VULKAN_SUBGROUP");
+    p->subgroup_shuffle = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                          (sub.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) &&
+                          (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) &&
+                          !(sg_env && strcmp(sg_env, "0") == 0);
     p->max_alloc = m3.maxMemoryAllocationSize;
+    p->denorm_preserve32 = p->float_controls && fc.shaderDenormPreserveFloat32;
+    p->denorm_flush32 = p->float_controls && fc.shaderDenormFlushToZeroFloat32;
 
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -142,6 +218,7 @@ static bool query_physical(VkPhysicalDevice pd, tsi_vk_physical *p)
     p->coop_matrix = has_device_ext(pd, "VK_KHR_cooperative_matrix") ||
                      has_device_ext(pd, "VK_NV_cooperative_matrix");
     p->bf16 = has_device_ext(pd, "VK_KHR_shader_bfloat16");
+    query_coop_matrix(inst, pd, p, has_f16);
 
     /* UMA: every device-local heap's memory type is also host visible. */
     bool any_local = false, all_visible = true;
@@ -215,7 +292,7 @@ ts_status tsi_vk_state_create(tsi_vk_state **out)
         r = vkEnumeratePhysicalDevices(s->instance, &n, pds);
     if (r == VK_SUCCESS && n && pds && s->phys)
         for (uint32_t i = 0; i < n; i++)
-            if (query_physical(pds[i], &s->phys[s->count]))
+            if (query_physical(s->instance, pds[i], &s->phys[s->count]))
                 s->count++;
     free(pds);
     if (s->count == 0) {
@@ -241,6 +318,19 @@ void tsi_vk_state_destroy(tsi_vk_state *s)
     free(s->phys);
     free(s);
     free(tsi_vk_take_validation_message());
+}
+
+tsi_vk_denorms tsi_vk_denorm_mode(const tsi_vk_physical *p)
+{
+    const char *v = getenv("TESSEL_VULKAN_DENORMS");
+    if (v && strcmp(v, "driver") == 0)
+        return TSI_VK_DENORMS_DRIVER;
+    if (v && strcmp(v, "flush") == 0)
+        return p->denorm_flush32 ? TSI_VK_DENORMS_FLUSH : TSI_VK_DENORMS_DRIVER;
+    if (v && *v && strcmp(v, "preserve") != 0)
+        tsi_vk_host->log(TS_LOG_WARN,
+                         "vulkan: TESSEL_VULKAN_DENORMS=%s ignored (preserve, flush or driver)", v);
+    return p->denorm_preserve32 ? TSI_VK_DENORMS_PRESERVE : TSI_VK_DENORMS_DRIVER;
 }
 
 static const struct {
@@ -289,12 +379,22 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     out->bf16_native = p->bf16;
     out->unified_memory = p->uma;
     out->cooperative_matrix = p->coop_matrix;
+    static const ts_denormals k_denormals[] = {
+        [TSI_VK_DENORMS_DRIVER] = TS_DENORMALS_UNKNOWN,
+        [TSI_VK_DENORMS_PRESERVE] = TS_DENORMALS_PRESERVED,
+        [TSI_VK_DENORMS_FLUSH] = TS_DENORMALS_FLUSHED,
+    };
+    out->denormals = k_denormals[tsi_vk_denorm_mode(p)];
     char fft[64];
     tsi_vk_fft_describe(fft, sizeof fft);
+    /* "coopmat(...)": what tessel-info shows after "coop. matrix: yes". */
+    char coop[64] = "";
+    if (p->coop_matrix)
+        snprintf(coop, sizeof coop, " coopmat(%s)", p->coop_desc);
     snprintf(out->features, sizeof out->features,
              "vk%u.%u subgroup=%u smem=%u wg=%u%s%s%s%s; fft: %s", VK_API_VERSION_MAJOR(pr->apiVersion),
              VK_API_VERSION_MINOR(pr->apiVersion), p->subgroup_size,
              pr->limits.maxComputeSharedMemorySize, pr->limits.maxComputeWorkGroupInvocations,
-             p->fp16_storage ? " storage16" : "", p->fp16_arith ? " float16" : "",
-             p->coop_matrix ? " cooperative_matrix" : "", p->uma ? " uma" : "", fft);
+             p->fp16_storage ? " storage16" : "", p->fp16_arith ? " float16" : "", coop,
+             p->uma ? " uma" : "", fft);
 }

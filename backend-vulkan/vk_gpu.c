@@ -26,6 +26,8 @@ void tsi_vk_gpu_caps_init(tsi_device *d)
         .loop_cap = d->tuning.loop_cap,
         .row_wg = d->tuning.row_wg,
         .elem_wg = d->tuning.elem_wg,
+        .coop_f16 = d->phys->coop_mnk == 16,
+        .subgroup_shuffle = d->phys->subgroup_shuffle,
     };
 }
 

@@ -4,7 +4,8 @@
  * (instance, enumeration, capabilities, validation messenger), vk_memory.c
  * (block sub-allocation), vk_exec.c (command recording, barriers,
  * submission, deferred frees), vk_pipeline.c (shader modules, pipelines,
- * persisted pipeline cache), vk_tuning.c (the tuning entry's values,
+ * persisted pipeline cache; vk_spirv_patch.c adds the denormal mode to
+ * each module), vk_tuning.c (the tuning entry's values,
  * clamped to the device), vk_gpu.c (launches for the shared GPU host code,
  * backend-gpu/gpu.h), vk_kernels.c (the kernel table).
  *
@@ -78,8 +79,24 @@ typedef struct tsi_vk_physical {
     uint32_t subgroup_size;
     VkDeviceSize max_alloc; /* maxMemoryAllocationSize (Vulkan 1.1) */
     bool fp16_storage, fp16_arith, coop_matrix, bf16;
+    /* 16: the cooperative-matrix GEMM tile can run (vk_device.c,
+     * query_coop_matrix); 0: not. coop_desc says what was found. */
+    uint32_t coop_mnk;
+    bool subgroup_shuffle; /* basic + shuffle subgroup ops in compute shaders */
+    char coop_desc[48];
     bool uma;
+    /* VK_KHR_shader_float_controls offered, and what its properties say the
+     * device can do with 32-bit subnormals on request. */
+    bool float_controls, denorm_preserve32, denorm_flush32;
 } tsi_vk_physical;
+
+/* What the device's shader modules ask for 32-bit subnormals (the
+ * float-controls execution mode vk_spirv_patch.c adds). */
+typedef enum tsi_vk_denorms {
+    TSI_VK_DENORMS_DRIVER = 0, /* nothing asked: the driver's default, may flush */
+    TSI_VK_DENORMS_PRESERVE,   /* DenormPreserve 32: the default where offered */
+    TSI_VK_DENORMS_FLUSH       /* DenormFlushToZero 32: TESSEL_VULKAN_DENORMS=flush */
+} tsi_vk_denorms;
 
 typedef struct tsi_vk_state {
     VkInstance instance;
@@ -91,6 +108,10 @@ typedef struct tsi_vk_state {
 ts_status tsi_vk_state_create(tsi_vk_state **out);
 void tsi_vk_state_destroy(tsi_vk_state *s);
 void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out);
+/* The mode p's modules get: TESSEL_VULKAN_DENORMS (preserve, the default;
+ * flush, a testing aid; driver, the unpatched modules) where the device
+ * offers it, else TSI_VK_DENORMS_DRIVER. */
+tsi_vk_denorms tsi_vk_denorm_mode(const tsi_vk_physical *p);
 /* The first validation message since the last call, or NULL (the caller
  * frees it). Messages are instance wide: core serializes per device and the
  * tests use one device, so the next call on any device reports it. */
@@ -188,6 +209,7 @@ struct tsi_device {
     tsi_vk_pipeline_entry *pipes;
     int n_pipes, cap_pipes;
     struct tsi_vk_fft *fft; /* VkFFT's applications (vk_fft.c), NULL until the first FFT */
+    tsi_vk_denorms denorms; /* fixed at open: every module of the device gets it */
     bool lost;
 };
 

@@ -3,9 +3,15 @@
  * descriptor-set layout (TSI_VK_MAX_BINDINGS storage buffers) and one
  * push-constant range, so recording an op never creates layouts.
  *
+ * Each module gets the device's 32-bit denormal mode (tsi_vk_denorms) as
+ * a float-controls execution mode when it is created (vk_spirv_patch.c).
+ *
  * The VkPipelineCache is persisted as <cache_dir>/vulkan-<vendor>-<device>.bin:
- * our header (magic, vendor id, device id, driver version,
+ * our header (magic, vendor id, device id, driver version, denormal mode,
  * pipelineCacheUUID, data size, FNV-1a checksum) then the driver's blob.
+ * The driver keys its entries by the module's words, which the mode
+ * changes; the header says it again, so a file written in another mode
+ * (TESSEL_VULKAN_DENORMS) is not trusted, only replaced.
  * A file whose header or checksum does not match is ignored (drivers have
  * crashed on foreign cache data); it is written atomically on close. */
 #include <stdio.h>
@@ -15,6 +21,7 @@
 
 #include "core/embedded.h"
 #include "vk_internal.h"
+#include "vk_spirv_patch.h"
 
 extern const tsi_embedded_file tsi_vk_spirv[];
 
@@ -22,7 +29,7 @@ extern const tsi_embedded_file tsi_vk_spirv[];
 
 typedef struct cache_header {
     char magic[8];
-    uint32_t vendor, device, driver, pad;
+    uint32_t vendor, device, driver, denorms; /* tsi_vk_denorms + 1: 0 in older files */
     uint8_t uuid[VK_UUID_SIZE];
     uint64_t size, checksum;
 } cache_header;
@@ -51,6 +58,7 @@ static void header_expect(const tsi_device *d, cache_header *h)
     h->vendor = d->phys->props.vendorID;
     h->device = d->phys->props.deviceID;
     h->driver = d->phys->props.driverVersion;
+    h->denorms = (uint32_t)d->denorms + 1;
     memcpy(h->uuid, d->phys->props.pipelineCacheUUID, VK_UUID_SIZE);
 }
 
@@ -70,6 +78,7 @@ static void *cache_load(const tsi_device *d, size_t *size)
     header_expect(d, &want);
     if (fread(&h, sizeof h, 1, fp) != 1 || memcmp(h.magic, want.magic, 8) != 0 ||
         h.vendor != want.vendor || h.device != want.device || h.driver != want.driver ||
+        h.denorms != want.denorms ||
         memcmp(h.uuid, want.uuid, VK_UUID_SIZE) != 0 || h.size == 0 || h.size > (256u << 20))
         goto done;
     data = malloc(h.size);
@@ -191,6 +200,31 @@ void tsi_vk_pipelines_destroy(tsi_device *d)
         vkDestroyDescriptorSetLayout(d->dev, d->set_layout, NULL);
 }
 
+/* The module's words as the device gets them: a copy (the embedded bytes
+ * are not guaranteed 4-byte aligned) with the denormal mode patched in. */
+static ts_status module_words(const tsi_device *d, const tsi_embedded_file *f, uint32_t **out,
+                              size_t *words)
+{
+    uint32_t *code = malloc(f->size);
+    if (!code)
+        return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+    memcpy(code, f->data, f->size);
+    *out = code;
+    *words = f->size / 4;
+    if (d->denorms == TSI_VK_DENORMS_DRIVER)
+        return TS_OK;
+    tsi_spirv_denorm mode =
+        d->denorms == TSI_VK_DENORMS_FLUSH ? TSI_SPIRV_DENORM_FLUSH : TSI_SPIRV_DENORM_PRESERVE;
+    tsi_spirv_patch_result r = tsi_spirv_add_denorm_mode(code, f->size / 4, mode, out, words);
+    free(code);
+    if (r == TSI_SPIRV_PATCH_OK)
+        return TS_OK;
+    if (r == TSI_SPIRV_PATCH_NO_MEMORY)
+        return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
+    return TSI_VK_FAIL(TS_ERR_INTERNAL, "vulkan: shader %s: cannot add the denormal mode (%d)",
+                       f->name, (int)r);
+}
+
 static ts_status get_module(tsi_device *d, const char *shader, VkShaderModule *out)
 {
     const tsi_embedded_file *f = tsi_embedded_find(tsi_vk_spirv, shader);
@@ -198,13 +232,11 @@ static ts_status get_module(tsi_device *d, const char *shader, VkShaderModule *o
         return TSI_VK_FAIL(TS_ERR_INTERNAL, "vulkan: shader %s not embedded", shader);
     size_t i = (size_t)(f - tsi_vk_spirv);
     if (!d->modules[i]) {
-        /* The embedded bytes are not guaranteed 4-byte aligned. */
-        uint32_t *code = malloc(f->size);
-        if (!code)
-            return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
-        memcpy(code, f->data, f->size);
+        uint32_t *code;
+        size_t words;
+        TSI_VK_TRY(module_words(d, f, &code, &words));
         VkShaderModuleCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                       .codeSize = f->size,
+                                       .codeSize = words * 4,
                                        .pCode = code};
         VkResult r = vkCreateShaderModule(d->dev, &ci, NULL, &d->modules[i]);
         free(code);

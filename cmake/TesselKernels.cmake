@@ -6,7 +6,10 @@
 #   point (a GLSL module has one), for OpenCL one <family>.cl per family.
 #
 # The families and their entry points are listed here, one line each, so a
-# half-written kernel in the folder never breaks the build.
+# half-written kernel in the folder never breaks the build. An entry
+# <entry>_sg is the Vulkan module of <entry> built with TS_SUBGROUP=1
+# (subgroup reductions, shaders/wg_reduce.h; kernel_gen.cmake); OpenCL
+# builds one program per family and ignores it.
 set(TESSEL_KERNEL_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(TESSEL_KERNEL_GEN ${CMAKE_CURRENT_LIST_DIR}/kernel_gen.cmake)
 set(TESSEL_KERNEL_FAMILIES
@@ -14,9 +17,9 @@ set(TESSEL_KERNEL_FAMILIES
   "elementwise:ew_unary,ew_binary"
   "conv1d:conv1d_causal"
   "matmul:matmul"
-  "softmax:softmax"
-  "reduce:reduce"
-  "norm:norm"
+  "softmax:softmax,softmax_sg"
+  "reduce:reduce,reduce_sg"
+  "norm:norm,norm_sg"
   "topk:topk"
   "index:gather_rows,scatter_plan,scatter_add"
   "moe:grouped_matmul,place_count,place_scan,place_rows,moe_combine"

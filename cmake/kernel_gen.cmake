@@ -3,12 +3,21 @@
 #         [-DENTRY=<entry>] -DOUTPUT=<file> -P kernel_gen.cmake
 # The C preprocessor expands the kernel language (shaders/lang/*.h); GLSL
 # gets its #version line here because cpp cannot pass it through.
+# An entry named <entry>_sg is <entry> again with TS_SUBGROUP=1: the
+# subgroup variant (shaders/wg_reduce.h), a module of its own because its
+# subgroup capability must not reach devices without it.
 if(LANG STREQUAL "glsl")
   set(defs -DTS_LANG_GLSL=1)
+  set(head "#version 450\n")
+  if(ENTRY MATCHES "^(.+)_sg$")
+    set(ENTRY ${CMAKE_MATCH_1})
+    list(APPEND defs -DTS_SUBGROUP=1)
+    string(APPEND head "#extension GL_KHR_shader_subgroup_basic : require\n"
+           "#extension GL_KHR_shader_subgroup_shuffle : require\n")
+  endif()
   if(ENTRY)
     list(APPEND defs -DTS_ENTRY_${ENTRY}=1)
   endif()
-  set(head "#version 450\n")
 else()
   set(defs -DTS_LANG_OPENCL=1)
   set(head "")

@@ -78,9 +78,19 @@ typedef enum tsi_op_code {
      *   in[5] gate [B,Hq,Lq,D] in q's dtype, contiguous, or NULL;
      *   out[0] o [B,Hq,Lq,D] in q's dtype, contiguous;
      *   out[1] lse f32 [B,Hq,Lq,1] contiguous, or NULL.
-     * p.attention: S = scale*q.k^T + bias; with causal, key c is visible
-     * to query r iff c <= r + (Lk - Lq); o = softmax(S over visible,
-     * unmasked keys) . v, then o *= sigmoid(gate); lse = ln sum exp(S).
+     *   in[6] key_len i32 [B] contiguous, or NULL (every key valid);
+     *   v, o and gate have their own last dim Dv (1 <= Dv <= 256).
+     * p.attention: S = scale*q.k^T, then S = softcap*tanh(S/softcap) when
+     * softcap > 0, then S += bias. With kl = key_len[b] (or Lk) and
+     * off = kl - Lq (align BOTTOM_RIGHT) or p.offset (align OFFSET; core
+     * turns top-left into offset 0), key c is visible to query r iff
+     * c < kl, unmasked, and, with causal, c <= r + off, and, with
+     * window w > 0 (core sets causal too), c > r + off - w. Core bounds
+     * them without changing what is visible: |offset| <= Lk + Lq + 1 and
+     * window <= Lk + Lq + 1, so kernels may add them to indices in 32
+     * bits. key_len values are read on the device and clamped to 0..Lk.
+     * o = softmax(S over visible keys) . v, then o *= sigmoid(gate);
+     * lse = ln sum exp(S).
      * A row that sees no key gives o = 0 and lse = -inf. Accumulate in f32.
      * Tile sizes are the backend's own plan (tsi_kernel.plan). */
     TSI_OP_ATTENTION,
@@ -159,8 +169,9 @@ enum { TSI_REDUCE_SUM = 0, TSI_REDUCE_MEAN, TSI_REDUCE_MAX, TSI_REDUCE_ARGMAX };
 enum { TSI_NORM_LAYER = 0, TSI_NORM_RMS };
 
 enum { TSI_FFT_C2C = 0, TSI_FFT_R2C, TSI_FFT_C2R };
+enum { TSI_ATTN_ALIGN_BOTTOM_RIGHT = 0, TSI_ATTN_ALIGN_OFFSET = 1 };
 
-#define TSI_MAX_IN 6
+#define TSI_MAX_IN 7
 #define TSI_MAX_OUT 3
 
 /* A kernel's plan (tsi_kernel.plan in core/backend.h): what the backend
@@ -189,7 +200,13 @@ typedef struct tsi_op {
         struct { int k; } topk;
         struct { int kind; float eps; float alpha; } norm;
         struct { int k; } conv1d;
-        struct { float scale; int causal; } attention;
+        struct {
+            float scale, softcap; /* softcap 0: none */
+            int causal;
+            int align;      /* TSI_ATTN_ALIGN_* */
+            int64_t offset; /* TSI_ATTN_ALIGN_OFFSET only */
+            int64_t window; /* 0: none */
+        } attention;
         struct { int kind; } glu;
         struct { int kind; int inverse; int64_t n; float scale; } fft;
         struct { int64_t max_rows; } grouped_matmul;

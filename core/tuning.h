@@ -26,6 +26,10 @@ typedef enum tsi_tuning_source {
     TSI_TUNING_NONE = 0, /* no row defines the key: the caller's fallback */
     TSI_TUNING_BUILTIN = 1,
     TSI_TUNING_USER = 2,
+    TSI_TUNING_TUNED = 3,    /* a tessel-tune file in <cache dir>/tuned/ */
+    TSI_TUNING_SHIPPED = 4,  /* a tuned file shipped in core/tuned/ (built-in) */
+    TSI_TUNING_OVERRIDE = 5, /* tsi_tuning_override (tessel-tune's candidates) */
+    TSI_TUNING_ENV = 6,      /* an environment variable the backend reads */
 } tsi_tuning_source;
 
 /* ---- the schema (tuning_db.c) -------------------------------------------- */
@@ -55,6 +59,46 @@ bool tsi_tuning_db_find(const tsi_tuning_db *db, const ts_device_info *dev, cons
 int tsi_tuning_db_describe(const tsi_tuning_db *db, const ts_device_info *dev, char *buf,
                            size_t len);
 
+/* Append to keys[n..max) every key a matching row defines that is not
+ * there yet (pointers into db, valid while it lives); returns the count. */
+int tsi_tuning_db_keys(const tsi_tuning_db *db, const ts_device_info *dev, const char **keys, int n,
+                       int max);
+
+/* ---- tuned files (tuning_file.c) --------------------------------------- */
+
+/* A tessel-tune result for one device: comment lines giving the format,
+ * the tessel version, the device's backend, vendor, kind, name and driver
+ * and a checksum of the rows, then rows that select that device. It is
+ * valid for exactly that device, driver and tessel version, like the
+ * pipeline cache: anything else is stale. */
+typedef struct tsi_tuned_header {
+    char tessel_version[32];
+    char backend[16];
+    uint32_t vendor;
+    char kind[16];
+    char device[256];
+    char driver[256];
+} tsi_tuned_header;
+
+/* "<cache dir>/tuned/<backend>-<16 hex digits of a hash of vendor and
+ * name>.txt"; false when there is no cache path or it does not fit. */
+bool tsi_tuned_file_path(const ts_device_info *dev, char *buf, size_t len);
+
+/* The text of a tuned file for dev with the given "key=value ..." entries
+ * (malloc'd, NUL-terminated). TS_ERR_INVALID_ARGUMENT for entries that do
+ * not parse as a row; TS_ERR_OUT_OF_MEMORY. */
+ts_status tsi_tuned_file_format(const ts_device_info *dev, const char *entries, char **text);
+
+/* Write a tuned file through a temporary file renamed into place,
+ * creating the folder. Sets the thread error message on failure. */
+ts_status tsi_tuned_file_write(const char *path, const char *text);
+
+/* Check a tuned file's header, checksum and tessel version and parse its
+ * rows into db (source TSI_TUNING_TUNED). TS_ERR_INVALID_ARGUMENT with why
+ * in err for a corrupt or stale file (db unchanged); TS_ERR_OUT_OF_MEMORY. */
+ts_status tsi_tuned_file_parse(const char *text, size_t len, tsi_tuned_header *h, tsi_tuning_db *db,
+                               char *err, size_t err_len);
+
 /* ---- the process-wide database (tuning.c) ------------------------------ */
 
 /* (Re)load the built-in defaults and the user file ($TESSEL_TUNING_FILE,
@@ -68,5 +112,31 @@ ts_status tsi_tuning_load(void);
 /* The tsi_host.tuning service: the device's value for key, or fallback
  * when no row defines it. Loads the database first if no context has. */
 int64_t tsi_tuning_lookup(const ts_device_info *dev, const char *key, int64_t fallback);
+
+/* The winning value and where it came from, with the file it came from
+ * (user, tuned or shipped file; "" otherwise) in file. Layers, first
+ * wins: overrides, the user file, tuned files, shipped tuned files, the
+ * built-in rows. Environment variables are the backends' business and
+ * beat all of these; tsi_tuning_env reports them. */
+bool tsi_tuning_resolve(const ts_device_info *dev, const char *key, int64_t *value,
+                        tsi_tuning_source *source, char *file, size_t file_len);
+
+/* The value an environment variable (TESSEL_GEMM_TILES, ...) sets for key
+ * on dev's backend; false when none does. name gets the variable. */
+bool tsi_tuning_env(const ts_device_info *dev, const char *key, int64_t *value, const char **name);
+
+/* Internal override API for tessel-tune: values that beat every file for
+ * devices with dev's backend, vendor and name, from the next lookup on
+ * (plans read keys per op; device-wide keys such as row_wg take effect
+ * when the device is next opened, i.e. in a new context). Survives
+ * tsi_tuning_load. TS_ERR_INVALID_ARGUMENT (message set) for a bad key;
+ * TS_ERR_OUT_OF_MEMORY. */
+ts_status tsi_tuning_override(const ts_device_info *dev, const char *key, int64_t value);
+/* Drop every override. */
+void tsi_tuning_override_clear(void);
+
+/* Which tuned layers tsi_tuning_load reads: TESSEL_TUNED=off skips both
+ * the cache folder's and the shipped tuned files (the hand-written table
+ * alone, for tessel-bench --compare-tuning), =shipped only the former. */
 
 #endif

@@ -408,3 +408,22 @@ int tsi_tuning_db_describe(const tsi_tuning_db *db, const ts_device_info *dev, c
     }
     return user;
 }
+
+int tsi_tuning_db_keys(const tsi_tuning_db *db, const ts_device_info *dev, const char **keys, int n,
+                       int max)
+{
+    for (size_t i = 0; db && i < db->n; i++) {
+        const tuning_row *r = &db->rows[i];
+        if (!row_matches(r, dev))
+            continue;
+        for (int k = 0; k < r->n_entries; k++) {
+            const char *key = r->entries[k].key;
+            bool known = false;
+            for (int j = 0; j < n && !known; j++)
+                known = strcmp(keys[j], key) == 0;
+            if (!known && n < max)
+                keys[n++] = key;
+        }
+    }
+    return n;
+}

@@ -6,9 +6,18 @@
 /* WG = (BM / WM) * (BN / WN) invocations; DT dtype of a, b and c; a BM x BN
  * tile of c per workgroup, WM x WN outputs per invocation; SHARED 1: K is
  * walked in BK-deep slices staged in shared memory, 0: operands are read
- * straight from the buffers (and the host passes BK = 1). */
+ * straight from the buffers (and the host passes BK = 1). VEC: 0 the
+ * scalar kernel; else (MATMUL_VEC_PATH) each invocation owns WN
+ * neighbouring columns, and bit 0 (MATMUL_VEC_B) reads b and writes c 4
+ * elements at a time, bit 1 (MATMUL_VEC_A) reads a 4 K-steps at a time.
+ * The host sets bits 0 and 1 only where the views are 4-aligned
+ * (gpu_matmul.c). */
 #define MATMUL_CONSTS(X)                                                                           \
-    X(0, WG) X(1, DT) X(2, BM) X(3, BN) X(4, BK) X(5, WM) X(6, WN) X(7, SHARED)
+    X(0, WG) X(1, DT) X(2, BM) X(3, BN) X(4, BK) X(5, WM) X(6, WN) X(7, SHARED) X(8, VEC)
+
+#define MATMUL_VEC_B 1u
+#define MATMUL_VEC_A 2u
+#define MATMUL_VEC_PATH 4u
 
 #define MATMUL_BUFS(X) X(0, RO, a) X(1, RO, b) X(2, RW, c)
 

@@ -16,7 +16,8 @@
  *          bit pattern, and f32 merges integers above 2^24)
  *
  * Each call ends with a barrier, so the arrays may be reused at once. All
- * invocations of the workgroup make the call (uniform control flow). */
+ * invocations of the workgroup make the call (uniform control flow).
+ * wg_sum, wg_max, wg_sum_i and wg_max_i have a subgroup variant (below). */
 #ifndef TS_WG_REDUCE_H
 #define TS_WG_REDUCE_H
 
@@ -27,6 +28,30 @@ TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
  * written once as a macro. The i32 sum adds as uint, which wraps (two's
  * complement, like the C reference) in both languages where a signed
  * overflow may not. */
+#if defined(TS_SUBGROUP) && TS_SUBGROUP
+/* The subgroup variant (Vulkan modules <entry>_sg, chosen by the host where
+ * the device offers subgroup shuffles in compute and WG is a multiple of
+ * its subgroup size, backend-gpu/gpu.h tsi_gpu_subgroup_entry): a
+ * butterfly of shuffles inside each subgroup, then one barrier and each
+ * invocation folds the per-subgroup values in subgroup order. Shuffles,
+ * not subgroupAdd / subgroupMax: the same COMBINE keeps NaN propagation
+ * (subgroupMax leaves NaN undefined) and every invocation gets the same,
+ * run-to-run identical result. The subgroup size is read, not assumed. */
+#define WG_TREE_(name, T, red, COMBINE)                                                            \
+    T name(T v TS_SHARED_PARAM(T, red))                                                            \
+    {                                                                                              \
+        for (uint off = 1u; off < gl_SubgroupSize; off <<= 1)                                      \
+            v = COMBINE(v, subgroupShuffleXor(v, off));                                            \
+        if (gl_SubgroupInvocationID == 0u)                                                         \
+            red[gl_SubgroupID] = v;                                                                \
+        BARRIER();                                                                                 \
+        T r = red[0];                                                                              \
+        for (uint s = 1u; s < gl_NumSubgroups; s++)                                                \
+            r = COMBINE(r, red[s]);                                                                \
+        BARRIER();                                                                                 \
+        return r;                                                                                  \
+    }
+#else
 #define WG_TREE_(name, T, red, COMBINE)                                                            \
     T name(T v TS_SHARED_PARAM(T, red))                                                            \
     {                                                                                              \
@@ -42,6 +67,7 @@ TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
         BARRIER();                                                                                 \
         return r;                                                                                  \
     }
+#endif
 #define WG_ADD_F_(a, b) ((a) + (b))
 #define WG_ADD_I_(a, b) I32(U32(a) + U32(b))
 

@@ -46,6 +46,93 @@ static void test_attention_bad(void **state)
     EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention_naive(q, k, v, NULL, NULL));
 }
 
+/* The fields of issue 12: scale and softcap, causal_align, window,
+ * key_len, and a value head size Dv of its own. */
+static void test_attention_features_bad(void **state)
+{
+    (void)state;
+    static const char fn[] = "ts_attention";
+    ts_tensor *q = T(cpu, F32, 1, 4, 5, 8), *k = T(cpu, F32, 1, 2, 6, 8);
+    ts_tensor *v = T(cpu, F32, 1, 2, 6, 8), *out = T(cpu, F32, 1, 4, 5, 8);
+    ts_attention_params p;
+    const float bad_reals[] = {NAN, INFINITY, -INFINITY};
+    for (int i = 0; i < 3; i++) {
+        ts_attention_params_init(&p);
+        p.scale = bad_reals[i];
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention(q, k, v, &p, out));
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention_naive(q, k, v, &p, out));
+        ts_attention_params_init(&p);
+        p.softcap = bad_reals[i];
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention(q, k, v, &p, out));
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention_naive(q, k, v, &p, out));
+    }
+    ts_attention_params_init(&p);
+    p.softcap = -1.0f;
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention(q, k, v, &p, out));
+    const int bad_align[] = {-1, 3};
+    for (int i = 0; i < 2; i++) {
+        ts_attention_params_init(&p);
+        p.causal = 1;
+        p.causal_align = bad_align[i];
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention(q, k, v, &p, out));
+        EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention_naive(q, k, v, &p, out));
+    }
+    ts_attention_params_init(&p);
+    p.window = -1;
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention(q, k, v, &p, out));
+    EXPECT_ERR(TS_ERR_INVALID_ARGUMENT, fn, ts_attention_naive(q, k, v, &p, out));
+    /* key_len: i32 [B], on q's device. */
+    ts_attention_params_init(&p);
+    p.key_len = T(cpu, F32, 1);
+    EXPECT_ERR(TS_ERR_DTYPE, fn, ts_attention(q, k, v, &p, out));
+    p.key_len = T(cpu, I32, 2);
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, v, &p, out));
+    p.key_len = T(cpu, I32, 1, 1);
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, v, &p, out));
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention_naive(q, k, v, &p, out));
+    p.key_len = T(cpu2, I32, 1);
+    EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_attention(q, k, v, &p, out));
+    /* Dv: out and gate follow v; 1..256. */
+    ts_tensor *v4 = T(cpu, F32, 1, 2, 6, 4), *out4 = T(cpu, F32, 1, 4, 5, 4);
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, v4, NULL, out));
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, v, NULL, out4));
+    EXPECT_ERR(TS_ERR_SHAPE, fn,
+               ts_attention(q, k, T(cpu, F32, 1, 2, 6, 257), NULL, T(cpu, F32, 1, 4, 5, 257)));
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, T(cpu, F32, 1, 1, 6, 4), NULL, out4));
+    ts_attention_params_init(&p);
+    p.gate = T(cpu, F32, 1, 4, 5, 8); /* D, not Dv */
+    EXPECT_ERR(TS_ERR_SHAPE, fn, ts_attention(q, k, v4, &p, out4));
+    p.gate = T(cpu, F32, 1, 4, 5, 4);
+    EXPECT_OK(ts_attention(q, k, v4, &p, out4));
+    /* key_len values are read on the device and clamped to 0..Lk: -3
+     * hides every key (zeros), 99 none. */
+    ts_attention_params_init(&p);
+    ts_tensor *kl = T(cpu, I32, 1);
+    const int32_t minus3 = -3;
+    EXPECT_OK(ts_tensor_write(kl, &minus3, sizeof minus3));
+    p.key_len = kl;
+    EXPECT_OK(ts_attention(q, k, v4, &p, out4));
+    float got[4 * 5 * 4];
+    EXPECT_OK(ts_tensor_read(out4, got, sizeof got));
+    for (size_t i = 0; i < sizeof got / sizeof got[0]; i++)
+        assert_true(got[i] == 0.0f);
+    EXPECT_OK(ts_attention_naive(q, k, v4, &p, out4));
+    const int32_t big = 99;
+    EXPECT_OK(ts_tensor_write(kl, &big, sizeof big));
+    p.causal = 1;
+    p.window = INT64_MAX;
+    p.causal_align = TS_CAUSAL_OFFSET;
+    p.causal_offset = INT64_MIN;
+    EXPECT_OK(ts_attention(q, k, v4, &p, out4));
+    EXPECT_OK(ts_tensor_read(out4, got, sizeof got)); /* no key is visible: zeros */
+    for (size_t i = 0; i < sizeof got / sizeof got[0]; i++)
+        assert_true(got[i] == 0.0f);
+    EXPECT_OK(ts_attention_naive(q, k, v4, &p, out4));
+    p.causal_offset = INT64_MAX;
+    EXPECT_OK(ts_attention(q, k, v4, &p, out4));
+    EXPECT_OK(ts_attention_naive(q, k, v4, &p, out4));
+}
+
 static void test_gau_bad(void **state)
 {
     (void)state;
@@ -193,6 +280,7 @@ static void test_subln_primer_bad(void **state)
 
 const struct CMUnitTest api_layer_tests[] = {
     cmocka_unit_test_setup_teardown(test_attention_bad, api_setup, api_teardown),
+    cmocka_unit_test_setup_teardown(test_attention_features_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_gau_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_residual_norm_bad, api_setup, api_teardown),
     cmocka_unit_test_setup_teardown(test_norm_constants_bad, api_setup, api_teardown),

@@ -12,12 +12,36 @@ extern "C" {
 
 /* Optional parts of one attention call. Zero-initialize it (or call
  * ts_attention_params_init) and set what you need. */
+enum { TS_CAUSAL_BOTTOM_RIGHT = 0, TS_CAUSAL_TOP_LEFT = 1, TS_CAUSAL_OFFSET = 2 };
+
 typedef struct ts_attention_params {
     /* Multiplies q.k^T. 0 (the default) means 1/sqrt(D). Must be finite. */
     float scale;
-    /* Nonzero: query r sees key c only if c <= r + (Lk - Lq) (aligned to
-     * the bottom right, so with Lq = 1 the query sees every key). */
+    /* Nonzero: query r sees key c only if c <= r + offset, where offset
+     * depends on causal_align below. The default aligns to the bottom
+     * right: offset = kl - Lq with kl = key_len[b] (or Lk), so with Lq = 1
+     * the query sees every valid key. */
     int causal;
+    /* TS_CAUSAL_BOTTOM_RIGHT (0, default): offset = kl - Lq;
+     * TS_CAUSAL_TOP_LEFT: offset = 0 (query r sees keys 0..r);
+     * TS_CAUSAL_OFFSET: offset = causal_offset (any value, may be < 0).
+     * Used by causal and by window. */
+    int causal_align;
+    int64_t causal_offset;
+    /* > 0: a causal sliding window of w keys: query r sees key c only if
+     * r + offset - w < c <= r + offset (implies causal). 0: none. */
+    int64_t window;
+    /* > 0: logit soft-capping (Gemma 2): s = c * tanh(s / c) applied to
+     * the scaled logits scale*q.k before bias and masks. 0: none. Must
+     * be finite and >= 0. */
+    float softcap;
+    /* i32 [B]: batch b's valid key count (a padded KV cache): keys at and
+     * past key_len[b] are hidden from every query of batch b and never
+     * read into the result (they may hold anything, NaN included). 0 <=
+     * key_len[b] <= Lk; the values are read on the device, not checked
+     * (that would stall the queue), and one outside is clamped to 0..Lk.
+     * On k's device. NULL: every key is valid. */
+    const ts_tensor *key_len;
     /* Additive bias in q's dtype, broadcastable (numpy rules) to
      * [B, Hq, Lq, Lk]: pair bias, relative position, an additive mask
      * (-inf hides a key). NULL: none. Any strides. */
@@ -25,7 +49,7 @@ typedef struct ts_attention_params {
     /* i32 key mask, [B, Lk] or [Lk] (shared by the batch): a key whose
      * entry is 0 is hidden from every query of that batch. NULL: none. */
     const ts_tensor *key_mask;
-    /* Output gate in q's dtype, [B, Hq, Lq, D]: out = sigmoid(gate) * out
+    /* Output gate in q's dtype, [B, Hq, Lq, Dv]: out = sigmoid(gate) * out
      * (Evoformer gated attention). NULL: none. */
     const ts_tensor *gate;
     /* Output: f32 [B, Hq, Lq] log-sum-exp (natural log) of each row's
@@ -38,10 +62,11 @@ TS_API void ts_attention_params_init(ts_attention_params *p);
 
 /* out = softmax(scale * q.k^T + bias, masked) . v, per batch and head.
  *   q   [B, Hq, Lq, D]      f32, f16 or bf16 (f32 accumulation always)
- *   k,v [B, Hkv, Lk, D]     q's dtype; Hq a multiple of Hkv (MHA, GQA,
+ *   k   [B, Hkv, Lk, D]     q's dtype; Hq a multiple of Hkv (MHA, GQA,
  *                           MQA): query head h reads kv head h/(Hq/Hkv)
- *   out [B, Hq, Lq, D]      q's dtype, contiguous
- * 1 <= D <= 256. Lq = 1 is decoding against a long K/V. A query row that
+ *   v   [B, Hkv, Lk, Dv]    q's dtype; Dv may differ from D
+ *   out [B, Hq, Lq, Dv]     q's dtype, contiguous (gate too: [.., Dv])
+ * 1 <= D, Dv <= 256. Lq = 1 is decoding against a long K/V. A query row that
  * sees no key (causal with Lq > Lk, every key masked, or a bias row of
  * -inf) gives zeros; a NaN among its scores gives NaN (docs/numerics.md).
  * Never allocates anything of size Lq x Lk. params may be NULL (defaults).
@@ -52,7 +77,9 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
 /* BENCHMARK BASELINE ONLY: the same result computed the textbook way,
  * scores = q.k^T materialized ([B, Hq, Lq, Lk] in q's dtype, so O(L^2)
  * memory), ts_softmax, then . v, all with public ops. Supports scale,
- * causal, bias, gate and GQA; key_mask and lse give TS_ERR_UNSUPPORTED.
+ * causal (any alignment), window, softcap, key_len (read back to the
+ * host), bias, gate, Dv and GQA; key_mask and lse give
+ * TS_ERR_UNSUPPORTED.
  * tessel-bench compares ts_attention against it. */
 TS_API ts_status ts_attention_naive(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
                                     const ts_attention_params *params, ts_tensor *out);

@@ -57,6 +57,16 @@ typedef enum ts_device_kind {
     TS_DEVICE_OTHER = 4
 } ts_device_kind;
 
+/* What a device does with f32 subnormals (docs/numerics.md): kept, as
+ * IEEE says and the CPU backend does; flushed to a zero of the same sign;
+ * or unknown, where the driver cannot promise either and uses its own
+ * default (which may flush). bf16 and c64 compute in f32 and follow it. */
+typedef enum ts_denormals {
+    TS_DENORMALS_UNKNOWN = 0,
+    TS_DENORMALS_PRESERVED = 1,
+    TS_DENORMALS_FLUSHED = 2
+} ts_denormals;
+
 typedef struct ts_device_info {
     char id[32];          /* "cpu:0", "vulkan:1", "opencl:0" (index within backend) */
     char backend[16];     /* "cpu", "vulkan", "opencl" */
@@ -78,6 +88,7 @@ typedef struct ts_device_info {
     int unified_memory;
     int cooperative_matrix;
     char features[256];   /* backend specific: SIMD level, OpenBLAS core, extensions */
+    ts_denormals denormals; /* f32 subnormals in this device's kernels */
 } ts_device_info;
 
 TS_API ts_status ts_device_count(ts_context *ctx, int *count);

@@ -15,7 +15,7 @@ TS_API void ts_attention_params_init(ts_attention_params *p)
 }
 
 typedef struct attn_dims {
-    int64_t b, hq, hkv, lq, lk, d;
+    int64_t b, hq, hkv, lq, lk, d, dv;
 } attn_dims;
 
 static ts_status check_4d(const char *what, const ts_tensor *t)
@@ -39,24 +39,39 @@ static ts_status check_qkv(const ts_tensor *q, const ts_tensor *k, const ts_tens
     TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "out", out));
     TSI_RETURN_IF_ERROR(check_4d("q", q));
     TSI_RETURN_IF_ERROR(check_4d("k", k));
-    TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "k", k, "v", v));
-    TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "q", q, "out", out));
+    TSI_RETURN_IF_ERROR(check_4d("v", v));
+    TSI_RETURN_IF_ERROR(check_4d("out", out));
     *dm = (attn_dims){.b = q->shape[0], .hq = q->shape[1], .hkv = k->shape[1],
-                      .lq = q->shape[2], .lk = k->shape[2], .d = q->shape[3]};
-    char sq[TSI_SHAPE_STR_LEN], sk[TSI_SHAPE_STR_LEN];
+                      .lq = q->shape[2], .lk = k->shape[2], .d = q->shape[3],
+                      .dv = v->shape[3]};
+    char sq[TSI_SHAPE_STR_LEN], sk[TSI_SHAPE_STR_LEN], sv[TSI_SHAPE_STR_LEN],
+        so[TSI_SHAPE_STR_LEN];
     tsi_shape_str(q->shape, 4, sq);
     tsi_shape_str(k->shape, 4, sk);
+    tsi_shape_str(v->shape, 4, sv);
+    tsi_shape_str(out->shape, 4, so);
     TSI_CHECK(k->shape[0] == dm->b, TS_ERR_SHAPE, "%s: batch differs: q is %s, k is %s", FN, sq,
               sk);
     TSI_CHECK(k->shape[3] == dm->d, TS_ERR_SHAPE, "%s: head dim differs: q is %s, k is %s", FN, sq,
               sk);
+    /* v may have its own head size Dv; its other dims are k's. */
+    TSI_CHECK(v->shape[0] == k->shape[0] && v->shape[1] == k->shape[1] &&
+                  v->shape[2] == k->shape[2],
+              TS_ERR_SHAPE, "%s: v is %s, expected [B, Hkv, Lk, Dv] with k %s", FN, sv, sk);
     TSI_CHECK(dm->d >= 1 && dm->d <= 256, TS_ERR_SHAPE,
               "%s: head dim D is %lld, must be in 1..256 (q is %s)", FN, (long long)dm->d, sq);
+    TSI_CHECK(dm->dv >= 1 && dm->dv <= 256, TS_ERR_SHAPE,
+              "%s: value head dim Dv is %lld, must be in 1..256 (v is %s)", FN, (long long)dm->dv,
+              sv);
     TSI_CHECK((dm->hkv >= 1 && dm->hq % dm->hkv == 0) || (dm->hkv == 0 && dm->hq == 0),
               TS_ERR_SHAPE,
               "%s: query heads (%lld) must be a multiple of key/value heads (%lld): q is %s, k is "
               "%s",
               FN, (long long)dm->hq, (long long)dm->hkv, sq, sk);
+    TSI_CHECK(out->shape[0] == dm->b && out->shape[1] == dm->hq && out->shape[2] == dm->lq &&
+                  out->shape[3] == dm->dv,
+              TS_ERR_SHAPE, "%s: out is %s, expected [B, Hq, Lq, Dv] = [%lld, %lld, %lld, %lld]",
+              FN, so, (long long)dm->b, (long long)dm->hq, (long long)dm->lq, (long long)dm->dv);
     return TS_OK;
 }
 
@@ -101,29 +116,61 @@ static ts_status check_lse(const ts_tensor *lse, const attn_dims *dm)
     return tsi_check_contiguous_output(FN, "lse", lse);
 }
 
+/* key_len: i32 [B]. Its values are read on the device (a host read-back
+ * would stall an asynchronous queue), so the kernels clamp them to 0..Lk
+ * and a bad value never indexes out of bounds. */
+static ts_status check_key_len(const ts_tensor *kl, const attn_dims *dm)
+{
+    TSI_RETURN_IF_ERROR(tsi_check_dtype(FN, "key_len", kl, TS_I32));
+    char s[TSI_SHAPE_STR_LEN];
+    TSI_CHECK(kl->ndim == 1 && kl->shape[0] == dm->b, TS_ERR_SHAPE,
+              "%s: key_len is %s, expected [B] = [%lld]", FN,
+              tsi_shape_str(kl->shape, kl->ndim, s), (long long)dm->b);
+    return TS_OK;
+}
+
+/* The scalar and mode fields of the params. */
+static ts_status check_scalars(const ts_attention_params *p)
+{
+    TSI_RETURN_IF_ERROR(tsi_check_finite(FN, "scale", p->scale));
+    TSI_RETURN_IF_ERROR(tsi_check_finite(FN, "softcap", p->softcap));
+    TSI_CHECK(p->softcap >= 0.0f, TS_ERR_INVALID_ARGUMENT,
+              "%s: softcap must be >= 0 (0: none), not %g", FN, (double)p->softcap);
+    TSI_CHECK(p->causal_align == TS_CAUSAL_BOTTOM_RIGHT || p->causal_align == TS_CAUSAL_TOP_LEFT ||
+                  p->causal_align == TS_CAUSAL_OFFSET,
+              TS_ERR_INVALID_ARGUMENT,
+              "%s: causal_align is %d, must be TS_CAUSAL_BOTTOM_RIGHT (0), TS_CAUSAL_TOP_LEFT (1) "
+              "or TS_CAUSAL_OFFSET (2)",
+              FN, p->causal_align);
+    TSI_CHECK(p->window >= 0, TS_ERR_INVALID_ARGUMENT,
+              "%s: window must be >= 0 (0: none), not %lld", FN, (long long)p->window);
+    return TS_OK;
+}
+
 static ts_status check_params(const ts_attention_params *p, const ts_tensor *q,
                               const ts_tensor *k, const ts_tensor *v, const ts_tensor *out,
                               const attn_dims *dm)
 {
-    TSI_CHECK(isfinite(p->scale), TS_ERR_INVALID_ARGUMENT, "%s: scale must be finite, not %g", FN,
-              (double)p->scale);
+    TSI_RETURN_IF_ERROR(check_scalars(p));
     int64_t full[4] = {dm->b, dm->hq, dm->lq, dm->lk};
     if (p->bias)
         TSI_RETURN_IF_ERROR(check_bias(p->bias, q, full));
     if (p->key_mask)
         TSI_RETURN_IF_ERROR(check_key_mask(p->key_mask, dm));
+    if (p->key_len)
+        TSI_RETURN_IF_ERROR(check_key_len(p->key_len, dm));
     if (p->gate) {
         TSI_RETURN_IF_ERROR(tsi_check_same_dtype(FN, "q", q, "gate", p->gate));
-        TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "q", q, "gate", p->gate));
+        TSI_RETURN_IF_ERROR(tsi_check_same_shape(FN, "out", out, "gate", p->gate));
     }
     if (p->lse)
         TSI_RETURN_IF_ERROR(check_lse(p->lse, dm));
-    const ts_tensor *all[] = {q, k, v, p->bias, p->key_mask, p->gate, out, p->lse};
-    TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 8));
-    TSI_RETURN_IF_ERROR(tsi_check_output(FN, "out", out, all, 6));
+    const ts_tensor *all[] = {q, k, v, p->bias, p->key_mask, p->gate, p->key_len, out, p->lse};
+    TSI_RETURN_IF_ERROR(tsi_check_devices(FN, all, 9));
+    TSI_RETURN_IF_ERROR(tsi_check_output(FN, "out", out, all, 7));
     TSI_RETURN_IF_ERROR(tsi_check_contiguous_output(FN, "out", out));
     if (p->lse) {
-        TSI_RETURN_IF_ERROR(tsi_check_output(FN, "lse", p->lse, all, 6));
+        TSI_RETURN_IF_ERROR(tsi_check_output(FN, "lse", p->lse, all, 7));
         TSI_CHECK(!tsi_tensors_overlap(p->lse, out), TS_ERR_ALIASING,
                   "%s: lse overlaps out", FN);
     }
@@ -155,6 +202,40 @@ static ts_status run_no_keys(tsi_dispatch *d, ts_tensor *lse)
     ts_status st = ts_tensor_write(lse, h, (size_t)n * sizeof *h);
     free(h);
     return st;
+}
+
+/* clamp(x, lo, hi) */
+static int64_t clamp64(int64_t x, int64_t lo, int64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Replace offset and window by small ones that show every query the same
+ * keys (core/op.h: |offset| <= Lk + Lq + 1, window <= Lk + Lq + 1), so
+ * kernels may add them to row and key indices in 32 bits and never
+ * overflow. Query r sees keys in [r + lo, r + hi) with hi = off + 1 and
+ * lo = off - w + 1; for rows 0..Lq-1 and keys 0..Lk-1 only their values
+ * clamped to [-Lq, Lk] matter. */
+static void bound_offsets(const attn_dims *dm, tsi_op *op)
+{
+    int64_t lq = dm->lq, lk = dm->lk, off = op->p.attention.offset, w = op->p.attention.window;
+    if (op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT) {
+        /* off = kl - Lq is already small; past Lk + 1 a window hides nothing. */
+        op->p.attention.window = w > lk + 1 ? lk + 1 : w;
+        op->p.attention.offset = 0;
+        return;
+    }
+    int64_t hi = off >= lk ? lk : clamp64(off + 1, -lq, lk);
+    /* off - w + 1 without overflow (w >= 1). */
+    int64_t lo = w == 0 ? hi - 1 /* unused */
+                 : off < 0 && w - 1 > off - INT64_MIN ? -lq
+                                                      : clamp64(off - (w - 1), -lq, lk);
+    op->p.attention.offset = hi - 1;
+    op->p.attention.window = w == 0 ? 0 : hi - lo;
+    if (w != 0 && hi == lo) { /* both at one bound: no key is visible */
+        op->p.attention.offset = lk;
+        op->p.attention.window = 1;
+    }
 }
 
 /* The arguments of one call, for its fallback. */
@@ -204,7 +285,7 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
                       .fallback_ctx = &call};
     tsi_op *op = &d.op;
     op->code = TSI_OP_ATTENTION;
-    op->n_in = 6;
+    op->n_in = 7;
     op->n_out = 2;
     tsi_view_of(out, &op->out[0]);
     if (dm.lk == 0)
@@ -224,13 +305,35 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
         tsi_view_of(p->gate, &op->in[5]);
         d.contiguous_in[5] = true;
     }
+    if (p->key_len) {
+        tsi_view_of(p->key_len, &op->in[6]);
+        d.contiguous_in[6] = true;
+    }
     if (p->lse) {
         int64_t shape[4] = {dm.b, dm.hq, dm.lq, 1};
         tsi_view_contiguous(p->lse->st->buf, TS_F32, shape, &op->out[1]);
         op->out[1].offset = p->lse->offset;
     }
 
-    op->p.attention.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)dm.d);
-    op->p.attention.causal = p->causal != 0;
+    tsi_attention_resolve(q, k, p, op);
     return tsi_dispatch_run(&d);
+}
+
+void tsi_attention_resolve(const ts_tensor *q, const ts_tensor *k, const ts_attention_params *p,
+                           tsi_op *op)
+{
+    attn_dims dm = {.b = q->shape[0], .hq = q->shape[1], .hkv = k->shape[1], .lq = q->shape[2],
+                    .lk = k->shape[2], .d = q->shape[3]};
+    op->p.attention.scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)dm.d);
+    op->p.attention.softcap = p->softcap;
+    /* A window is causal by definition (it ends at the aligned diagonal). */
+    op->p.attention.causal = p->causal != 0 || p->window > 0;
+    /* Top-left alignment is the offset 0; only bottom-right depends on
+     * each batch's key count, so the kernels see two modes. */
+    op->p.attention.align =
+        p->causal_align == TS_CAUSAL_BOTTOM_RIGHT ? TSI_ATTN_ALIGN_BOTTOM_RIGHT
+                                                  : TSI_ATTN_ALIGN_OFFSET;
+    op->p.attention.offset = p->causal_align == TS_CAUSAL_OFFSET ? p->causal_offset : 0;
+    op->p.attention.window = p->window;
+    bound_offsets(&dm, op);
 }

@@ -3,13 +3,14 @@
  * ([B, Hq, Lq, Lk], twice: scores and probabilities), so it needs O(L^2)
  * memory; every step is a public op, so it runs on every backend. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/layer_api.h"
 #include "layers/attention/attention_internal.h"
 
 #define FN "ts_attention_naive"
 
-#define NAIVE_MAX_TEMPS 16
+#define NAIVE_MAX_TEMPS 32
 
 typedef struct naive_tmp {
     ts_tensor *t[NAIVE_MAX_TEMPS];
@@ -60,41 +61,154 @@ static ts_status grouped(naive_tmp *tmp, const ts_tensor *t, int64_t hkv, ts_ten
     return reshape(tmp, src, t->shape[0], hkv, g * t->shape[2], t->shape[3], out);
 }
 
+/* One view temporary: op(t) into *out, kept in tmp. */
+static ts_status slice(naive_tmp *tmp, const ts_tensor *t, int dim, int64_t start, int64_t stop,
+                       ts_tensor **out)
+{
+    return keep(tmp, ts_tensor_slice(t, dim, start, stop, 1, out), out);
+}
+
+/* Visibility of causal offset and window as an additive [1, 1, Lq, Lk]
+ * mask (0 or -inf) in dt, for a batch with kl = Lk valid keys: the O(L^2)
+ * baseline's way (ts_attention never builds one). */
+static ts_status offset_mask(naive_tmp *tmp, ts_device *dev, ts_dtype dt, const tsi_op *op,
+                             int64_t lq, int64_t lk, ts_tensor **out)
+{
+    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, TS_F32, 1, 1, lq, lk, out));
+    size_t n = (size_t)(lq * lk);
+    float *h = malloc(n * sizeof *h + 1);
+    TSI_CHECK(h, TS_ERR_OUT_OF_MEMORY, "%s: no memory for a %lldx%lld mask", FN, (long long)lq,
+              (long long)lk);
+    int64_t off =
+        op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT ? lk - lq : op->p.attention.offset;
+    int64_t w = op->p.attention.window;
+    for (int64_t i = 0; i < lq; i++)
+        for (int64_t c = 0; c < lk; c++) {
+            bool vis = c <= i + off && (w == 0 || c > i + off - w);
+            h[i * lk + c] = vis ? 0.0f : -INFINITY;
+        }
+    ts_status st = ts_tensor_write(*out, h, n * sizeof *h);
+    free(h);
+    if (st != TS_OK || dt == TS_F32)
+        return st;
+    ts_tensor *m;
+    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, 1, 1, lq, lk, &m));
+    TSI_RETURN_IF_ERROR(ts_cast(*out, m));
+    *out = m;
+    return TS_OK;
+}
+
+/* One batch (or all of them when every key is valid): q [B', Hq, Lq, D],
+ * k [B', Hkv, Lk', D], v [B', Hkv, Lk', Dv], bias NULL or [B', Hq, Lq,
+ * Lk'] (any strides), gate and out [B', Hq, Lq, Dv]. op carries the
+ * resolved scalars (the fields ts_attention would hand a backend). */
 static ts_status run(naive_tmp *tmp, const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
-                     const ts_attention_params *p, ts_tensor *out)
+                     const ts_tensor *bias, const ts_tensor *gate, const tsi_op *op,
+                     ts_tensor *out)
 {
     ts_device *dev = q->st->dev;
     ts_dtype dt = q->dtype;
-    int64_t b = q->shape[0], hq = q->shape[1], lq = q->shape[2], d = q->shape[3];
+    int64_t b = q->shape[0], hq = q->shape[1], lq = q->shape[2], dv = v->shape[3];
     int64_t hkv = k->shape[1], lk = k->shape[2], g = hq / hkv;
-    float scale = p->scale != 0.0f ? p->scale : 1.0f / sqrtf((float)d);
+    float scale = op->p.attention.scale, cap = op->p.attention.softcap;
+    /* Plain bottom-right causal is ts_softmax's own mask; offsets and
+     * windows take an explicit one. */
+    bool own_mask =
+        op->p.attention.causal &&
+        (op->p.attention.align != TSI_ATTN_ALIGN_BOTTOM_RIGHT || op->p.attention.window > 0);
+    int causal = op->p.attention.causal && !own_mask;
 
-    ts_tensor *qg, *kt, *s, *s4, *pr, *pg, *o, *og;
+    ts_tensor *qg, *kt, *s, *s4, *pr, *pg, *o, *og, *mask = NULL;
     TSI_RETURN_IF_ERROR(grouped(tmp, q, hkv, &qg));
     TSI_RETURN_IF_ERROR(keep(tmp, ts_tensor_transpose(k, 2, 3, &kt), &kt));
     TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hkv, g * lq, lk, &s));
     TSI_RETURN_IF_ERROR(ts_matmul(qg, kt, s));
     TSI_RETURN_IF_ERROR(reshape(tmp, s, b, hq, lq, lk, &s4));
     TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hq, lq, lk, &pr));
-    if (p->bias) {
-        TSI_RETURN_IF_ERROR(ts_scale_shift(s4, scale, 0.0f, pr));
-        TSI_RETURN_IF_ERROR(ts_binary(TS_ADD, pr, p->bias, s4));
-        TSI_RETURN_IF_ERROR(ts_softmax(s4, 1.0f, p->causal, pr));
-    } else {
-        TSI_RETURN_IF_ERROR(ts_softmax(s4, scale, p->causal, pr));
+    if (own_mask)
+        TSI_RETURN_IF_ERROR(offset_mask(tmp, dev, dt, op, lq, lk, &mask));
+    /* cur holds the scores, times `pending` still to apply; pr and s4
+     * take turns. */
+    ts_tensor *cur = s4, *spare = pr, *t;
+    float pending = scale;
+    if (cap > 0.0f) {
+        TSI_RETURN_IF_ERROR(ts_scale_shift(cur, scale / cap, 0.0f, spare));
+        TSI_RETURN_IF_ERROR(ts_unary(TS_TANH, spare, cur));
+        pending = cap;
     }
-    TSI_RETURN_IF_ERROR(reshape(tmp, pr, b, hkv, g * lq, lk, &pg));
-    if (!p->gate) {
-        TSI_RETURN_IF_ERROR(reshape(tmp, out, b, hkv, g * lq, d, &og));
+    if (bias || mask) {
+        TSI_RETURN_IF_ERROR(ts_scale_shift(cur, pending, 0.0f, spare));
+        pending = 1.0f;
+        t = cur, cur = spare, spare = t;
+        const ts_tensor *add[2] = {bias, mask};
+        for (int i = 0; i < 2; i++) {
+            if (!add[i])
+                continue;
+            TSI_RETURN_IF_ERROR(ts_binary(TS_ADD, cur, add[i], spare));
+            t = cur, cur = spare, spare = t;
+        }
+    }
+    TSI_RETURN_IF_ERROR(ts_softmax(cur, pending, causal, spare));
+    TSI_RETURN_IF_ERROR(reshape(tmp, spare, b, hkv, g * lq, lk, &pg));
+    if (!gate) {
+        TSI_RETURN_IF_ERROR(reshape(tmp, out, b, hkv, g * lq, dv, &og));
         return ts_matmul(pg, v, og);
     }
     ts_tensor *sg;
-    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hkv, g * lq, d, &o));
+    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hkv, g * lq, dv, &o));
     TSI_RETURN_IF_ERROR(ts_matmul(pg, v, o));
-    TSI_RETURN_IF_ERROR(reshape(tmp, o, b, hq, lq, d, &og));
-    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hq, lq, d, &sg));
-    TSI_RETURN_IF_ERROR(ts_unary(TS_SIGMOID, p->gate, sg));
+    TSI_RETURN_IF_ERROR(reshape(tmp, o, b, hq, lq, dv, &og));
+    TSI_RETURN_IF_ERROR(new_tensor(tmp, dev, dt, b, hq, lq, dv, &sg));
+    TSI_RETURN_IF_ERROR(ts_unary(TS_SIGMOID, gate, sg));
     return ts_binary(TS_MUL, og, sg, out);
+}
+
+static void release(naive_tmp *tmp)
+{
+    for (int i = tmp->n - 1; i >= 0; i--)
+        ts_tensor_destroy(tmp->t[i]);
+    tmp->n = 0;
+}
+
+/* With key_len, batch by batch over its valid keys only (the padding is
+ * never read, as in ts_attention); its values come back to the host. */
+static ts_status run_batches(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
+                             const ts_attention_params *p, const tsi_op *op, ts_tensor *out)
+{
+    int64_t nb = q->shape[0], lk = k->shape[2];
+    int32_t *kl = malloc((size_t)nb * sizeof *kl + 1);
+    TSI_CHECK(kl, TS_ERR_OUT_OF_MEMORY, "%s: no memory for %lld key lengths", FN, (long long)nb);
+    ts_status st = ts_tensor_read(p->key_len, kl, (size_t)nb * sizeof *kl);
+    for (int64_t b = 0; st == TS_OK && b < nb; b++) {
+        naive_tmp tmp = {.n = 0};
+        int64_t n = kl[b] < 0 ? 0 : kl[b] > lk ? lk : kl[b];
+        ts_tensor *qb, *kb, *vb, *ob, *gb = NULL, *bb = NULL, *full;
+        st = slice(&tmp, q, 0, b, b + 1, &qb);
+        st = st ? st : slice(&tmp, out, 0, b, b + 1, &ob);
+        st = st ? st : slice(&tmp, k, 0, b, b + 1, &kb);
+        st = st ? st : slice(&tmp, kb, 2, 0, n, &kb);
+        st = st ? st : slice(&tmp, v, 0, b, b + 1, &vb);
+        st = st ? st : slice(&tmp, vb, 2, 0, n, &vb);
+        if (st == TS_OK && p->gate)
+            st = slice(&tmp, p->gate, 0, b, b + 1, &gb);
+        if (st == TS_OK && p->bias) {
+            int64_t shape[4] = {nb, q->shape[1], q->shape[2], lk};
+            st = keep(&tmp, ts_tensor_broadcast(p->bias, 4, shape, &full), &full);
+            st = st ? st : slice(&tmp, full, 0, b, b + 1, &bb);
+            st = st ? st : slice(&tmp, bb, 3, 0, n, &bb);
+        }
+        if (st == TS_OK && n == 0) {
+            ts_attention_params pb = *p;
+            pb.key_len = pb.bias = pb.gate = NULL;
+            st = ts_attention(qb, kb, vb, &pb, ob); /* no keys: zeros */
+        } else if (st == TS_OK) {
+            /* Bottom-right alignment follows the slice's Lk = key_len[b]. */
+            st = run(&tmp, qb, kb, vb, bb, gb, op, ob);
+        }
+        release(&tmp);
+    }
+    free(kl);
+    return st;
 }
 
 TS_API ts_status ts_attention_naive(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
@@ -109,9 +223,12 @@ TS_API ts_status ts_attention_naive(const ts_tensor *q, const ts_tensor *k, cons
     TSI_RETURN_IF_ERROR(tsi_attention_validate(q, k, v, p, out));
     if (ts_tensor_numel(out) == 0 || k->shape[2] == 0)
         return ts_attention(q, k, v, p, out);
+    tsi_op op;
+    tsi_attention_resolve(q, k, p, &op);
+    if (p->key_len)
+        return run_batches(q, k, v, p, &op, out);
     naive_tmp tmp = {.n = 0};
-    ts_status st = run(&tmp, q, k, v, p, out);
-    for (int i = tmp.n - 1; i >= 0; i--)
-        ts_tensor_destroy(tmp.t[i]);
+    ts_status st = run(&tmp, q, k, v, p->bias, p->gate, &op, out);
+    release(&tmp);
     return st;
 }

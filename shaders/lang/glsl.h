@@ -165,3 +165,41 @@ uint ts_f32_to_bits16(float f, uint dt) { return dt == 2u ? ts_f32_to_bf16_bits(
         uint i_ = uint(i);                                                                         \
         TS_STORE16_(arr, i_, uint(bits))                                                           \
     }
+
+/* ---- 4-element vectors (families that opt in) ------------------------------
+ * A family that loads or stores 4 neighbouring elements at once declares
+ * TS_VEC_BUFS(BUFS) after TS_KERNEL's buffers are known (before TS_KERNEL):
+ * the same bindings seen again as uvec4 (4 f32) and uvec2 (4 16-bit
+ * elements), aliases Vulkan allows. Only those families get the aliases, so
+ * no other module changes. LOAD4F / STORE4F take an element index that is a
+ * multiple of 4 (the host checks offsets and strides). */
+#define VEC4 vec4
+#define F4(x) vec4(x)
+#define F4V(x, y, z, w) vec4(x, y, z, w)
+#define TS_VBUF_DECL_(b, acc, name)                                                                \
+    layout(std430, binding = b) TS_BUF_QUAL_##acc buffer TsBufV4_##name { uvec4 name##_v4[]; };    \
+    layout(std430, binding = b) TS_BUF_QUAL_##acc buffer TsBufV2_##name { uvec2 name##_v2[]; };
+#define TS_VEC_BUFS(LIST) LIST(TS_VBUF_DECL_)
+
+vec4 ts_unpack4(uvec2 w, uint dt)
+{
+    if (dt == 2u)
+        return uintBitsToFloat(uvec4(w.x << 16, w.x & 0xffff0000u, w.y << 16, w.y & 0xffff0000u));
+    return vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+}
+
+uvec2 ts_pack4(vec4 v, uint dt)
+{
+    return uvec2(ts_f32_to_bits16(v.x, dt) | (ts_f32_to_bits16(v.y, dt) << 16),
+                 ts_f32_to_bits16(v.z, dt) | (ts_f32_to_bits16(v.w, dt) << 16));
+}
+
+#define LOAD4F(arr, dt, i)                                                                         \
+    ((dt) == 0u ? uintBitsToFloat(arr##_v4[uint(i) >> 2]) : ts_unpack4(arr##_v2[uint(i) >> 2], dt))
+#define STORE4F(arr, dt, i, v)                                                                     \
+    {                                                                                              \
+        if ((dt) == 0u)                                                                            \
+            arr##_v4[uint(i) >> 2] = floatBitsToUint(v);                                           \
+        else                                                                                       \
+            arr##_v2[uint(i) >> 2] = ts_pack4(v, dt);                                              \
+    }

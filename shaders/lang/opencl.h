@@ -107,3 +107,36 @@ inline void ts_storef(global uint *p, uint dt, uint i, float v)
 #define STOREU(arr, i, v) ((arr)[(uint)(i)] = (uint)(v))
 #define ATOMIC_INC(arr, i) atomic_add(&(arr)[i], 1u)
 #define STORE16(arr, i, bits) (((global ushort *)(arr))[(uint)(i)] = (ushort)(bits))
+
+/* ---- 4-element vectors (see lang/glsl.h): vloadn / vstoren read any
+ * pointer, so no aliases are needed; the index is a multiple of 4. ------- */
+#define VEC4 float4
+#define F4(x) ((float4)(x))
+#define F4V(x, y, z, w) ((float4)(x, y, z, w))
+#define TS_VEC_BUFS(LIST)
+
+inline float4 ts_load4f(global const uint *p, uint dt, uint i)
+{
+    if (dt == 0u)
+        return vload4(i >> 2, (global const float *)p);
+    if (dt == 2u) {
+        uint2 w = vload2(i >> 2, p);
+        return as_float4((uint4)(w.x << 16, w.x & 0xffff0000u, w.y << 16, w.y & 0xffff0000u));
+    }
+    return vload_half4(i >> 2, (global const half *)p);
+}
+
+inline void ts_store4f(global uint *p, uint dt, uint i, float4 v)
+{
+    if (dt == 0u)
+        vstore4(v, i >> 2, (global float *)p);
+    else if (dt == 2u)
+        vstore4((ushort4)(ts_f32_to_bf16(v.x), ts_f32_to_bf16(v.y), ts_f32_to_bf16(v.z),
+                          ts_f32_to_bf16(v.w)),
+                i >> 2, (global ushort *)p);
+    else
+        vstore_half4_rte(v, i >> 2, (global half *)p);
+}
+
+#define LOAD4F(arr, dt, i) ts_load4f((global const uint *)(arr), (dt), (uint)(i))
+#define STORE4F(arr, dt, i, v) ts_store4f((arr), (dt), (uint)(i), (v))

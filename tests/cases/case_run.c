@@ -25,6 +25,7 @@ struct tsc_ctx {
     tsc_result *res;
     int done; /* a status other than PASS is final */
     int checked;
+    int ftz; /* the flushed rerun (family.h, places_subnormals) */
 };
 
 /* ---- RNG: splitmix64 seeds xoshiro256** ---------------------------------- */
@@ -92,6 +93,17 @@ ts_device *tsc_ctx_device(const tsc_ctx *x)
 {
     return x->dev;
 }
+int tsc_ctx_ftz(const tsc_ctx *x)
+{
+    return x->ftz;
+}
+
+/* v as a device that flushes f32 subnormals sees it: a zero of v's sign. */
+static double flush_subnormal(double v)
+{
+    return v != 0.0 && fabs(v) < 0x1p-126 ? copysign(0.0, v) : v;
+}
+
 int tsc_failed(const tsc_ctx *x)
 {
     return x->done;
@@ -445,6 +457,10 @@ tsc_arg *tsc_input_values(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape,
         unravel(i, nd, shape, idx);
         decode(dt, bytes, store_index(a, idx), a->v + i * parts);
     }
+    /* The flushed rerun: the device still gets the subnormals, the
+     * references see what a flushing device computes with. */
+    for (int64_t i = 0; x->ftz && dt != TS_I32 && i < a->numel * parts; i++)
+        a->v[i] = flush_subnormal(a->v[i]);
     return finish_arg(x, a, bytes) ? NULL : a;
 }
 
@@ -536,7 +552,16 @@ int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag)
 
 int tsc_check_class(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, unsigned flags)
 {
-    return check_impl(x, out, ref, mag, 1, flags);
+    if (!x->ftz || out->dtype == TS_I32 || x->done)
+        return check_impl(x, out, ref, mag, 1, flags);
+    /* The flushed rerun: a subnormal result is a signed zero. */
+    size_t n = (size_t)(out->numel * tsc_parts(out->dtype));
+    double *flushed = tsc_alloc(x, n);
+    if (!flushed)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        flushed[i] = flush_subnormal(ref[i]);
+    return check_impl(x, out, flushed, mag, 1, flags);
 }
 
 static int check_impl(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, int classes,
@@ -663,21 +688,16 @@ static void ctx_release(tsc_ctx *x)
     }
 }
 
-tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
+static void run_once(const tsc_case *c, ts_device *dev, uint64_t seed, int ftz, tsc_result *r)
 {
-    tsc_result r;
-    memset(&r, 0, sizeof r);
-    r.status = TSC_ERROR;
-    if (!c || !dev) {
-        snprintf(r.message, sizeof r.message, "no case or no device");
-        return r;
-    }
+    memset(r, 0, sizeof *r);
     tsc_ctx x;
     memset(&x, 0, sizeof x);
     x.c = c;
     x.dev = dev;
-    x.res = &r;
-    r.status = TSC_PASS;
+    x.res = r;
+    x.ftz = ftz;
+    r->status = TSC_PASS;
     uint64_t sm = seed ^ fnv1a(fnv1a(0xcbf29ce484222325ull, c->op), c->name);
     for (int i = 0; i < 4; i++)
         x.s[i] = splitmix64(&sm);
@@ -686,18 +706,58 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
     c->fam->run(&x);
     ts_device_fallback_count(dev, &fallbacks_after);
     ctx_release(&x);
-    if (r.status == TSC_PASS && !x.checked) {
-        r.status = TSC_ERROR;
-        snprintf(r.message, sizeof r.message, "case bug: nothing was checked");
+    if (r->status == TSC_PASS && !x.checked) {
+        r->status = TSC_ERROR;
+        snprintf(r->message, sizeof r->message, "case bug: nothing was checked");
     }
-    if (r.status == TSC_PASS && fallbacks_after > fallbacks_before) {
-        r.status = TSC_FALLBACK;
-        snprintf(r.message, sizeof r.message,
+    if (r->status == TSC_PASS && fallbacks_after > fallbacks_before) {
+        r->status = TSC_FALLBACK;
+        snprintf(r->message, sizeof r->message,
                  "ran as core's composition of simpler ops: the device has no kernel for the "
                  "op (%llu call(s) fell back)",
                  (unsigned long long)(fallbacks_after - fallbacks_before));
     }
+}
+
+tsc_result tsc_run_case_denormals(const tsc_case *c, ts_device *dev, uint64_t seed,
+                                  ts_denormals denormals)
+{
+    tsc_result r;
+    memset(&r, 0, sizeof r);
+    r.status = TSC_ERROR;
+    if (!c || !dev) {
+        snprintf(r.message, sizeof r.message, "no case or no device");
+        return r;
+    }
+    run_once(c, dev, seed, 0, &r);
+    /* Same seed, same inputs: only the references see flushed subnormals. */
+    if (r.status == TSC_FAIL && c->fam->places_subnormals &&
+        denormals != TS_DENORMALS_PRESERVED) {
+        tsc_result flushed;
+        run_once(c, dev, seed, 1, &flushed);
+        if (flushed.status == TSC_PASS || flushed.status == TSC_FALLBACK) {
+            char ieee[sizeof r.message];
+            memcpy(ieee, r.message, sizeof ieee);
+            flushed.status = TSC_FTZ;
+            snprintf(flushed.message, sizeof flushed.message,
+                     "matches only with f32 subnormals flushed to zero (the device does not "
+                     "promise to keep them); against IEEE: %.380s",
+                     ieee);
+            r = flushed;
+        }
+    }
     if (r.status != TSC_PASS && !r.message[0])
         snprintf(r.message, sizeof r.message, "%s", tsc_status_name(r.status));
     return r;
+}
+
+tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
+{
+    /* A device that does not say (or says it cannot) keep f32 subnormals
+     * may flush them (docs/numerics.md). */
+    ts_device_info info;
+    ts_denormals denormals = TS_DENORMALS_UNKNOWN;
+    if (dev && ts_device_info_get(dev, &info) == TS_OK)
+        denormals = info.denormals;
+    return tsc_run_case_denormals(c, dev, seed, denormals);
 }

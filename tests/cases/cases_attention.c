@@ -2,11 +2,14 @@
  * GAU / mixed-chunk FLASH layers (family "gau"), each against a float64
  * reference written as plain loops below.
  *
- * attention specs: shape = {B, Hq, Lq, D}; p[0] = Hkv, p[1] = Lk; f[0] =
+ * attention specs: shape = {B, Hq, Lq, D}; p[0] = Hkv, p[1] = Lk, p[2] =
+ * softcap (0: none); shape2 = {Dv (0: D), window, causal offset}; f[0] =
  * the amplitude of q (30: huge logits), f[1] = scale (0: 1/sqrt(D)); the
- * family flags pick causal, bias, key mask, gate and lse; TSC_LAY_IN0 / IN1
- * lay out q / k and v. Lengths are primes or off by one from powers of two
- * so no tile size divides them.
+ * family flags pick causal (and its alignment), key_len, bias, key mask,
+ * gate and lse; TSC_LAY_IN0 / IN1 lay out q / k and v. Lengths are primes
+ * or off by one from powers of two so no tile size divides them. With
+ * key_len, batch b has a partial, zero or full key count (b % 3) and the
+ * padding keys of k and v hold NaN: the kernels must never use them.
  * gau specs: shape = {B, n, d}; p[0] = e, p[1] = s, p[2] = chunk (flash). */
 #include <math.h>
 
@@ -21,23 +24,48 @@ enum {
     F_MASK1D = TSC_FLAG_FAMILY << 5,   /* mask [Lk], shared by the batch */
     F_GATE = TSC_FLAG_FAMILY << 6,
     F_LSE = TSC_FLAG_FAMILY << 7,
+    F_TOPLEFT = TSC_FLAG_FAMILY << 8, /* causal_align TS_CAUSAL_TOP_LEFT */
+    F_OFFSET = TSC_FLAG_FAMILY << 9,  /* TS_CAUSAL_OFFSET, shape2[2] */
+    F_KEYLEN = TSC_FLAG_FAMILY << 10, /* key_len [B]: partial, 0, full (b % 3) */
+    F_NAIVE = TSC_FLAG_FAMILY << 11,  /* a quick spec attention_naive runs too */
+    F_SHORTKL = TSC_FLAG_FAMILY << 12, /* key_len: the partial one 1..5 keys */
 };
+
+/* shape2 of a spec: Dv, window, causal offset. */
+#define X2(dv, w, off) 3, {dv, w, off, 0}
 
 #define T_Q TSC_LAY_IN0(TSC_TRANSPOSED)
 #define T_KV TSC_LAY_IN1(TSC_TRANSPOSED)
 
-static const tsc_op_entry attn_ops[] = {{"attention", 0, TSC_FLOATS}};
+/* attention_naive (the O(L^2) baseline tessel-bench compares with) gets
+ * the --full specs and the quick ones marked F_NAIVE (few: each builds
+ * matmul, softmax and elementwise kernels on PoCL / lavapipe) in f32 (in
+ * f16 / bf16 its materialized scores round too coarsely for the tiled
+ * kernel's tolerance), less key_mask and lse, which it does not take. */
+static const tsc_op_entry attn_ops[] = {{"attention", 0, TSC_FLOATS},
+                                        {"attention_naive", 1, TSC_DT(TS_F32)}};
+
+/* Each Dv is another kernel variant to build (its own constant), so the
+ * quick Dv specs run in f32 only; the --full ones in every dtype. The
+ * naive baseline's key_len path (a slice per batch, shapes that differ by
+ * batch) builds many matmul variants: --full only. */
+static int attn_applies(const tsc_op_entry *op, ts_dtype dtype, const tsc_spec *s)
+{
+    if (op->kind == 0)
+        return s->full_only || s->nd2 == 0 || s->shape2[0] == 0 || dtype == TS_F32;
+    return !(s->flags & F_MASK) && (s->full_only || (s->flags & F_NAIVE));
+}
 
 static const tsc_spec attn_specs[] = {
     /* Quick: D 32 and 64 only, so PoCL and lavapipe build few variants. */
     {"1x2x17x32 Lk23 causal", 4, {1, 2, 17, 32}, 0, {0}, {2, 23}, {1, 0}, F_CAUSAL, 0},
     {"2x4x1x64 GQA Lk70 decode lse", 4, {2, 4, 1, 64}, 0, {0}, {2, 70}, {1, 0},
      F_CAUSAL | F_LSE, 0},
-    {"1x2x29x64 Lk13 causal Lq>Lk lse", 4, {1, 2, 29, 64}, 0, {0}, {2, 13}, {1, 0},
+    {"1x2x40x64 Lk23 causal Lq>Lk lse", 4, {1, 2, 40, 64}, 0, {0}, {2, 23}, {1, 0},
      F_CAUSAL | F_LSE, 0},
     {"2x2x19x64 MQA Lk31 bias gate mask lse", 4, {2, 2, 19, 64}, 0, {0}, {1, 31}, {1, 0},
      F_BIAS | F_GATE | F_MASK | F_LSE, 0},
-    {"2x1x9x32 Lk12 masked batch lse", 4, {2, 1, 9, 32}, 0, {0}, {1, 12}, {1, 0},
+    {"2x1x19x32 Lk23 masked batch lse", 4, {2, 1, 19, 32}, 0, {0}, {1, 23}, {1, 0},
      F_MASK | F_MASKROW | F_LSE, 0},
     {"1x2x33x64 Lk33 causal logits x30", 4, {1, 2, 33, 64}, 0, {0}, {2, 33}, {30, 0},
      F_CAUSAL, 0},
@@ -49,6 +77,35 @@ static const tsc_spec attn_specs[] = {
      F_CAUSAL | TSC_LAY_IN1(TSC_BROADCAST), 0},
     {"1x2x3x32 Lk0 lse", 4, {1, 2, 3, 32}, 0, {0}, {2, 0}, {1, 0}, F_LSE, 0},
     {"1x2x0x32 Lk5", 4, {1, 2, 0, 32}, 0, {0}, {2, 5}, {1, 0}, 0, 0},
+    /* The features of issue 12: key_len, alignment, window, softcap, Dv.
+     * Lengths 17..63 keep the GPU tiles at 32 x 32, so PoCL and lavapipe
+     * build few kernel variants (--full varies them). */
+    {"3x2x17x32 Lk21 key_len lse", 4, {3, 2, 17, 32}, 0, {0}, {2, 21}, {1, 0}, F_KEYLEN | F_LSE,
+     0},
+    {"3x4x1x64 GQA Lk70 decode key_len causal lse", 4, {3, 4, 1, 64}, 0, {0}, {2, 70}, {1, 0},
+     F_KEYLEN | F_CAUSAL | F_LSE, 0},
+    {"3x2x19x32 Lk29 key_len causal lse", 4, {3, 2, 19, 32}, 0, {0}, {2, 29}, {1, 0},
+     F_KEYLEN | F_CAUSAL | F_LSE, 0},
+    {"1x2x17x32 Lk23 causal top-left lse", 4, {1, 2, 17, 32}, 0, {0}, {2, 23}, {1, 0},
+     F_CAUSAL | F_TOPLEFT | F_LSE, 0},
+    {"1x2x17x32 Lk23 causal offset +9", 4, {1, 2, 17, 32}, X2(0, 0, 9), {2, 23}, {1, 0},
+     F_CAUSAL | F_OFFSET, 0},
+    {"1x2x17x32 Lk23 causal offset -5 lse", 4, {1, 2, 17, 32}, X2(0, 0, -5), {2, 23}, {1, 0},
+     F_CAUSAL | F_OFFSET | F_LSE | F_NAIVE, 0},
+    {"1x2x40x32 Lk45 window 1 lse", 4, {1, 2, 40, 32}, X2(0, 1, 0), {2, 45}, {1, 0}, F_LSE, 0},
+    {"1x2x37x64 Lk45 window 7", 4, {1, 2, 37, 64}, X2(0, 7, 0), {2, 45}, {1, 0}, F_NAIVE, 0},
+    {"3x2x19x32 Lk23 window 100 key_len lse", 4, {3, 2, 19, 32}, X2(0, 100, 0), {2, 23}, {1, 0},
+     F_KEYLEN | F_LSE, 0},
+    {"3x2x33x64 Lk40 window 9 top-left key_len mask lse", 4, {3, 2, 33, 64}, X2(0, 9, 0),
+     {2, 40}, {1, 0}, F_TOPLEFT | F_KEYLEN | F_MASK | F_LSE, 0},
+    {"1x2x33x32 Lk33 softcap 5 logits x30 lse", 4, {1, 2, 33, 32}, 0, {0}, {2, 33, 5}, {30, 0},
+     F_LSE, 0},
+    {"2x4x19x64 GQA Lk31 softcap 20 causal bias gate", 4, {2, 4, 19, 64}, 0, {0}, {2, 31, 20},
+     {30, 0}, F_CAUSAL | F_BIAS | F_GATE | F_NAIVE, 0},
+    {"1x2x19x64 Dv32 Lk31 causal gate lse", 4, {1, 2, 19, 64}, X2(32, 0, 0), {2, 31}, {1, 0},
+     F_CAUSAL | F_GATE | F_LSE | F_NAIVE, 0},
+    {"3x2x17x32 Dv64 Lk23 key_len window 4 offset 2", 4, {3, 2, 17, 32}, X2(64, 4, 2), {1, 23},
+     {1, 0}, F_KEYLEN | F_OFFSET | F_LSE, 0},
     /* Full: every head dim of the issue (80, 96, 128, 256 too), longer. */
     {"1x2x29x80 Lk13 causal Lq>Lk lse", 4, {1, 2, 29, 80}, 0, {0}, {2, 13}, {1, 0},
      F_CAUSAL | F_LSE, 1},
@@ -69,19 +126,49 @@ static const tsc_spec attn_specs[] = {
     {"1x2x1x80 Lk4099 decode bias", 4, {1, 2, 1, 80}, 0, {0}, {1, 4099}, {1, 0}, F_BIAS, 1},
     {"2x2x200x48 Lk200 causal mask1d", 4, {2, 2, 200, 48}, 0, {0}, {2, 200}, {1, 0},
      F_CAUSAL | F_MASK | F_MASK1D, 1},
+    {"1x2x65x64 Dv128 Lk130 causal lse", 4, {1, 2, 65, 64}, X2(128, 0, 0), {2, 130}, {1, 0},
+     F_CAUSAL | F_LSE, 1},
+    {"1x2x45x80 Dv32 Lk77 window 16", 4, {1, 2, 45, 80}, X2(32, 16, 0), {2, 77}, {1, 0}, 0, 1},
+    {"3x8x1x128 GQA decode Lk1000 key_len softcap 50 lse", 4, {3, 8, 1, 128}, 0, {0},
+     {2, 1000, 50}, {30, 0}, F_KEYLEN | F_CAUSAL | F_LSE, 1},
+    {"3x2x200x64 Lk300 key_len offset -20 window 50 lse", 4, {3, 2, 200, 64}, X2(0, 50, -20),
+     {2, 300}, {1, 0}, F_KEYLEN | F_OFFSET | F_LSE, 1},
+    {"1x2x100x256 Dv64 Lk150 top-left causal softcap 30 x30", 4, {1, 2, 100, 256}, X2(64, 0, 0),
+     {2, 150, 30}, {30, 0}, F_CAUSAL | F_TOPLEFT, 1},
+    {"2x4x130x96 GQA Dv40 Lk97 window 33 offset 40 key_len gate", 4, {2, 4, 130, 96},
+     X2(40, 33, 40), {2, 97}, {1, 0}, F_KEYLEN | F_OFFSET | F_GATE | F_LSE, 1},
 };
 
 typedef struct attn_shape {
-    int64_t b, hq, hkv, lq, lk, d;
+    int64_t b, hq, hkv, lq, lk, d, dv;
 } attn_shape;
 
 typedef struct attn_in {
     const double *q, *k, *v, *bias, *gate, *mask;
+    const double *key_len; /* [B] or NULL */
     int64_t bias_stride[4]; /* element strides of bias over [B, Hq, Lq, Lk], 0 = broadcast */
     int64_t mask_bstride;
-    double scale;
-    int causal;
+    double scale, softcap;
+    int causal, align;
+    int64_t offset, window;
 } attn_in;
+
+/* Whether query i of batch b sees key c (include/tessel/attention.h),
+ * written from the public header's words, not from core/op.h. */
+static int ref_visible(const attn_shape *s, const attn_in *in, int64_t b, int64_t i, int64_t c)
+{
+    int64_t kl = in->key_len ? (int64_t)in->key_len[b] : s->lk;
+    if (c >= kl)
+        return 0;
+    int64_t off = in->align == TS_CAUSAL_BOTTOM_RIGHT ? kl - s->lq
+                  : in->align == TS_CAUSAL_TOP_LEFT   ? 0
+                                                      : in->offset;
+    if ((in->causal || in->window > 0) && c > i + off)
+        return 0;
+    if (in->window > 0 && c <= i + off - in->window)
+        return 0;
+    return !in->mask || in->mask[b * in->mask_bstride + c] != 0;
+}
 
 /* Row (b, h, i): o[d], mag[d] (the error scale: probability-weighted |v|
  * and |o|, each key weighted by 1 + the size of its logit's terms, which
@@ -90,10 +177,15 @@ static void ref_attention_row(const attn_shape *s, const attn_in *in, int64_t b,
                               int64_t i, double *sc, double *amp, double *o, double *mag,
                               double *lse)
 {
-    int64_t g = h / (s->hq / s->hkv), d = s->d;
+    int64_t g = h / (s->hq / s->hkv), d = s->d, dv = s->dv;
     const double *qr = in->q + ((b * s->hq + h) * s->lq + i) * d;
     double m = -INFINITY;
     for (int64_t c = 0; c < s->lk; c++) {
+        /* Hidden keys are never read: past key_len they hold NaN. */
+        sc[c] = -INFINITY;
+        amp[c] = 0;
+        if (!ref_visible(s, in, b, i, c))
+            continue;
         const double *kr = in->k + ((b * s->hkv + g) * s->lk + c) * d;
         double dot = 0, a = 0;
         for (int64_t x = 0; x < d; x++) {
@@ -102,16 +194,20 @@ static void ref_attention_row(const attn_shape *s, const attn_in *in, int64_t b,
         }
         dot *= in->scale;
         a *= fabs(in->scale);
+        if (in->softcap > 0) {
+            /* An error in the argument shrinks by tanh's slope 1 - t^2;
+             * tanh's own rounding is relative to the cap. */
+            double t = tanh(dot / in->softcap);
+            dot = in->softcap * t;
+            a = a * (1 - t * t) + in->softcap;
+        }
         if (in->bias) {
             const int64_t *bs = in->bias_stride;
             double bv = in->bias[b * bs[0] + h * bs[1] + i * bs[2] + c * bs[3]];
             dot += bv;
             a += fabs(bv);
         }
-        int vis = !in->causal || c <= i + (s->lk - s->lq);
-        if (in->mask && in->mask[b * in->mask_bstride + c] == 0)
-            vis = 0;
-        sc[c] = vis ? dot : -INFINITY;
+        sc[c] = dot;
         amp[c] = a;
         if (sc[c] > m)
             m = sc[c];
@@ -122,21 +218,21 @@ static void ref_attention_row(const attn_shape *s, const attn_in *in, int64_t b,
         l += sc[c];
     }
     *lse = l > 0 ? m + log(l) : -INFINITY;
-    for (int64_t x = 0; x < d; x++) {
-        double acc = 0;
+    for (int64_t x = 0; x < dv; x++) {
+        double acc = 0, mg = 0;
         for (int64_t c = 0; c < s->lk; c++)
-            acc += sc[c] * in->v[((b * s->hkv + g) * s->lk + c) * d + x];
+            if (sc[c] != 0)
+                acc += sc[c] * in->v[((b * s->hkv + g) * s->lk + c) * dv + x];
         o[x] = l > 0 ? acc / l : 0;
-        double mg = 0;
         for (int64_t c = 0; c < s->lk; c++) {
             if (sc[c] == 0)
                 continue;
-            double vv = fabs(in->v[((b * s->hkv + g) * s->lk + c) * d + x]);
+            double vv = fabs(in->v[((b * s->hkv + g) * s->lk + c) * dv + x]);
             mg += sc[c] / l * (vv + fabs(o[x])) * (1 + amp[c]);
         }
         mag[x] = mg;
         if (in->gate) {
-            double gs = 1 / (1 + exp(-in->gate[((b * s->hq + h) * s->lq + i) * d + x]));
+            double gs = 1 / (1 + exp(-in->gate[((b * s->hq + h) * s->lq + i) * dv + x]));
             o[x] *= gs;
             mag[x] *= gs;
         }
@@ -165,6 +261,38 @@ static double *key_bias_values(tsc_ctx *x, const attn_shape *s)
     for (int64_t i = 0; i < s->b * s->lk; i++)
         v[i] = i % 7 == 2 ? -INFINITY : tsc_uniform(x, -2, 2);
     return v;
+}
+
+/* key_len per batch: partial (1..Lk-1, or 1..5 with F_SHORTKL), 0, full,
+ * by b % 3. */
+static double *key_len_values(tsc_ctx *x, const attn_shape *s, unsigned flags)
+{
+    double *kl = tsc_alloc(x, (size_t)s->b + 1);
+    if (!kl)
+        return NULL;
+    int64_t most = (flags & F_SHORTKL) && s->lk > 6 ? 5 : s->lk - 1;
+    for (int64_t b = 0; b < s->b; b++)
+        kl[b] = b % 3 == 1 ? 0 : b % 3 == 2 || s->lk < 2 ? (double)s->lk
+                                                         : (double)tsc_rand_int(x, 1, most);
+    return kl;
+}
+
+/* k or v [B, Hkv, Lk, D]: uniform in [-1, 1), and with key_len NaN in
+ * every key at and past key_len[b] (a padded cache's unused slots). */
+static tsc_arg *kv_input(tsc_ctx *x, ts_dtype dt, const int64_t *shape, tsc_layout lay,
+                         const double *kl)
+{
+    if (!kl)
+        return tsc_input(x, dt, 4, shape, lay, -1, 1);
+    int64_t n = tsc_numel(4, shape), per_b = n / shape[0], row = shape[3];
+    double *v = tsc_alloc(x, (size_t)n + 1);
+    if (!v)
+        return NULL;
+    for (int64_t e = 0; e < n; e++) {
+        int64_t b = e / per_b, key = e / row % shape[2];
+        v[e] = key >= (int64_t)kl[b] ? NAN : tsc_uniform(x, -1, 1);
+    }
+    return tsc_input_values(x, dt, 4, shape, lay, v);
 }
 
 static int check_lse(tsc_ctx *x, tsc_arg *lse, const double *ref, const double *amp)
@@ -198,7 +326,7 @@ static void attn_reference(tsc_ctx *x, const attn_shape *s, const attn_in *in, d
         for (int64_t h = 0; h < s->hq; h++)
             for (int64_t i = 0; i < s->lq; i++) {
                 int64_t row = (b * s->hq + h) * s->lq + i;
-                ref_attention_row(s, in, b, h, i, sc, amp, o + row * s->d, mag + row * s->d,
+                ref_attention_row(s, in, b, h, i, sc, amp, o + row * s->dv, mag + row * s->dv,
                                   &lse[row]);
                 double am = 0;
                 for (int64_t c = 0; c < s->lk; c++)
@@ -213,21 +341,44 @@ static void run_attention(tsc_ctx *x)
     const tsc_spec *sp = tsc_ctx_spec(x);
     ts_dtype dt = c->dtype;
     unsigned f = sp->flags;
-    attn_shape s = {sp->shape[0], sp->shape[1], sp->p[0], sp->shape[2], sp->p[1], sp->shape[3]};
+    int naive = tsc_ctx_op(x)->kind == 1;
+    if (naive)
+        f &= ~(unsigned)F_LSE;
+    attn_shape s = {sp->shape[0], sp->shape[1], sp->p[0], sp->shape[2],
+                    sp->p[1], sp->shape[3], sp->shape2[0] ? sp->shape2[0] : sp->shape[3]};
     int64_t qs[4] = {s.b, s.hq, s.lq, s.d}, ks[4] = {s.b, s.hkv, s.lk, s.d};
+    int64_t vs[4] = {s.b, s.hkv, s.lk, s.dv}, os[4] = {s.b, s.hq, s.lq, s.dv};
     double amp = sp->f[0];
+    double *kl = (f & F_KEYLEN) ? key_len_values(x, &s, f) : NULL;
+    if ((f & F_KEYLEN) && !kl)
+        return;
     tsc_arg *q = tsc_input(x, dt, 4, qs, TSC_IN0_LAYOUT(f), -amp, amp);
-    tsc_arg *k = q ? tsc_input(x, dt, 4, ks, TSC_IN1_LAYOUT(f), -1, 1) : NULL;
-    tsc_arg *v = k ? tsc_input(x, dt, 4, ks, TSC_IN1_LAYOUT(f), -1, 1) : NULL;
-    tsc_arg *out = v ? tsc_output(x, dt, 4, qs, TSC_CONTIG) : NULL;
+    tsc_arg *k = q ? kv_input(x, dt, ks, TSC_IN1_LAYOUT(f), kl) : NULL;
+    tsc_arg *v = k ? kv_input(x, dt, vs, TSC_IN1_LAYOUT(f), kl) : NULL;
+    tsc_arg *out = v ? tsc_output(x, dt, 4, os, TSC_CONTIG) : NULL;
     if (!out)
         return;
     ts_attention_params p;
     ts_attention_params_init(&p);
     p.scale = (float)sp->f[1];
     p.causal = (f & F_CAUSAL) != 0;
-    attn_in in = {.q = q->v, .k = k->v, .v = v->v, .causal = p.causal};
+    p.causal_align = (f & F_TOPLEFT)  ? TS_CAUSAL_TOP_LEFT
+                     : (f & F_OFFSET) ? TS_CAUSAL_OFFSET
+                                      : TS_CAUSAL_BOTTOM_RIGHT;
+    p.causal_offset = sp->shape2[2];
+    p.window = sp->shape2[1];
+    p.softcap = (float)sp->p[2];
+    attn_in in = {.q = q->v, .k = k->v, .v = v->v, .causal = p.causal, .align = p.causal_align,
+                  .offset = p.causal_offset, .window = p.window, .softcap = p.softcap};
     in.scale = p.scale != 0.0f ? (double)p.scale : 1.0 / sqrt((double)s.d);
+    if (kl) {
+        int64_t bs[1] = {s.b};
+        tsc_arg *kla = tsc_input_values(x, TS_I32, 1, bs, TSC_CONTIG, kl);
+        if (!kla)
+            return;
+        p.key_len = kla->t;
+        in.key_len = kla->v;
+    }
     if (f & F_BIAS) {
         int64_t bs[3] = {s.hq, s.lq, s.lk};
         tsc_arg *bias = tsc_input(x, dt, 3, bs, TSC_CONTIG, -2, 2);
@@ -263,7 +414,7 @@ static void run_attention(tsc_ctx *x)
         in.mask_bstride = nd == 1 ? 0 : s.lk;
     }
     if (f & F_GATE) {
-        tsc_arg *gate = tsc_input(x, dt, 4, qs, TSC_CONTIG, -3, 3);
+        tsc_arg *gate = tsc_input(x, dt, 4, os, TSC_CONTIG, -3, 3);
         if (!gate)
             return;
         p.gate = gate->t;
@@ -276,7 +427,9 @@ static void run_attention(tsc_ctx *x)
             return;
         p.lse = lse->t;
     }
-    if (tsc_op_status(x, ts_attention(q->t, k->t, v->t, &p, out->t), "ts_attention"))
+    ts_status st = naive ? ts_attention_naive(q->t, k->t, v->t, &p, out->t)
+                         : ts_attention(q->t, k->t, v->t, &p, out->t);
+    if (tsc_op_status(x, st, naive ? "ts_attention_naive" : "ts_attention"))
         return;
     int64_t rows = s.b * s.hq * s.lq;
     double *ref = tsc_alloc(x, (size_t)out->numel + 1), *mag = tsc_alloc(x, (size_t)out->numel + 1);
@@ -291,9 +444,55 @@ static void run_attention(tsc_ctx *x)
 const tsc_family tsc_family_attention = {
     .name = "attention",
     .ops = attn_ops,
-    .n_ops = 1,
+    .n_ops = 2,
     .specs = attn_specs,
     .n_specs = sizeof attn_specs / sizeof attn_specs[0],
+    .applies = attn_applies,
+    .run = run_attention,
+};
+
+/* ---- decode-shaped attention (family "attention_decode") --------------------
+ * Few query rows per kv head (Lq = 1 or a few speculative tokens, times
+ * Hq/Hkv) against long keys, so the CPU backend takes its split-K
+ * flash-decoding path (backend-cpu/cpu_attention_decode.c, up to 16 rows
+ * per kv head) and the GPU kernels their Lq = 1 corner. Lengths are primes
+ * or odd so no split, block or tile divides them; the short-key_len cases
+ * leave most split ranges with nothing to see; one case has 18 rows (the
+ * main kernel) for the boundary. Same spec layout, runner and reference as
+ * the attention family above; f[0] is q's amplitude. */
+static const tsc_op_entry dec_ops[] = {{"attention", 0, TSC_FLOATS}};
+
+static const tsc_spec dec_specs[] = {
+    /* Quick: D 32 and 64 (few GPU variants). */
+    {"decode 1x32x1x64 GQA8 Lk1531 lse", 4, {1, 32, 1, 64}, 0, {0}, {8, 1531}, {1}, F_LSE, 0},
+    {"decode 2x32x2x64 GQA8 Lk1109 key_len causal lse", 4, {2, 32, 2, 64}, 0, {0}, {8, 1109},
+     {1}, F_KEYLEN | F_CAUSAL | F_LSE, 0},
+    {"decode 3x8x2x32 GQA2 Lk777 key_len bias mask gate softcap 30 lse", 4, {3, 8, 2, 32}, 0,
+     {0}, {2, 777, 30}, {8}, F_KEYLEN | F_BIAS | F_MASK | F_GATE | F_LSE, 0},
+    {"decode 3x8x1x64 GQA8 Lk2000 short key_len lse", 4, {3, 8, 1, 64}, 0, {0}, {1, 2000}, {1},
+     F_KEYLEN | F_SHORTKL | F_LSE, 0},
+    {"decode 1x4x4x64 MQA Lk1000 offset 990 window 300 lse", 4, {1, 4, 4, 64}, X2(0, 300, 990),
+     {1, 1000}, {1}, F_CAUSAL | F_OFFSET | F_LSE, 0},
+    {"decode 2x4x2x32 Dv64 Lk600 key_len top-left causal gate", 4, {2, 4, 2, 32}, X2(64, 0, 0),
+     {2, 600}, {1}, F_KEYLEN | F_TOPLEFT | F_CAUSAL | F_GATE, 0},
+    /* Full: the bench's head size, the largest D, the 16 / 18 row edge. */
+    {"decode 1x32x1x128 GQA8 Lk4099 lse", 4, {1, 32, 1, 128}, 0, {0}, {8, 4099}, {1}, F_LSE, 1},
+    {"decode 3x32x2x128 GQA8 Lk3001 key_len causal bias lse x8", 4, {3, 32, 2, 128}, 0, {0},
+     {8, 3001}, {8}, F_KEYLEN | F_CAUSAL | F_BIAS | F_LSE, 1},
+    {"decode 1x16x1x256 Dv256 MQA Lk2049 window 1000 lse", 4, {1, 16, 1, 256}, X2(256, 1000, 0),
+     {1, 2049}, {1}, F_CAUSAL | F_LSE, 1},
+    {"decode 2x8x2x80 GQA8 Dv48 Lk1537 key_len mask gate softcap 20", 4, {2, 8, 2, 80},
+     X2(48, 0, 0), {1, 1537, 20}, {8}, F_KEYLEN | F_MASK | F_GATE, 1},
+    {"decode 1x2x9x64 18 rows Lk1301 causal lse", 4, {1, 2, 9, 64}, 0, {0}, {1, 1301}, {1},
+     F_CAUSAL | F_LSE, 1},
+};
+
+const tsc_family tsc_family_attention_decode = {
+    .name = "attention_decode",
+    .ops = dec_ops,
+    .n_ops = 1,
+    .specs = dec_specs,
+    .n_specs = sizeof dec_specs / sizeof dec_specs[0],
     .run = run_attention,
 };
 

@@ -34,6 +34,32 @@ static const tsc_spec specs[] = {
      TSC_LAY_IN0(T) | TSC_LAY_IN1(T), 1},
     {"batch 2x3 . 1x3: 65x67x63", 4, {2, 3, 65, 67}, 4, {1, 3, 67, 63}, {0}, {0}, 0, 1},
     {"1x4099x1 dot", 2, {1, 4099}, 2, {4099, 1}, {0}, {0}, 0, 1},
+    /* Edges of the CPU GEMM's register tiles, packing and K blocks. */
+    {"1x1000x129 T(b)", 2, {1, 1000}, 2, {1000, 129}, {0}, {0}, TSC_LAY_IN1(T), 0},
+    {"33x1000x7 T(a) T(b)", 2, {33, 1000}, 2, {1000, 7}, {0}, {0},
+     TSC_LAY_IN0(T) | TSC_LAY_IN1(T), 0},
+    {"129x7x33 T(a)", 2, {129, 7}, 2, {7, 33}, {0}, {0}, TSC_LAY_IN0(T), 0},
+    {"7x129x1", 2, {7, 129}, 2, {129, 1}, {0}, {0}, 0, 0},
+    {"batch 3: 33x129x7 T(b)", 3, {3, 33, 129}, 3, {3, 129, 7}, {0}, {0}, TSC_LAY_IN1(T), 0},
+    {"129x1000x129 T(a) T(b)", 2, {129, 1000}, 2, {1000, 129}, {0}, {0},
+     TSC_LAY_IN0(T) | TSC_LAY_IN1(T), 1},
+    {"451x257x1029 T(b)", 2, {451, 257}, 2, {257, 1029}, {0}, {0}, TSC_LAY_IN1(T), 1},
+    /* The CPU 16-bit GEMM's row chunks (512 rows of f32 accumulation at
+     * 2048 columns), column blocks (2048) and an odd K (bf16 k-pairs). */
+    {"530x301x2100 blocks", 2, {530, 301}, 2, {301, 2100}, {0}, {0}, 0, 1},
+    /* The GPU kernel's 4-element path (gemm.vec=4, shaders/matmul.kern)
+     * takes N a multiple of 4 and 4-aligned rows: a and b both vectored,
+     * b only (a's rows or a transposed), broadcast batches, edge tiles. */
+    {"37x20x68 vec a b", 2, {37, 20}, 2, {20, 68}, {0}, {0}, 0, 0},
+    {"37x14x68 vec b", 2, {37, 14}, 2, {14, 68}, {0}, {0}, 0, 0},
+    {"batch 3: 19x12x36 T(a) vec b", 3, {3, 19, 12}, 3, {3, 12, 36}, {0}, {0}, TSC_LAY_IN0(T), 0},
+    {"batch 2x1 . 1x3: 17x24x8 vec", 4, {2, 1, 17, 24}, 4, {1, 3, 24, 8}, {0}, {0}, 0, 0},
+    {"130x260x132 vec", 2, {130, 260}, 2, {260, 132}, {0}, {0}, 0, 1},
+    /* Multiples of 16: the cooperative-matrix tile (f16 / bf16 where the
+     * Vulkan device offers VK_KHR_cooperative_matrix). */
+    {"64x48x80 coop", 2, {64, 48}, 2, {48, 80}, {0}, {0}, 0, 0},
+    {"batch 2: 48x32x16 coop", 3, {2, 48, 32}, 3, {2, 32, 16}, {0}, {0}, 0, 0},
+    {"256x512x128 coop", 2, {256, 512}, 2, {512, 128}, {0}, {0}, 0, 1},
 };
 /* clang-format on */
 /* clang-format on */

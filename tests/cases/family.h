@@ -103,6 +103,11 @@ struct tsc_family {
     int (*applies)(const tsc_op_entry *op, ts_dtype dtype, const tsc_spec *s);
     /* Runs one case; reports through tsc_op_status / tsc_check / tsc_fail. */
     void (*run)(tsc_ctx *x);
+    /* Nonzero: the cases place f32 subnormals. On a device that does not
+     * promise to keep them, a failed case runs once more with subnormal
+     * inputs and references flushed to signed zeros (tsc_ctx_ftz) and is
+     * TSC_FTZ if it then matches. */
+    int places_subnormals;
 };
 
 /* ---- what run sees ------------------------------------------------------ */
@@ -111,6 +116,11 @@ const tsc_case *tsc_ctx_case(const tsc_ctx *x);
 const tsc_op_entry *tsc_ctx_op(const tsc_ctx *x);
 const tsc_spec *tsc_ctx_spec(const tsc_ctx *x);
 ts_device *tsc_ctx_device(const tsc_ctx *x);
+/* Nonzero in the flushed rerun (places_subnormals above): tsc_input_values
+ * gives the device the subnormals but keeps them as signed zeros in
+ * arg->v, and tsc_check_class flushes subnormal references, so a family's
+ * reference code needs no change. */
+int tsc_ctx_ftz(const tsc_ctx *x);
 
 /* ---- random numbers (the case's own stream) ------------------------------ */
 
@@ -223,6 +233,7 @@ extern const tsc_family tsc_family_index;
 extern const tsc_family tsc_family_norm;
 extern const tsc_family tsc_family_conv;
 extern const tsc_family tsc_family_attention;
+extern const tsc_family tsc_family_attention_decode;
 extern const tsc_family tsc_family_gau;
 extern const tsc_family tsc_family_residual_norm;
 extern const tsc_family tsc_family_subln;

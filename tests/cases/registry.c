@@ -63,6 +63,7 @@ static const family_row families[] = {
     {&tsc_family_subln, {2e-5, 3e-3, 2e-2, 0}, {1e-6, 1e-6, 1e-6, 1.0}},
     {&tsc_family_primer, {2e-5, 3e-3, 2e-2, 0}, {1e-6, 1e-6, 1e-6, 1.0}},
     {&tsc_family_attention, {2e-5, 1.5e-3, 1e-2, 0}, {1e-6, 6.2e-5, 1e-6, 1.0}},
+    {&tsc_family_attention_decode, {2e-5, 1.5e-3, 1e-2, 0}, {1e-6, 6.2e-5, 1e-6, 1.0}},
     {&tsc_family_gau, {1e-4, 1e-2, 6e-2, 0}, {1e-6, 6.2e-5, 1e-6, 1.0}},
     /* Outputs are c64 (or f32 for irfft) whatever the input dtype; mag is
      * |scale| * ||row||_2 * (1 + log2 n) (cases_fft.c), so 1e-6 allows
@@ -215,6 +216,7 @@ int tsc_case_matches_op(const tsc_case *c, const char *pattern)
 
 const char *tsc_status_name(tsc_status s)
 {
-    static const char *const names[] = {"pass", "fail", "unsupported", "error", "fallback"};
+    static const char *const names[] = {"pass",  "fail",     "unsupported",
+                                        "error", "fallback", "ftz"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }

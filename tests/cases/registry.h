@@ -72,7 +72,14 @@ typedef enum tsc_status {
     /* Passed, but the device has no kernel for the op: core ran it as its
      * fallback composition of simpler ops (ts_device_fallback_count rose
      * during the case). Counts as passing; reported apart from pass. */
-    TSC_FALLBACK
+    TSC_FALLBACK,
+    /* Wrong against the IEEE reference, right against the same reference
+     * with f32 subnormals flushed to zeros of the same sign in inputs and
+     * results, on a device that does not promise to keep them
+     * (ts_device_info.denormals is not TS_DENORMALS_PRESERVED): a
+     * documented device deviation (docs/numerics.md), reported apart, not
+     * a failure. Only families that place subnormals ask (family.h). */
+    TSC_FTZ
 } tsc_status;
 
 typedef struct tsc_family tsc_family;
@@ -119,8 +126,12 @@ int tsc_case_matches_op(const tsc_case *c, const char *pattern);
 /* Run one case on dev with inputs drawn from seed. Never aborts; a device
  * that misbehaves shows up as FAIL or ERROR. */
 tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed);
+/* tsc_run_case as if dev reported `denormals` in its ts_device_info: the
+ * harness's own test (test_cases_ftz.c) emulates a flushing device. */
+tsc_result tsc_run_case_denormals(const tsc_case *c, ts_device *dev, uint64_t seed,
+                                  ts_denormals denormals);
 
-/* "pass", "fail", "unsupported", "error", "fallback". */
+/* "pass", "fail", "unsupported", "error", "fallback", "ftz". */
 const char *tsc_status_name(tsc_status s);
 
 #ifdef __cplusplus

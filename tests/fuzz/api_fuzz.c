@@ -659,7 +659,14 @@ static void op_attention(fz *f)
     p.key_mask = u8(f) & 1 ? NULL : tensor_arg(f);
     p.gate = u8(f) & 1 ? NULL : tensor_arg(f);
     p.lse = u8(f) & 1 ? NULL : tensor_arg(f);
-    if (!SMALL(q, k, v, o, p.bias, p.key_mask, p.gate, p.lse))
+    if (u8(f) % 4 == 0) { /* the alignment, window, soft cap and key_len fields */
+        p.causal_align = int_arg(f);
+        p.causal_offset = long_arg(f);
+        p.window = long_arg(f);
+        p.softcap = float_arg(f);
+        p.key_len = u8(f) & 1 ? NULL : tensor_arg(f);
+    }
+    if (!SMALL(q, k, v, o, p.bias, p.key_mask, p.gate, p.lse, p.key_len))
         return;
     const ts_attention_params *pp = u8(f) % 8 == 0 ? NULL : &p;
     if (u8(f) & 1)

@@ -12,7 +12,9 @@
  * panels, 2*B*Hkv*L*D*4 bytes for the call) is not device memory and
  * grows linearly with L. The memory table is printed after the timings.
  * The naive run is skipped where its scores would take over a quarter of
- * the device's memory. */
+ * the device's memory. Both sides are timed interleaved (bench_compare);
+ * the JSON rows carry both peaks (peak_mib, baseline_peak_mib: null when
+ * the naive run was skipped). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,19 +127,27 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int6
     snprintf(r.device, sizeof r.device, "%s", args->info.id);
     snprintf(mem->name, sizeof mem->name, "%s", r.name);
     double flops = 4.0 * ATTN_B * ATTN_H * (double)l * (double)l * ATTN_D * (causal ? 0.5 : 1.0);
-    int rc = extra_memory(&b, run_tiled, &mem->tiled_mib) ||
-             bench_measure(run_tiled, &b, args->repeats, &r.median_s);
-    r.gflops = rc == 0 && r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+    int rc = extra_memory(&b, run_tiled, &mem->tiled_mib);
     double scores = 2.0 * ATTN_B * ATTN_H * (double)l * (double)l * (double)ts_dtype_size(dt);
+    int naive = scores <= (double)args->info.memory_bytes / 4;
     mem->naive_mib = -1;
-    if (rc == 0 && scores <= (double)args->info.memory_bytes / 4) {
+    if (rc == 0 && naive) {
         bench_settle();
-        /* One timed run at the largest sizes: the baseline takes seconds. */
-        int repeats = l >= 8192 ? 1 : args->repeats;
+        rc = extra_memory(&b, run_naive, &mem->naive_mib);
         snprintf(r.baseline, sizeof r.baseline, "naive (scores materialized)");
-        rc = extra_memory(&b, run_naive, &mem->naive_mib) ||
-             bench_measure(run_naive, &b, repeats, &r.baseline_median_s);
     }
+    /* Tiled and naive interleaved; one timed run each at the largest
+     * sizes, where the naive side takes seconds. */
+    int repeats = naive && l >= 8192 ? 1 : args->repeats;
+    if (rc == 0)
+        rc = bench_compare(run_tiled, &b, naive ? run_naive : NULL, &b, repeats,
+                           bench_settle_for(args), &r);
+    r.gflops = rc == 0 && r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+    if (r.baseline_median_s <= 0)
+        r.baseline[0] = '\0';
+    r.has_peak = 1;
+    r.peak_mib = mem->tiled_mib;
+    r.baseline_peak_mib = mem->naive_mib;
     if (rc) {
         fprintf(stderr, "tessel-bench attention: %s: %s\n", r.name, ts_last_error(args->ctx));
         release(&b);
@@ -163,8 +173,12 @@ static void print_memory(const mem_row *rows, int n)
     }
 }
 
+int bench_attention_decode(const bench_args *args, bench_report *rep); /* bench_decode.c */
+
 int bench_attention(const bench_args *args, bench_report *rep)
 {
+    if (args->decode)
+        return bench_attention_decode(args, rep);
     const int64_t *lengths = args->quick ? quick_lengths : default_lengths;
     int n = args->quick ? (int)(sizeof quick_lengths / sizeof quick_lengths[0])
                         : (int)(sizeof default_lengths / sizeof default_lengths[0]);

@@ -15,7 +15,7 @@ typedef struct clblast_state {
     cl_context ctx;
     cl_command_queue queue;
     cl_mem a, b, c;
-    int64_t n;
+    int64_t m, n, k;
     const float *ha, *hb; /* operands now on the device */
 } clblast_state;
 
@@ -51,7 +51,7 @@ static void release(clblast_state *s)
     if (s->c)
         clReleaseMemObject(s->c);
     s->a = s->b = s->c = NULL;
-    s->n = 0;
+    s->m = s->n = s->k = 0;
 }
 
 int bench_clblast_open(const ts_device_info *dev, void **state, char *name, size_t len)
@@ -82,43 +82,47 @@ int bench_clblast_open(const ts_device_info *dev, void **state, char *name, size
 
 /* Uploads the operands when they change (the warm-up run), then times only
  * the GEMM and the wait, as the tessel side times ts_matmul + sync. */
-int bench_clblast_run(void *state, int64_t n, const float *a, const float *b, float *c)
+int bench_clblast_run(void *state, const bench_gemm_problem *p)
 {
     clblast_state *s = state;
-    size_t bytes = (size_t)(n * n) * sizeof(float);
-    bool fresh = n != s->n || a != s->ha || b != s->hb;
+    size_t fl = sizeof(float), a_bytes = (size_t)(p->m * p->k) * fl,
+           b_bytes = (size_t)(p->k * p->n) * fl, c_bytes = (size_t)(p->m * p->n) * fl;
+    bool fresh = p->m != s->m || p->n != s->n || p->k != s->k || p->a != s->ha || p->b != s->hb;
     cl_int err = CL_SUCCESS;
     if (fresh) {
         release(s);
-        s->a = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        s->a = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, a_bytes, NULL, &err);
         if (s->a)
-            s->b = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+            s->b = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, b_bytes, NULL, &err);
         if (s->b)
-            s->c = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+            s->c = clCreateBuffer(s->ctx, CL_MEM_READ_WRITE, c_bytes, NULL, &err);
         if (s->c)
-            err = clEnqueueWriteBuffer(s->queue, s->a, CL_TRUE, 0, bytes, a, 0, NULL, NULL);
+            err = clEnqueueWriteBuffer(s->queue, s->a, CL_TRUE, 0, a_bytes, p->a, 0, NULL, NULL);
         if (err == CL_SUCCESS)
-            err = clEnqueueWriteBuffer(s->queue, s->b, CL_TRUE, 0, bytes, b, 0, NULL, NULL);
+            err = clEnqueueWriteBuffer(s->queue, s->b, CL_TRUE, 0, b_bytes, p->b, 0, NULL, NULL);
         if (err != CL_SUCCESS) {
             fprintf(stderr, "tessel-bench: clblast baseline: buffers failed (%d)\n", (int)err);
             release(s);
             return 1;
         }
-        s->n = n;
-        s->ha = a;
-        s->hb = b;
+        s->m = p->m;
+        s->n = p->n;
+        s->k = p->k;
+        s->ha = p->a;
+        s->hb = p->b;
     }
-    CLBlastStatusCode st =
-        CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)n,
-                     (size_t)n, (size_t)n, 1.0f, s->a, 0, (size_t)n, s->b, 0, (size_t)n, 0.0f, s->c,
-                     0, (size_t)n, &s->queue, NULL);
+    CLBlastStatusCode st = CLBlastSgemm(
+        CLBlastLayoutRowMajor, p->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        p->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)p->m, (size_t)p->n,
+        (size_t)p->k, 1.0f, s->a, 0, (size_t)bench_gemm_lda(p), s->b, 0,
+        (size_t)bench_gemm_ldb(p), 0.0f, s->c, 0, (size_t)p->n, &s->queue, NULL);
     if (st != CLBlastSuccess) {
         fprintf(stderr, "tessel-bench: CLBlastSgemm failed (%d)\n", (int)st);
         return 1;
     }
     err = clFinish(s->queue);
     if (err == CL_SUCCESS && fresh)
-        err = clEnqueueReadBuffer(s->queue, s->c, CL_TRUE, 0, bytes, c, 0, NULL, NULL);
+        err = clEnqueueReadBuffer(s->queue, s->c, CL_TRUE, 0, c_bytes, p->c, 0, NULL, NULL);
     return err != CL_SUCCESS;
 }
 

@@ -9,8 +9,10 @@
 
 #include <tessel/tessel.h>
 
+#include "bench_common.h"
+
 int bench_clblast_open(const ts_device_info *dev, void **state, char *name, size_t len);
-int bench_clblast_run(void *state, int64_t n, const float *a, const float *b, float *c);
+int bench_clblast_run(void *state, const bench_gemm_problem *p);
 void bench_clblast_close(void *state);
 
 #endif

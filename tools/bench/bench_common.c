@@ -76,35 +76,82 @@ static int timed(int (*fn)(void *ctx), void *ctx, double settle_s, double *t)
     return rc;
 }
 
-int bench_measure_pair(int (*fa)(void *ctx), void *ca, int (*fb)(void *ctx), void *cb, int repeats,
-                       double settle_s, double *median_a, double *median_b)
+/* Quartile q (0..1) of sorted v[0..n), interpolated between neighbours. */
+static double quantile(const double *v, int n, double q)
+{
+    double at = q * (double)(n - 1);
+    int lo = (int)at;
+    if (lo >= n - 1)
+        return v[n - 1];
+    return v[lo] + (at - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+/* Median and spread of t[0..n) (sorts t). */
+static double summarize(double *t, int n, bench_spread *sp)
+{
+    double med = bench_median(t, n);
+    *sp = (bench_spread){t[0], quantile(t, n, 0.25), quantile(t, n, 0.75), t[n - 1]};
+    return med;
+}
+
+int bench_compare(int (*fa)(void *ctx), void *ca, int (*fb)(void *ctx), void *cb, int repeats,
+                  double settle_s, bench_result *res)
 {
     if (repeats < 1)
         repeats = 1;
     double *ta = malloc(sizeof *ta * (size_t)repeats), *tb = malloc(sizeof *tb * (size_t)repeats);
-    int rc = !ta || !tb, rc_b = 0;
+    int rc = !ta || !tb, rc_b = fb ? 0 : 1;
     if (rc == 0)
         rc = fa(ca);
     if (rc == 0 && fb)
         rc_b = fb(cb);
     for (int i = 0; i < repeats && rc == 0; i++) {
         rc = timed(fa, ca, fb ? settle_s : 0.0, &ta[i]);
-        if (rc == 0 && fb && rc_b == 0)
+        if (rc == 0 && rc_b == 0)
             rc_b = timed(fb, cb, settle_s, &tb[i]);
     }
-    *median_a = rc == 0 ? bench_median(ta, repeats) : 0.0;
-    if (median_b)
-        *median_b = rc == 0 && fb && rc_b == 0 ? bench_median(tb, repeats) : 0.0;
+    res->median_s = res->baseline_median_s = 0.0;
+    res->spread = res->baseline_spread = (bench_spread){0};
+    res->repeats = rc == 0 ? repeats : 0;
+    if (rc == 0)
+        res->median_s = summarize(ta, repeats, &res->spread);
+    if (rc == 0 && rc_b == 0)
+        res->baseline_median_s = summarize(tb, repeats, &res->baseline_spread);
     free(ta);
     free(tb);
-    /* A failing baseline only loses the comparison, not the case. */
     return rc;
+}
+
+double bench_settle_for(const bench_args *args)
+{
+    return strcmp(args->info.backend, "cpu") == 0 ? 0.15 : 0.0;
+}
+
+int bench_measure_pair(int (*fa)(void *ctx), void *ca, int (*fb)(void *ctx), void *cb, int repeats,
+                       double settle_s, double *median_a, double *median_b)
+{
+    bench_result r;
+    memset(&r, 0, sizeof r);
+    int rc = bench_compare(fa, ca, fb, cb, repeats, settle_s, &r);
+    *median_a = r.median_s;
+    if (median_b)
+        *median_b = r.baseline_median_s;
+    return rc;
+}
+
+/* The spread column: the interquartile range in percent of the median. */
+static void print_iqr(double median, const bench_spread *sp, int repeats)
+{
+    if (repeats > 1 && median > 0)
+        printf(" %5.1f", 100.0 * (sp->q3_s - sp->q1_s) / median);
+    else
+        printf(" %5s", "-");
 }
 
 static void print_header(void)
 {
-    printf("%-10s %-18s %-9s %11s %9s  %-28s %11s %7s\n", "suite", "case", "device", "median ms",
-           "GFLOP/s", "baseline", "base ms", "ratio");
+    printf("%-10s %-36s %-9s %11s %5s %9s  %-28s %11s %5s %7s\n", "suite", "case", "device",
+           "median ms", "iqr%", "GFLOP/s", "baseline", "base ms", "iqr%", "ratio");
 }
 
 int bench_report_add(bench_report *rep, const bench_result *res)
@@ -122,12 +169,21 @@ int bench_report_add(bench_report *rep, const bench_result *res)
     r->ratio = r->baseline[0] && r->median_s > 0 ? r->baseline_median_s / r->median_s : 0.0;
     if (rep->count++ == 0)
         print_header();
-    printf("%-10s %-18s %-9s %11.3f %9.1f  %-28s ", r->suite, r->name, r->device, r->median_s * 1e3,
-           r->gflops, r->baseline[0] ? r->baseline : "-");
-    if (r->baseline[0])
-        printf("%11.3f %6.2fx\n", r->baseline_median_s * 1e3, r->ratio);
+    printf("%-10s %-36s %-9s %11.3f", r->suite, r->name, r->device, r->median_s * 1e3);
+    print_iqr(r->median_s, &r->spread, r->repeats);
+    if (r->gflops > 0)
+        printf(" %9.1f", r->gflops);
     else
-        printf("%11s %7s\n", "-", "-");
+        printf(" %9s", "-");
+    printf("  %-28s ", r->baseline[0] ? r->baseline : "-");
+    if (r->baseline[0]) {
+        printf("%11.3f", r->baseline_median_s * 1e3);
+        print_iqr(r->baseline_median_s, &r->baseline_spread,
+                  r->baseline_median_s > 0 ? r->repeats : 0);
+        printf(" %6.2fx\n", r->ratio);
+    } else {
+        printf("%11s %5s %7s\n", "-", "-", "-");
+    }
     fflush(stdout);
     return 0;
 }
@@ -146,6 +202,25 @@ static void json_string(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
+/* A number, or null where 0 means "not measured". */
+static void json_num(FILE *fp, const char *key, double v, int known)
+{
+    if (known)
+        fprintf(fp, ",\"%s\":%.9g", key, v);
+    else
+        fprintf(fp, ",\"%s\":null", key);
+}
+
+static void json_spread(FILE *fp, const char *key, const bench_spread *sp, int known)
+{
+    if (!known) {
+        fprintf(fp, ",\"%s\":null", key);
+        return;
+    }
+    fprintf(fp, ",\"%s\":{\"min_s\":%.9g,\"q1_s\":%.9g,\"q3_s\":%.9g,\"max_s\":%.9g}", key,
+            sp->min_s, sp->q1_s, sp->q3_s, sp->max_s);
+}
+
 int bench_report_write_json(const bench_report *rep, const char *path)
 {
     FILE *fp = fopen(path, "w");
@@ -156,20 +231,39 @@ int bench_report_write_json(const bench_report *rep, const char *path)
     fprintf(fp, "{\"results\":[");
     for (int i = 0; i < rep->count; i++) {
         const bench_result *r = &rep->rows[i];
+        int base = r->baseline[0] != 0;
         fprintf(fp, "%s\n  {\"suite\":", i ? "," : "");
         json_string(fp, r->suite);
         fprintf(fp, ",\"case\":");
         json_string(fp, r->name);
         fprintf(fp, ",\"device\":");
         json_string(fp, r->device);
-        fprintf(fp, ",\"median_s\":%.9g,\"gflops\":%.6g,\"baseline\":", r->median_s, r->gflops);
-        if (r->baseline[0]) {
+        fprintf(fp, ",\"median_s\":%.9g", r->median_s);
+        json_num(fp, "gflops", r->gflops, r->gflops > 0);
+        json_num(fp, "gbps", r->gbps, r->gbps > 0);
+        fprintf(fp, ",\"repeats\":%d", r->repeats);
+        json_spread(fp, "spread", &r->spread, r->repeats > 0);
+        fprintf(fp, ",\"baseline\":");
+        if (base)
             json_string(fp, r->baseline);
-            fprintf(fp, ",\"baseline_median_s\":%.9g,\"ratio\":%.6g}", r->baseline_median_s,
-                    r->ratio);
-        } else {
-            fprintf(fp, "null,\"baseline_median_s\":null,\"ratio\":null}");
+        else
+            fprintf(fp, "null");
+        json_num(fp, "baseline_median_s", r->baseline_median_s, base);
+        json_num(fp, "ratio", r->ratio, base);
+        json_num(fp, "baseline_gbps", r->baseline_gbps, base && r->baseline_gbps > 0);
+        json_spread(fp, "baseline_spread", &r->baseline_spread,
+                    base && r->repeats > 0 && r->baseline_median_s > 0);
+        if (r->has_peak) {
+            json_num(fp, "peak_mib", r->peak_mib, 1);
+            json_num(fp, "baseline_peak_mib", r->baseline_peak_mib, r->baseline_peak_mib >= 0);
         }
+        if (r->extra_json[0])
+            fprintf(fp, ",%s", r->extra_json);
+        if (r->tuning[0]) {
+            fprintf(fp, ",\"tuning\":");
+            json_string(fp, r->tuning);
+        }
+        fprintf(fp, "}");
     }
     fprintf(fp, "\n]}\n");
     int bad = ferror(fp);

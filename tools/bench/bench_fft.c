@@ -6,7 +6,8 @@
  * Flops are the usual convention: 5 n log2 n per complex transform of
  * length n, 2.5 n log2 n per real one. The "baseline" of each row is the
  * GEMM at equal work: the time ts_matmul would take for the transform's
- * flops at its measured rate, so ratio = FFT GFLOP/s / GEMM GFLOP/s.
+ * flops at the rate it ran at beside this case, so ratio = FFT GFLOP/s /
+ * GEMM GFLOP/s.
  *
  * Cases, for each size n: c2c (ts_fft), r2c (ts_rfft), c2r (ts_irfft) over
  * rows x n, and conv: the FFT path of a causal long convolution of length
@@ -127,39 +128,49 @@ static int run_gemm(void *ctx)
     return check(st, "ts_matmul");
 }
 
-/* GFLOP/s of an n^3 f32 GEMM through ts_matmul; 0 on failure. */
-static double gemm_gflops(const bench_args *args, int64_t n, bench_report *rep)
+static void gemm_free(gemm_ref *g)
 {
-    gemm_ref g = {.dev = args->dev};
+    ts_tensor_destroy(g->a);
+    ts_tensor_destroy(g->b);
+    ts_tensor_destroy(g->c);
+    g->a = g->b = g->c = NULL;
+}
+
+/* Make the n^3 f32 GEMM of g, time it alone for its row, and return its
+ * flops (0 on failure, g then empty). */
+static double gemm_setup(const bench_args *args, int64_t n, gemm_ref *g, bench_report *rep)
+{
     int64_t shape[2] = {n, n};
     size_t bytes = (size_t)(n * n) * sizeof(float);
     float *h = malloc(bytes);
-    double gflops = 0.0;
-    if (!h)
-        return 0.0;
-    bench_fill_random(h, n * n, 7);
-    if (ts_tensor_create(args->dev, TS_F32, 2, shape, &g.a) == TS_OK &&
-        ts_tensor_create(args->dev, TS_F32, 2, shape, &g.b) == TS_OK &&
-        ts_tensor_create(args->dev, TS_F32, 2, shape, &g.c) == TS_OK &&
-        ts_tensor_write(g.a, h, bytes) == TS_OK && ts_tensor_write(g.b, h, bytes) == TS_OK) {
-        bench_result res = {.median_s = 0};
-        if (bench_measure(run_gemm, &g, args->repeats, &res.median_s) == 0 && res.median_s > 0) {
-            gflops = 2.0 * (double)n * (double)n * (double)n / res.median_s * 1e-9;
-            snprintf(res.suite, sizeof res.suite, "fft");
-            snprintf(res.name, sizeof res.name, "gemm %lld^3", (long long)n);
-            snprintf(res.device, sizeof res.device, "%s", args->info.id);
-            res.gflops = gflops;
-            if (bench_report_add(rep, &res) != 0)
-                gflops = 0.0;
-        }
-    } else {
-        check(TS_ERR_OUT_OF_MEMORY, "gemm tensors");
+    double flops = 2.0 * (double)n * (double)n * (double)n;
+    int rc = !h;
+    g->dev = args->dev;
+    if (!rc) {
+        bench_fill_random(h, n * n, 7);
+        rc = ts_tensor_create(args->dev, TS_F32, 2, shape, &g->a) != TS_OK ||
+             ts_tensor_create(args->dev, TS_F32, 2, shape, &g->b) != TS_OK ||
+             ts_tensor_create(args->dev, TS_F32, 2, shape, &g->c) != TS_OK ||
+             ts_tensor_write(g->a, h, bytes) != TS_OK || ts_tensor_write(g->b, h, bytes) != TS_OK;
+        if (rc)
+            check(TS_ERR_OUT_OF_MEMORY, "gemm tensors");
     }
-    ts_tensor_destroy(g.a);
-    ts_tensor_destroy(g.b);
-    ts_tensor_destroy(g.c);
     free(h);
-    return gflops;
+    bench_result res;
+    memset(&res, 0, sizeof res);
+    if (!rc)
+        rc = bench_compare(run_gemm, g, NULL, NULL, args->repeats, 0.0, &res) != 0 ||
+             res.median_s <= 0;
+    if (!rc) {
+        snprintf(res.suite, sizeof res.suite, "fft");
+        snprintf(res.name, sizeof res.name, "gemm %lld^3", (long long)n);
+        snprintf(res.device, sizeof res.device, "%s", args->info.id);
+        res.gflops = flops / res.median_s * 1e-9;
+        rc = bench_report_add(rep, &res);
+    }
+    if (rc)
+        gemm_free(g);
+    return rc ? 0.0 : flops;
 }
 
 /* ---- cases -------------------------------------------------------------------- */
@@ -172,16 +183,20 @@ static double case_flops(int kind, int64_t rows, int64_t n)
     return per_row * (double)rows;
 }
 
-static int bench_case(const bench_args *args, int kind, int64_t n, double gemm, bench_report *rep)
+/* g: the GEMM reference (g->a NULL: none), gemm_flops its work. */
+static int bench_case(const bench_args *args, int kind, int64_t n, gemm_ref *g, double gemm_flops,
+                      bench_report *rep)
 {
     int64_t values = args->quick ? FFT_VALUES_QUICK : FFT_VALUES_FULL;
     fft_run r = {.dev = args->dev, .kind = kind, .n = n, .rows = values / n};
     if (r.rows < 1)
         r.rows = 1;
     int rc = setup(&r);
-    bench_result res = {.median_s = 0};
+    bench_result res;
+    memset(&res, 0, sizeof res);
     if (rc == 0)
-        rc = bench_measure(run_fft, &r, args->repeats, &res.median_s);
+        rc = bench_compare(run_fft, &r, g->a ? run_gemm : NULL, g, args->repeats,
+                           bench_settle_for(args), &res);
     if (rc == 0 && res.median_s > 0) {
         double flops = case_flops(kind, r.rows, n);
         snprintf(res.suite, sizeof res.suite, "fft");
@@ -189,9 +204,17 @@ static int bench_case(const bench_args *args, int kind, int64_t n, double gemm, 
                  (long long)n);
         snprintf(res.device, sizeof res.device, "%s", args->info.id);
         res.gflops = flops / res.median_s * 1e-9;
-        if (gemm > 0) {
+        if (res.baseline_median_s > 0) {
+            /* The GEMM's times scaled to this case's flops. */
+            double scale = flops / gemm_flops;
             snprintf(res.baseline, sizeof res.baseline, "gemm at equal flops");
-            res.baseline_median_s = flops / (gemm * 1e9);
+            snprintf(res.extra_json, sizeof res.extra_json, "\"gemm_gflops\":%.6g",
+                     gemm_flops / res.baseline_median_s * 1e-9);
+            res.baseline_median_s *= scale;
+            res.baseline_spread.min_s *= scale;
+            res.baseline_spread.q1_s *= scale;
+            res.baseline_spread.q3_s *= scale;
+            res.baseline_spread.max_s *= scale;
         }
         rc = bench_report_add(rep, &res);
     }
@@ -208,12 +231,14 @@ int bench_fft(const bench_args *args, bench_report *rep)
         count = args->quick ? (int)(sizeof fft_sizes_quick / sizeof fft_sizes_quick[0])
                             : (int)(sizeof fft_sizes_full / sizeof fft_sizes_full[0]);
     }
-    double gemm = gemm_gflops(args, args->quick ? 1024 : 2048, rep);
-    if (gemm <= 0)
+    gemm_ref g = {0};
+    double gemm_flops = gemm_setup(args, args->quick ? 1024 : 2048, &g, rep);
+    if (gemm_flops <= 0)
         fprintf(stderr, "tessel-bench: no GEMM reference; timing the FFTs only\n");
     int rc = 0;
     for (int i = 0; i < count && rc == 0; i++)
         for (int kind = 0; kind < CASE_COUNT && rc == 0; kind++)
-            rc = bench_case(args, kind, sizes[i], gemm, rep);
+            rc = bench_case(args, kind, sizes[i], &g, gemm_flops, rep);
+    gemm_free(&g);
     return rc;
 }

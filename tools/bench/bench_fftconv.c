@@ -21,7 +21,8 @@
  * on the first Cd channels only and scaled by C / Cd (and not at all when
  * one channel alone passes 2^33, L = 262144: said on screen); its row's name and
  * the baseline column then say "Cd of 256 ch, scaled", so the figure is
- * never taken for a full run. */
+ * never taken for a full run. Every path is timed interleaved with the
+ * direct one it is compared with (bench_compare). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,7 @@ static int gemm_row(const bench_args *args, int64_t n, bench_report *rep)
     memset(&r, 0, sizeof r);
     int rc = make(args->dev, 2, shape, 11, &g.a) || make(args->dev, 2, shape, 12, &g.b) ||
              ts_tensor_create(args->dev, TS_F32, 2, shape, &g.c) != TS_OK ||
-             bench_measure(run_gemm, &g, args->repeats, &r.median_s);
+             bench_compare(run_gemm, &g, NULL, NULL, args->repeats, 0.0, &r);
     if (!rc) {
         snprintf(r.suite, sizeof r.suite, "fftconv");
         snprintf(r.name, sizeof r.name, "gemm f32 %lld^3 (scale)", (long long)n);
@@ -121,27 +122,31 @@ static int64_t fft_length(int64_t l)
 }
 
 /* The direct path on the first cd channels (views of the full tensors). */
-static int time_direct(const bench_args *args, const fc_bench *full, int64_t cd, double *sec)
+static int direct_views(const fc_bench *full, int64_t cd, fc_bench *d)
 {
-    fc_bench d = {.dev = full->dev};
-    ts_fftconv_params_init(&d.p);
-    d.p.path = TS_FFTCONV_DIRECT;
-    int rc = ts_tensor_slice(full->u, 1, 0, cd, 1, &d.u) != TS_OK ||
-             ts_tensor_slice(full->k, 0, 0, cd, 1, &d.k) != TS_OK ||
-             ts_tensor_slice(full->out, 1, 0, cd, 1, &d.out) != TS_OK;
-    /* One timed run when a single one takes long. */
-    int repeats = cd < FC_C ? 1 : args->repeats;
-    if (!rc)
-        rc = bench_measure(run_conv, &d, repeats, sec);
-    ts_tensor_destroy(d.u);
-    ts_tensor_destroy(d.k);
-    ts_tensor_destroy(d.out);
-    return rc;
+    *d = (fc_bench){.dev = full->dev};
+    ts_fftconv_params_init(&d->p);
+    d->p.path = TS_FFTCONV_DIRECT;
+    return ts_tensor_slice(full->u, 1, 0, cd, 1, &d->u) != TS_OK ||
+           ts_tensor_slice(full->k, 0, 0, cd, 1, &d->k) != TS_OK ||
+           ts_tensor_slice(full->out, 1, 0, cd, 1, &d->out) != TS_OK;
 }
 
+static void scale_baseline(bench_result *r, double f)
+{
+    r->baseline_median_s *= f;
+    r->baseline_spread.min_s *= f;
+    r->baseline_spread.q1_s *= f;
+    r->baseline_spread.q3_s *= f;
+    r->baseline_spread.max_s *= f;
+}
+
+/* Each path row is timed interleaved with the direct path (on cd of the
+ * channels, scaled to all); the direct row shows the direct side of the
+ * first pair. */
 static int one_length(const bench_args *args, bench_report *rep, int64_t l)
 {
-    fc_bench b = {.dev = args->dev};
+    fc_bench b = {.dev = args->dev}, d = {0};
     int64_t us[3] = {FC_B, FC_C, l}, ks[2] = {FC_C, l};
     int rc = make(args->dev, 3, us, 1, &b.u) || make(args->dev, 2, ks, 2, &b.k) ||
              ts_tensor_create(args->dev, TS_F32, 3, us, &b.out) != TS_OK;
@@ -151,60 +156,66 @@ static int one_length(const bench_args *args, bench_report *rep, int64_t l)
     int64_t cd = FC_C;
     while (cd > 1 && macs_per_ch * (double)cd > DIRECT_MAX_MACS)
         cd /= 2;
-    double direct_s = 0;
     /* Even one channel past 4x the budget (L = 262144: 3.4e10): no
      * direct figure at all rather than one that takes a quarter hour. */
     int skip_direct = macs_per_ch > 4.0 * DIRECT_MAX_MACS;
-    if (!rc && !skip_direct) {
-        rc = time_direct(args, &b, cd, &direct_s);
-        direct_s *= (double)FC_C / (double)cd;
-        bench_settle();
-    }
+    if (!rc && !skip_direct)
+        rc = direct_views(&b, cd, &d);
     if (!rc && skip_direct)
         printf("L%lld: direct path not timed (%.3g multiply-adds for one channel)\n",
                (long long)l, macs_per_ch);
+    /* Fewer runs when one direct run takes long. */
+    int repeats = cd < FC_C && args->repeats > 3 ? 3 : args->repeats;
     ts_fftconv_path autop = TS_FFTCONV_AUTO;
     int64_t auto_n = 0;
     if (!rc)
         rc = ts_fftconv_choose(args->dev, l, l, &autop, &auto_n) != TS_OK;
-    static const ts_fftconv_path paths[] = {TS_FFTCONV_DIRECT, TS_FFTCONV_FFT, TS_FFTCONV_MATMUL};
-    for (int i = 0; i < 3 && !rc; i++) {
+    static const ts_fftconv_path paths[] = {TS_FFTCONV_FFT, TS_FFTCONV_MATMUL};
+    for (int i = 0; i < 2 && !rc; i++) {
         bench_result r;
         memset(&r, 0, sizeof r);
         snprintf(r.suite, sizeof r.suite, "fftconv");
+        snprintf(r.device, sizeof r.device, "%s", args->info.id);
+        ts_fftconv_params_init(&b.p);
+        b.p.path = paths[i];
+        rc = bench_compare(run_conv, &b, skip_direct ? NULL : run_conv, &d, repeats,
+                           bench_settle_for(args), &r);
+        if (rc)
+            break;
+        scale_baseline(&r, (double)FC_C / (double)cd);
+        if (i == 0 && !skip_direct) {
+            bench_result dr = r;
+            memset(dr.baseline, 0, sizeof dr.baseline);
+            dr.median_s = r.baseline_median_s;
+            dr.spread = r.baseline_spread;
+            dr.gflops = dr.median_s > 0 ? flops / dr.median_s * 1e-9 : 0;
+            const char *a = autop == TS_FFTCONV_DIRECT ? " (auto)" : "";
+            if (cd < FC_C)
+                snprintf(dr.name, sizeof dr.name, "L%lld direct%s [%lld of %d ch, scaled]",
+                         (long long)l, a, (long long)cd, FC_C);
+            else
+                snprintf(dr.name, sizeof dr.name, "L%lld direct%s", (long long)l, a);
+            rc = bench_report_add(rep, &dr);
+        }
         snprintf(r.name, sizeof r.name, "L%lld %s%s", (long long)l, ts_fftconv_path_name(paths[i]),
                  paths[i] == autop ? " (auto)" : "");
-        snprintf(r.device, sizeof r.device, "%s", args->info.id);
-        if (paths[i] == TS_FFTCONV_DIRECT && skip_direct)
-            continue;
-        if (paths[i] == TS_FFTCONV_DIRECT) {
-            r.median_s = direct_s;
-            if (cd < FC_C)
-                snprintf(r.name, sizeof r.name, "L%lld direct%s [%lld of %d ch, scaled]",
-                         (long long)l, paths[i] == autop ? " (auto)" : "", (long long)cd, FC_C);
-        } else {
-            ts_fftconv_params_init(&b.p);
-            b.p.path = paths[i];
-            rc = bench_measure(run_conv, &b, args->repeats, &r.median_s);
-            if (!skip_direct) {
-                snprintf(r.baseline, sizeof r.baseline,
-                         cd < FC_C ? "direct (%lld of %d ch, scaled)" : "direct", (long long)cd,
-                         FC_C);
-                r.baseline_median_s = direct_s;
-            }
-            bench_settle();
-        }
-        if (!rc) {
-            r.gflops = r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
-            rc = bench_report_add(rep, &r);
-        }
+        if (!skip_direct && r.baseline_median_s > 0)
+            snprintf(r.baseline, sizeof r.baseline,
+                     cd < FC_C ? "direct (%lld of %d ch, scaled)" : "direct", (long long)cd,
+                     FC_C);
+        r.gflops = r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+        rc = rc || bench_report_add(rep, &r);
     }
     if (rc)
         fprintf(stderr, "tessel-bench fftconv: L=%lld: %s\n", (long long)l,
                 ts_last_error(args->ctx));
+    ts_tensor_destroy(d.u);
+    ts_tensor_destroy(d.k);
+    ts_tensor_destroy(d.out);
     ts_tensor_destroy(b.u);
     ts_tensor_destroy(b.k);
     ts_tensor_destroy(b.out);
+    bench_settle();
     return rc;
 }
 
@@ -222,15 +233,13 @@ static int short_filter(const bench_args *args, bench_report *rep, int64_t k)
     snprintf(r.name, sizeof r.name, "short C%d L%d K%lld fft", C, L, (long long)k);
     snprintf(r.device, sizeof r.device, "%s", args->info.id);
     snprintf(r.baseline, sizeof r.baseline, "direct");
+    fc_bench d = b; /* the same tensors, the direct path */
     if (!rc) {
         ts_fftconv_params_init(&b.p);
-        b.p.path = TS_FFTCONV_DIRECT;
-        rc = bench_measure(run_conv, &b, args->repeats, &r.baseline_median_s);
-        bench_settle();
-    }
-    if (!rc) {
         b.p.path = TS_FFTCONV_FFT;
-        rc = bench_measure(run_conv, &b, args->repeats, &r.median_s);
+        d.p = b.p;
+        d.p.path = TS_FFTCONV_DIRECT;
+        rc = bench_compare(run_conv, &b, run_conv, &d, args->repeats, bench_settle_for(args), &r);
     }
     int64_t n = fft_length(L);
     if (!rc) {

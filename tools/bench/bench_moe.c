@@ -206,8 +206,7 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, moe_
     int rc = 0;
     if (dense) {
         snprintf(r.baseline, sizeof r.baseline, "dense FFN, T*k tokens");
-        rc = bench_measure_pair(run_moe, &b, run_dense, &b, args->repeats, 0.3, &r.median_s,
-                                &r.baseline_median_s);
+        rc = bench_compare(run_moe, &b, run_dense, &b, args->repeats, 0.3, &r);
         r.gflops = rc == 0 && r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
         rc = rc || bench_report_add(rep, &r);
     }
@@ -216,8 +215,7 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, moe_
         bench_settle();
         name_row(&r, args, "route", s, dt);
         snprintf(r.baseline, sizeof r.baseline, "whole layer (ts_moe_ffn)");
-        rc = bench_measure_pair(run_route, &b, run_moe, &b, args->repeats, 0.3, &r.median_s,
-                                &r.baseline_median_s);
+        rc = bench_compare(run_route, &b, run_moe, &b, args->repeats, 0.3, &r);
         if (rc == 0) {
             printf("moe: routing share %s: %.2f %% of the layer (%.3f of %.3f ms)\n", r.name,
                    100.0 * r.median_s / r.baseline_median_s, r.median_s * 1e3,

@@ -40,8 +40,8 @@ typedef struct conf_result {
     double seconds;
 } conf_result;
 
-/* Counts per tsc_status (TSC_PASS .. TSC_FALLBACK). */
-#define CONF_STATUS_COUNT 5
+/* Counts per tsc_status (TSC_PASS .. TSC_FTZ). */
+#define CONF_STATUS_COUNT 6
 typedef struct conf_counts {
     int n[CONF_STATUS_COUNT];
 } conf_counts;

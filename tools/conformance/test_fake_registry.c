@@ -103,6 +103,6 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
 
 const char *tsc_status_name(tsc_status s)
 {
-    static const char *const names[] = {"pass", "fail", "unsupported", "error", "fallback"};
-    return (unsigned)s < 5 ? names[s] : "?";
+    static const char *const names[] = {"pass", "fail", "unsupported", "error", "fallback", "ftz"};
+    return (unsigned)s < 6 ? names[s] : "?";
 }

@@ -52,8 +52,37 @@ static const char *fft_path(const ts_device_info *d, char *buf, size_t len)
     return buf;
 }
 
+/* f32 subnormals (docs/numerics.md): the word, and the line for people. */
+static const char *denormals_name(ts_denormals m)
+{
+    return m == TS_DENORMALS_PRESERVED ? "preserved"
+           : m == TS_DENORMALS_FLUSHED ? "flushed"
+                                       : "unknown";
+}
+
+static const char *denormals_text(ts_denormals m)
+{
+    return m == TS_DENORMALS_PRESERVED ? "preserved"
+           : m == TS_DENORMALS_FLUSHED
+               ? "flushed (f32 subnormals become zeros of the same sign)"
+               : "may be flushed (device cannot promise to preserve f32 subnormals)";
+}
+
+/* " (16x16x16 f16->f32, ...)": the "coopmat(...)" part of a Vulkan
+ * device's features (backend-vulkan/vk_device.c), what tessel uses of it. */
+static const char *coop_detail(const ts_device_info *d, char buf[64])
+{
+    const char *s = d->cooperative_matrix ? strstr(d->features, "coopmat(") : NULL;
+    const char *e = s ? strchr(s, ')') : NULL;
+    buf[0] = '\0';
+    if (e)
+        snprintf(buf, 64, " (%.*s)", (int)(e - s - 8), s + 8);
+    return buf;
+}
+
 static void print_text(const ts_device_info *d, const char *tuning, int is_default)
 {
+    char coop[64];
     printf("%s%s\n", d->id, is_default ? "  (default)" : "");
     printf("  name:            %s\n", d->name);
     printf("  vendor:          %s (0x%04x), device 0x%04x\n", d->vendor, d->vendor_id,
@@ -80,7 +109,8 @@ static void print_text(const ts_device_info *d, const char *tuning, int is_defau
            yes_no(d->fp16_storage));
     printf("  bf16 native:     %s\n", yes_no(d->bf16_native));
     printf("  unified memory:  %s\n", yes_no(d->unified_memory));
-    printf("  coop. matrix:    %s\n", yes_no(d->cooperative_matrix));
+    printf("  coop. matrix:    %s%s\n", yes_no(d->cooperative_matrix), coop_detail(d, coop));
+    printf("  denormals:       %s\n", denormals_text(d->denormals));
     printf("  features:        %s\n", d->features);
     char fft[128];
     if (fft_path(d, fft, sizeof fft)[0])
@@ -166,6 +196,7 @@ static void print_json(const ts_device_info *d, const char *tuning, int is_defau
     json_field_bool("bf16_native", d->bf16_native);
     json_field_bool("unified_memory", d->unified_memory);
     json_field_bool("cooperative_matrix", d->cooperative_matrix);
+    json_field_str("denormals", denormals_name(d->denormals), 0);
     json_field_str("features", d->features, 0);
     char fft[128];
     if (fft_path(d, fft, sizeof fft)[0])
@@ -177,9 +208,10 @@ static void print_json(const ts_device_info *d, const char *tuning, int is_defau
 static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: tessel-info [--json]\n"
-               "Lists every device tessel can use, with the tuning values it gets (a * marks\n"
-               "a value from the user tuning file). Honors TESSEL_BACKENDS, TESSEL_DEVICE,\n"
-               "TESSEL_MODULE_PATH and TESSEL_TUNING_FILE.\n");
+               "Lists every device tessel can use, with the tuning values it gets and where\n"
+               "each came from: * the user tuning file, + a tessel-tune file, ! an environment\n"
+               "variable, unmarked built-in (docs/tuning.md). Honors TESSEL_BACKENDS,\n"
+               "TESSEL_DEVICE, TESSEL_MODULE_PATH, TESSEL_TUNING_FILE and TESSEL_TUNED.\n");
     return rc;
 }
 

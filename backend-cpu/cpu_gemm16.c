@@ -1,0 +1,401 @@
+/* tessel's 16-bit GEMM (cpu_gemm16.h): Goto/BLIS blocking as in
+ * cpu_gemm.c, with the conversion folded into the packing. Per column
+ * block of NC and row chunk of MCH, per depth block of KC: the pool packs
+ * B's KC x NC block into nr-wide panels, then each task packs its MC x KC
+ * block of A into mr-high panels and runs the micro-kernel over its tiles,
+ * accumulating in an f32 block of the chunk. After the last depth block
+ * the task rounds its part of that block into c (adding the bias first),
+ * so the f32 result never exists for the whole matrix and nothing is
+ * converted up front. The workspace stays a few MiB whatever the shape:
+ * under core's workspace keep limit, so repeated calls reuse it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-cpu/cpu_gemm16.h"
+#include "backend-cpu/cpu_internal.h"
+
+#define G16_MC 120                    /* rows per task, rounded down to a multiple of mr */
+#define G16_NC 2048                   /* columns per block */
+#define G16_ACC_BYTES ((size_t)4 << 20) /* f32 accumulation block of a row chunk */
+#define G16_KC_MAX 512                /* deepest kc any descriptor asks for */
+
+/* Block sizes of one GEMM, from the kernel and the shape. */
+typedef struct g16_dims {
+    int mr, nr;
+    int64_t kc, mc, nc, mch, ld_acc;
+    size_t asz, bsz; /* bytes per packed element */
+    size_t acc_off, bias_off, b_off, a_off, a_bytes, total;
+} g16_dims;
+
+static int64_t round_up(int64_t x, int64_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void g16_dims_of(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *k, int64_t m,
+                        int64_t n, int64_t kk, int workers, g16_dims *d)
+{
+    memset(d, 0, sizeof *d);
+    d->mr = kn->micro ? kn->mr : k->gemm_mr;
+    d->nr = kn->micro ? kn->nr : k->gemm_nr;
+    d->asz = kn->a_panel == TSI_G16_F32 ? sizeof(float) : sizeof(uint16_t);
+    d->bsz = kn->b_panel == TSI_G16_F32 ? sizeof(float) : sizeof(uint16_t);
+    d->kc = round_up(min64(kk > 0 ? kk : 1, kn->kc), 2);
+    d->mc = d->mr * (G16_MC / d->mr > 0 ? G16_MC / d->mr : 1);
+    d->nc = min64(round_up(n > 0 ? n : 1, d->nr), G16_NC / d->nr * d->nr);
+    d->ld_acc = d->nc;
+    int64_t rows = (int64_t)(G16_ACC_BYTES / ((size_t)d->ld_acc * sizeof(float)));
+    rows = rows / d->mc * d->mc;
+    d->mch = min64(rows > d->mc ? rows : d->mc, round_up(m > 0 ? m : 1, d->mr));
+    d->acc_off = 0;
+    d->bias_off = d->acc_off + tsi_cpu_align_up((size_t)(d->mch * d->ld_acc) * sizeof(float));
+    d->b_off = d->bias_off + tsi_cpu_align_up((size_t)round_up(n > 0 ? n : 1, 16) * sizeof(float));
+    d->a_off = d->b_off + tsi_cpu_align_up((size_t)(d->kc * d->nc) * d->bsz);
+    d->a_bytes = tsi_cpu_align_up((size_t)(d->mc * d->kc) * d->asz);
+    d->total = d->a_off + d->a_bytes * (size_t)workers;
+}
+
+size_t tsi_cpu_gemm16_work_bytes(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *k,
+                                 int64_t m, int64_t n, int64_t kk, int workers)
+{
+    g16_dims d;
+    g16_dims_of(kn, k, m, n, kk, workers, &d);
+    return d.total;
+}
+
+typedef struct g16_job {
+    const tsi_cpu_kernels *k;
+    const tsi_cpu_gemm16_kernel *kn;
+    const tsi_gemm16 *g;
+    g16_dims d;
+    char *work;
+    int64_t ic0, mch;   /* row chunk */
+    int64_t jc, nc;     /* column block */
+    int64_t pc, kc;     /* depth block: kc values, packed as kcp (even for pairs) */
+    int64_t kcp;
+    bool last;          /* the last depth block: tasks store into c */
+    int64_t nt, ntasks; /* columns per task and tasks per row block */
+} g16_job;
+
+static const uint16_t *u16(const void *p)
+{
+    return (const uint16_t *)p;
+}
+
+/* One row of A or column of B (src, dstride elements per depth step) into
+ * panel column `slot` of a packed block `width` wide: kvalid values, zeros
+ * up to kc. Any strides and both layouts; row-major B and A have faster
+ * loops below. */
+static void pack_line(const g16_job *j, tsi_g16_panel fmt, const uint16_t *src, int64_t dstride,
+                      int64_t kc, int64_t kvalid, char *dst, int width, int slot)
+{
+    if (fmt == TSI_G16_F32) {
+        float tmp[G16_KC_MAX];
+        tsi_cpu_load_f32(j->k, j->g->dt, src, dstride, tmp, (size_t)kvalid);
+        float *d = (float *)dst + slot;
+        for (int64_t p = 0; p < kvalid; p++)
+            d[p * width] = tmp[p];
+        for (int64_t p = kvalid; p < kc; p++)
+            d[p * width] = 0.0f;
+    } else {
+        uint16_t *d = (uint16_t *)dst + 2 * slot;
+        for (int64_t p = 0; p < kc; p++)
+            d[(p >> 1) * 2 * width + (p & 1)] = p < kvalid ? src[p * dstride] : 0;
+    }
+}
+
+/* Zeros for a panel line past the operand's edge. */
+static void zero_line(tsi_g16_panel fmt, int64_t kc, char *dst, int width, int slot)
+{
+    for (int64_t p = 0; p < kc; p++) {
+        if (fmt == TSI_G16_F32)
+            ((float *)dst)[p * width + slot] = 0.0f;
+        else
+            ((uint16_t *)dst)[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = 0;
+    }
+}
+
+/* Depth rows [p, p+1) of `cols` contiguous values into a pair panel: the
+ * row-major B case, two rows interleaved (the compiler vectorizes it). */
+static void pairs_from_rows(const uint16_t *r0, const uint16_t *r1, int64_t cols, uint16_t *d)
+{
+    for (int64_t q = 0; q < cols; q++) {
+        d[2 * q] = r0[q];
+        d[2 * q + 1] = r1 ? r1[q] : 0;
+    }
+}
+
+/* One nr-wide panel of B's block: depth [pc, pc+kc), columns from jc+jr. */
+static void pack_b_panel(const g16_job *j, int64_t jr, char *dst)
+{
+    const tsi_gemm16 *g = j->g;
+    int nr = j->d.nr;
+    tsi_g16_panel fmt = j->kn->b_panel;
+    int64_t col0 = j->jc + jr, cols = min64(nr, g->n - col0);
+    const uint16_t *b = u16(g->b) + j->pc * g->b_rs + col0 * g->b_cs;
+    for (int q = 0; q < nr; q++) {
+        if (q < cols)
+            pack_line(j, fmt, b + q * g->b_cs, g->b_rs, j->kcp, j->kc, dst, nr, q);
+        else
+            zero_line(fmt, j->kcp, dst, nr, q);
+    }
+}
+
+static void pack_b_task(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const g16_job *j = ctx;
+    char *bpack = j->work + j->d.b_off;
+    size_t panel = (size_t)(j->kcp * j->d.nr) * j->d.bsz;
+    for (int64_t t = begin; t < end; t++)
+        pack_b_panel(j, t * j->d.nr, bpack + (size_t)t * panel);
+}
+
+/* Row-major B (b_cs == 1): tasks over the block's depth rows (k-pairs
+ * for PAIRS panels), each read as one contiguous run and dealt out to the
+ * panels; walking a panel down the rows instead would touch a new page
+ * per row. */
+static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const g16_job *j = ctx;
+    const tsi_gemm16 *g = j->g;
+    int nr = j->d.nr;
+    tsi_g16_panel fmt = j->kn->b_panel;
+    size_t panel = (size_t)(j->kcp * nr) * j->d.bsz;
+    char *bpack = j->work + j->d.b_off;
+    int64_t panels = (j->nc + nr - 1) / nr;
+    float tmp[G16_NC];
+    for (int64_t t = begin; t < end; t++) {
+        int64_t p = fmt == TSI_G16_PAIRS ? 2 * t : t;
+        const uint16_t *row = u16(g->b) + (j->pc + p) * g->b_rs + j->jc;
+        if (fmt == TSI_G16_F32 && p < j->kc)
+            tsi_cpu_load_f32(j->k, g->dt, row, 1, tmp, (size_t)j->nc);
+        for (int64_t q = 0; q < panels; q++) {
+            int64_t c0 = q * nr, cols = p < j->kc ? min64(nr, j->nc - c0) : 0;
+            char *base = bpack + (size_t)q * panel;
+            if (fmt == TSI_G16_F32) {
+                float *d = (float *)(void *)base + p * nr;
+                memcpy(d, tmp + c0, (size_t)cols * sizeof(float));
+                memset(d + cols, 0, (size_t)(nr - cols) * sizeof(float));
+            } else {
+                uint16_t *d = (uint16_t *)(void *)base + p * nr;
+                pairs_from_rows(row + c0, p + 1 < j->kc ? row + g->b_rs + c0 : NULL, cols, d);
+                memset(d + 2 * cols, 0, (size_t)(nr - cols) * 2 * sizeof(uint16_t));
+            }
+        }
+    }
+}
+
+/* Rows [r0, r0+rows) of A's depth block into mr-high panels at dst. */
+static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
+{
+    const tsi_gemm16 *g = j->g;
+    int mr = j->d.mr;
+    tsi_g16_panel fmt = j->kn->a_panel;
+    size_t panel = (size_t)(j->kcp * mr) * j->d.asz;
+    for (int64_t ir = 0; ir < rows; ir += mr, dst += panel) {
+        if (fmt == TSI_G16_F32 && g->a_rs == 1 && g->a_cs != 1) {
+            /* Transposed A: a panel's rows lie side by side per depth. */
+            int64_t h = min64(mr, rows - ir);
+            for (int64_t p = 0; p < j->kc; p++) {
+                float *d = (float *)(void *)dst + p * mr;
+                tsi_cpu_load_f32(j->k, g->dt, u16(g->a) + r0 + ir + (j->pc + p) * g->a_cs, 1, d,
+                                 (size_t)h);
+                memset(d + h, 0, (size_t)(mr - h) * sizeof(float));
+            }
+            continue;
+        }
+        for (int i = 0; i < mr; i++) {
+            if (ir + i >= rows) {
+                zero_line(fmt, j->kcp, dst, mr, i);
+                continue;
+            }
+            const uint16_t *src = u16(g->a) + (r0 + ir + i) * g->a_rs + j->pc * g->a_cs;
+            if (fmt == TSI_G16_PAIRS && g->a_cs == 1) {
+                /* Row-major A: a k-pair is already one 32-bit word. */
+                uint32_t *d = (uint32_t *)(void *)dst + i;
+                int64_t q = 0;
+                for (; 2 * q + 1 < j->kc; q++)
+                    memcpy(d + q * mr, src + 2 * q, sizeof(uint32_t));
+                if (2 * q < j->kc) {
+                    uint16_t last[2] = {src[2 * q], 0};
+                    memcpy(d + q * mr, last, sizeof(uint32_t));
+                }
+                continue;
+            }
+            pack_line(j, fmt, src, g->a_cs, j->kcp, j->kc, dst, mr, i);
+        }
+    }
+}
+
+static void micro(const g16_job *j, const char *ap, const char *bp, float *c, int acc)
+{
+    if (j->kn->micro)
+        j->kn->micro((size_t)j->kcp, ap, bp, c, (size_t)j->d.ld_acc, acc);
+    else
+        j->k->gemm_micro((size_t)j->kcp, (const float *)(const void *)ap,
+                         (const float *)(const void *)bp, c, (size_t)j->d.ld_acc, acc);
+}
+
+/* Rows [r, r+rows) x columns [c0, c0+cols) of the chunk's f32 block into
+ * c: plus the bias, rounded once. */
+static void store_block(const g16_job *j, int64_t r, int64_t rows, int64_t c0, int64_t cols)
+{
+    const tsi_gemm16 *g = j->g;
+    float *acc = (float *)(void *)(j->work + j->d.acc_off);
+    const float *bias = (const float *)(const void *)(j->work + j->d.bias_off);
+    size_t cs = ts_dtype_size(g->c_dt);
+    for (int64_t i = 0; i < rows; i++) {
+        float *row = acc + (r + i) * j->d.ld_acc + c0;
+        if (g->bias)
+            j->k->binary(TS_ADD, row, bias + j->jc + c0, row, (size_t)cols);
+        char *dst = (char *)g->c + ((j->ic0 + r + i) * g->ldc + j->jc + c0) * (int64_t)cs;
+        tsi_cpu_store_f32(j->k, g->c_dt, row, dst, 1, (size_t)cols);
+    }
+}
+
+static void tile_task(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const g16_job *j = ctx;
+    int mr = j->d.mr, nr = j->d.nr;
+    char *ap = j->work + j->d.a_off + (size_t)worker * j->d.a_bytes;
+    const char *bpack = j->work + j->d.b_off;
+    float *acc = (float *)(void *)(j->work + j->d.acc_off);
+    size_t apanel = (size_t)(j->kcp * mr) * j->d.asz, bpanel = (size_t)(j->kcp * nr) * j->d.bsz;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t r = (t / j->ntasks) * j->d.mc, c0 = (t % j->ntasks) * j->nt;
+        int64_t rows = min64(j->d.mc, j->mch - r), cols = min64(j->nt, j->nc - c0);
+        pack_a(j, j->ic0 + r, rows, ap);
+        for (int64_t jr = c0; jr < c0 + cols; jr += nr) {
+            const char *bp = bpack + (size_t)(jr / nr) * bpanel;
+            for (int64_t ir = 0; ir < rows; ir += mr)
+                micro(j, ap + (size_t)(ir / mr) * apanel, bp, acc + (r + ir) * j->d.ld_acc + jr,
+                      j->pc > 0);
+        }
+        if (j->last)
+            store_block(j, r, rows, c0, cols);
+    }
+}
+
+/* k = 0: c is the bias (or zeros). */
+static void store_empty(g16_job *j)
+{
+    const tsi_gemm16 *g = j->g;
+    float *acc = (float *)(void *)(j->work + j->d.acc_off);
+    for (j->jc = 0; j->jc < g->n; j->jc += j->d.nc) {
+        j->nc = min64(j->d.nc, g->n - j->jc);
+        for (j->ic0 = 0; j->ic0 < g->m; j->ic0 += j->d.mch) {
+            j->mch = min64(j->d.mch, g->m - j->ic0);
+            memset(acc, 0, (size_t)(j->mch * j->d.ld_acc) * sizeof(float));
+            store_block(j, 0, j->mch, 0, j->nc);
+        }
+    }
+}
+
+void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_gemm16_kernel *kn,
+                    const tsi_gemm16 *g, void *work)
+{
+    if (g->m <= 0 || g->n <= 0)
+        return;
+    g16_job j = {.k = k, .kn = kn, .g = g, .work = work};
+    int threads = pool ? tsi_cpu_pool_threads(pool) : 1;
+    g16_dims_of(kn, k, g->m, g->n, g->k, threads, &j.d);
+    if (g->bias)
+        tsi_cpu_load_f32(k, g->dt, g->bias, 1, (float *)(void *)(j.work + j.d.bias_off),
+                         (size_t)g->n);
+    if (g->k <= 0) {
+        store_empty(&j);
+        return;
+    }
+    for (j.jc = 0; j.jc < g->n; j.jc += j.d.nc) {
+        j.nc = min64(j.d.nc, g->n - j.jc);
+        int64_t panels = (j.nc + j.d.nr - 1) / j.d.nr;
+        for (j.ic0 = 0; j.ic0 < g->m; j.ic0 += j.d.mch) {
+            j.mch = min64(j.d.mch, g->m - j.ic0);
+            /* Enough tasks to balance the pool: split the columns when
+             * the chunk has few row blocks. */
+            int64_t mtasks = (j.mch + j.d.mc - 1) / j.d.mc;
+            int64_t want = (4 * threads + mtasks - 1) / mtasks;
+            int64_t per = (panels + want - 1) / want;
+            j.nt = (per > 0 ? per : 1) * j.d.nr;
+            j.ntasks = (j.nc + j.nt - 1) / j.nt;
+            for (j.pc = 0; j.pc < g->k; j.pc += j.d.kc) {
+                j.kc = min64(j.d.kc, g->k - j.pc);
+                j.kcp = round_up(j.kc, 2);
+                if (kn->a_panel != TSI_G16_PAIRS && kn->b_panel != TSI_G16_PAIRS)
+                    j.kcp = j.kc;
+                j.last = j.pc + j.kc >= g->k;
+                bool rows = g->b_cs == 1;
+                int64_t btasks = rows ? (kn->b_panel == TSI_G16_PAIRS ? j.kcp / 2 : j.kcp) : panels;
+                int64_t bcost = rows ? j.nc : j.kcp * j.d.nr;
+                tsi_cpu_task_fn bfn = rows ? pack_b_rows : pack_b_task;
+                int64_t tasks = mtasks * j.ntasks, tcost = j.d.mc * j.nt * j.kcp;
+                if (pool) {
+                    tsi_cpu_pool_for(pool, btasks, bcost, bfn, &j);
+                    tsi_cpu_pool_for(pool, tasks, tcost, tile_task, &j);
+                } else {
+                    bfn(&j, 0, btasks, 0);
+                    tile_task(&j, 0, tasks, 0);
+                }
+            }
+        }
+    }
+}
+
+/* vdpbf16ps where it pays: forced by TESSEL_CPU_BF16_DOT, else measured. */
+static bool bf16_dot_pays(const tsi_cpu_features *f)
+{
+#if defined(__x86_64__)
+    if (!f->avx512_bf16)
+        return false;
+    const char *force = getenv("TESSEL_CPU_BF16_DOT");
+    if (force && strcmp(force, "on") == 0)
+        return true;
+    if (force && strcmp(force, "off") == 0)
+        return false;
+    return tsi_cpu_gemm16_avx512_dot_speedup() > 1.15f;
+#else
+    (void)f;
+    return false;
+#endif
+}
+
+void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels *k, ts_dtype dt,
+                               tsi_cpu_gemm16_kernel *out)
+{
+#if defined(__x86_64__)
+    if (k->level == TSI_CPU_SIMD_AVX512) {
+        if (dt == TS_BF16)
+            *out = bf16_dot_pays(f) ? tsi_cpu_gemm16_avx512_bf16dp : tsi_cpu_gemm16_avx512_bf16;
+        else
+            *out = tsi_cpu_gemm16_avx512_f16;
+        return;
+    }
+#endif
+    (void)f;
+    *out = (tsi_cpu_gemm16_kernel){.name = NULL,
+                                   .mr = k->gemm_mr,
+                                   .nr = k->gemm_nr,
+                                   .kc = 256,
+                                   .a_panel = TSI_G16_F32,
+                                   .b_panel = TSI_G16_F32,
+                                   .micro = NULL};
+}
+
+void tsi_cpu_gemm16_describe(const tsi_cpu_features *f, const tsi_cpu_kernels *k, char *buf,
+                             size_t len)
+{
+    tsi_cpu_gemm16_kernel bf, h;
+    tsi_cpu_gemm16_kernel_for(f, k, TS_BF16, &bf);
+    tsi_cpu_gemm16_kernel_for(f, k, TS_F16, &h);
+    const char *lvl = tsi_cpu_simd_label(k->level);
+    char b1[48], b2[48];
+    snprintf(b1, sizeof b1, "%s bf16->f32", lvl);
+    snprintf(b2, sizeof b2, "%s f16->f32", lvl);
+    snprintf(buf, len, "bf16 %s, f16 %s", bf.name ? bf.name : b1, h.name ? h.name : b2);
+}

@@ -1,0 +1,87 @@
+/* tessel's GEMM for 16-bit operands (f16, bf16) with f32 accumulation
+ * (cpu_gemm16.c). The operands are converted panel by panel while packing
+ * (or in the micro-kernel), never a whole matrix up front; the product is
+ * accumulated in f32 and rounded once on store. A kernel descriptor says
+ * how the panels are laid out for its micro-kernel; the descriptors with
+ * ISA extensions beyond the SIMD table (AVX512_BF16's vdpbf16ps, 16-bit
+ * loads widened in registers) live in cpu_gemm16_avx512.c, and every other
+ * machine runs the SIMD table's f32 micro-kernel on widened panels. */
+#ifndef TESSEL_BACKEND_CPU_GEMM16_H
+#define TESSEL_BACKEND_CPU_GEMM16_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend-cpu/cpu_features.h"
+#include "backend-cpu/cpu_kernels.h"
+#include "backend-cpu/cpu_threadpool.h"
+#include "tessel/tensor.h"
+
+/* How a packed panel holds its operand. */
+typedef enum tsi_g16_panel {
+    TSI_G16_F32,   /* widened to f32 while packing: [k][width] floats */
+    TSI_G16_PAIRS, /* 16-bit, [k/2][width][2]: k-pairs side by side, as the
+                    * dot-product instructions take them (odd k: 0 pad) */
+} tsi_g16_panel;
+
+typedef void (*tsi_g16_micro_fn)(size_t k, const void *a, const void *b, float *c, size_t ldc,
+                                 int acc);
+
+typedef struct tsi_cpu_gemm16_kernel {
+    const char *name; /* what tessel-info says: "avx512_bf16", "avx512 f16c" */
+    int mr, nr;       /* tile: a panels are mr wide, b panels nr wide */
+    int kc;           /* depth of one packed block (even) */
+    tsi_g16_panel a_panel, b_panel;
+    /* c[i*ldc + j] = (acc ? c : 0) + sum_p a(i,p) b(p,j) over a full mr x nr
+     * tile, p < k (k even for PAIRS panels). NULL: the SIMD table's f32
+     * gemm_micro on F32 panels, with its gemm_mr / gemm_nr. */
+    tsi_g16_micro_fn micro;
+} tsi_cpu_gemm16_kernel;
+
+/* One 16-bit GEMM: c = a * b (+ bias), a and b of dtype dt (f16 / bf16)
+ * with element strides, so transposes and non-contiguous views need no
+ * copy; c row-major with ldc, of dtype c_dt (dt or f32). */
+typedef struct tsi_gemm16 {
+    ts_dtype dt;
+    int64_t m, n, k;
+    const void *a; /* a(i, p) at a[i*a_rs + p*a_cs] */
+    int64_t a_rs, a_cs;
+    const void *b; /* b(p, j) at b[p*b_rs + j*b_cs] */
+    int64_t b_rs, b_cs;
+    void *c;
+    ts_dtype c_dt;
+    int64_t ldc;
+    const void *bias; /* n values of dtype dt added before rounding, or NULL */
+} tsi_gemm16;
+
+/* The kernel for dt with kernel table k on a CPU with features f: *out
+ * is filled, the table's gemm_micro standing in where no descriptor fits.
+ * TESSEL_CPU_BF16_DOT=on|off forces the vdpbf16ps choice (where the CPU
+ * has it) instead of measuring it. */
+void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels *k, ts_dtype dt,
+                               tsi_cpu_gemm16_kernel *out);
+/* "bf16 avx512_bf16, f16 avx512 f16c->f32": the paths tessel-info shows. */
+void tsi_cpu_gemm16_describe(const tsi_cpu_features *f, const tsi_cpu_kernels *k, char *buf,
+                             size_t len);
+
+/* Workspace bytes of one GEMM for `workers` pool workers (1: serial). */
+size_t tsi_cpu_gemm16_work_bytes(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *k,
+                                 int64_t m, int64_t n, int64_t kk, int workers);
+/* Runs g; pool NULL runs everything on the calling thread (for pool tasks
+ * that each run a whole small GEMM). work: 64-byte aligned, of the size
+ * above. Cannot fail. */
+void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_gemm16_kernel *kn,
+                    const tsi_gemm16 *g, void *work);
+
+#if defined(__x86_64__)
+/* cpu_gemm16_avx512.c: bf16 through vdpbf16ps (AVX512_BF16), and f16 /
+ * bf16 through f32 panels (AVX-512 F). */
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16dp;
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_f16;
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16;
+/* How much faster the vdpbf16ps kernel ran than the f32 one, measured on
+ * first call (cpu_gemm16_avx512.c says why); only with AVX512_BF16. */
+float tsi_cpu_gemm16_avx512_dot_speedup(void);
+#endif
+
+#endif
