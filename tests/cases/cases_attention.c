@@ -455,10 +455,10 @@ const tsc_family tsc_family_attention = {
  * Few query rows per kv head (Lq = 1 or a few speculative tokens, times
  * Hq/Hkv) against long keys, so the CPU backend takes its split-K
  * flash-decoding path (backend-cpu/cpu_attention_decode.c, up to 16 rows
- * per kv head) and the GPU kernels their Lq = 1 corner. Lengths are primes
- * or odd so no split, block or tile divides them; the short-key_len cases
- * leave most split ranges with nothing to see; one case has 18 rows (the
- * main kernel) for the boundary. Same spec layout, runner and reference as
+ * per kv head) and the GPU backends theirs (backend-gpu/gpu_attention.c).
+ * Lengths are primes or odd so no split, block or tile divides them; the
+ * short-key_len cases leave most split ranges with nothing to see; one case
+ * has 18 rows (the main kernel) for the boundary. Same spec layout, runner and reference as
  * the attention family above; f[0] is q's amplitude. */
 static const tsc_op_entry dec_ops[] = {{"attention", 0, TSC_FLOATS}};
 
@@ -475,6 +475,10 @@ static const tsc_spec dec_specs[] = {
      {1, 1000}, {1}, F_CAUSAL | F_OFFSET | F_LSE, 0},
     {"decode 2x4x2x32 Dv64 Lk600 key_len top-left causal gate", 4, {2, 4, 2, 32}, X2(64, 0, 0),
      {2, 600}, {1}, F_KEYLEN | F_TOPLEFT | F_CAUSAL | F_GATE, 0},
+    /* GPU split-K: a 12-row block of 4 heads x 3 queries, whose window
+     * leaves most key chunks with nothing to see. */
+    {"decode 2x8x3x32 GQA4 Lk517 window 40 key_len causal lse", 4, {2, 8, 3, 32},
+     X2(0, 40, 0), {2, 517}, {1}, F_KEYLEN | F_CAUSAL | F_LSE, 0},
     /* Full: the bench's head size, the largest D, the 16 / 18 row edge. */
     {"decode 1x32x1x128 GQA8 Lk4099 lse", 4, {1, 32, 1, 128}, 0, {0}, {8, 4099}, {1}, F_LSE, 1},
     {"decode 3x32x2x128 GQA8 Lk3001 key_len causal bias lse x8", 4, {3, 32, 2, 128}, 0, {0},
