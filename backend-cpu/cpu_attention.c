@@ -2,9 +2,10 @@
  * per (batch, kv head, query tile over the query heads reading that kv
  * head), an online softmax over key tiles, and both products (Q.K^T and
  * P.V) run on the SIMD table's GEMM micro-kernel.
- * K and V become f32 micro-kernel panels: once per call when several
- * query tiles share them (a copy linear in Lk), else tile by tile inside
- * the task. Each task packs its Q tile and holds a few tiles per thread
+ * K and V become f32 micro-kernel panels: when several query tiles share
+ * them, once per round of (batch, kv head) pairs whose panels fit
+ * ATTN_PACK_BUDGET (a copy linear in Lk), else tile by tile inside the
+ * task. Each task packs its Q tile and holds a few tiles per thread
  * (about the L2 budget the plan sized them for). Nothing of size Lq x Lk
  * exists.
  *
@@ -14,6 +15,13 @@
  * O = e^(m-m')*O + P.V. While m' is -inf the exponent uses 0, so a row
  * that has seen only hidden keys never computes (-inf) - (-inf).
  *
+ * bf16 inputs, where the CPU has AVX512_BF16 and the 16-bit GEMM chose its
+ * vdpbf16ps micro-kernel (same 14 x 32 tile as the table's), run both
+ * products on that kernel instead: Q, K and V packed as bf16 k-pairs
+ * (their own bits, no conversion; half the bytes of f32 panels), S from
+ * unscaled Q then scaled in f32, P rounded to bf16 pairs for P.V (the
+ * row sums l stay f32); accumulation is f32 throughout (DESIGN.md).
+ *
  * Query i of batch b sees keys [lo_i, hi_i) (key_len, causal offset and
  * window, core/op.h); a query tile reads only the key tiles that meet the
  * union of its rows' ranges, and masks per row inside them. */
@@ -22,8 +30,15 @@
 #include <string.h>
 
 #include "backend-cpu/cpu_attention_decode.h"
+#include "backend-cpu/cpu_gemm16.h"
 #include "backend-cpu/cpu_internal.h"
 #include "core/plan_util.h"
+
+/* Packed K / V panels held at once: the core returns a workspace past
+ * 8 MiB after each op (core/workspace.c), and fresh pages cost page
+ * faults on every call (measured 2-15 % of an L = 4096 call when all
+ * heads were packed at once); a few heads' panels also stay in L2/L3. */
+#define ATTN_PACK_BUDGET ((size_t)4 << 20)
 
 typedef struct attn_job {
     const tsi_cpu_kernels *k;
@@ -40,8 +55,11 @@ typedef struct attn_job {
     int causal, bottom_right;
     int64_t offset, window; /* bounded by core (core/op.h) */
     int64_t n_ktiles;
+    tsi_g16_micro_fn dp;                 /* bf16 k-pair micro-kernel, or NULL: f32 panels */
     size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
-    float *packed_k, *packed_v;          /* [B * Hkv * n_ktiles] tiles each */
+    float *packed_k, *packed_v;          /* [heads * n_ktiles] tiles each */
+    int64_t heads;                       /* (batch, kv head) pairs packed per round */
+    int64_t bg0;                         /* this round's first pair, b * Hkv + g */
     char *scratch;
     size_t per_worker; /* bytes */
 } attn_job;
@@ -61,8 +79,10 @@ static size_t carve(const attn_job *j, char *base, attn_work *w)
 {
     int64_t row = j->dvp > j->ktp ? j->dvp : j->ktp;
     row = row > j->d ? row : j->d;
+    /* pp: P as bf16 k-pair panels, on the vdpbf16ps path only (f32 P.V
+     * reads the score tile in place). */
     size_t sizes[] = {
-        (size_t)(j->qtp * j->d),   (size_t)(j->qtp * j->ktp), (size_t)(j->qtp * j->ktp),
+        (size_t)(j->qtp * j->d),   (size_t)(j->qtp * j->ktp), (size_t)(j->dp ? j->qtp * j->ktp : 0),
         (size_t)(j->qtp * j->dvp), (size_t)j->qtp,            (size_t)j->qtp,
         (size_t)row,               (size_t)(j->ktp * j->d),   (size_t)(j->dvp * j->ktp),
     };
@@ -86,7 +106,7 @@ static const char *row_ptr(const tsi_view *v, int64_t i0, int64_t i1, int64_t i2
 static float *packed_tile(const attn_job *j, float *base, size_t tile_floats, int64_t b,
                           int64_t g, int64_t j0)
 {
-    return base + (size_t)((b * j->hkv + g) * j->n_ktiles + j0 / j->kt) * tile_floats;
+    return base + (size_t)((b * j->hkv + g - j->bg0) * j->n_ktiles + j0 / j->kt) * tile_floats;
 }
 
 /* A query tile covers rows [r0, r0+nq) of one kv head's group: the
@@ -145,9 +165,95 @@ static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64
     }
 }
 
+/* Batch b's visible key range for query i: [lo, hi) within [0, kl). */
+typedef struct key_range {
+    int64_t kl, off; /* valid keys; causal offset */
+} key_range;
+
+static key_range batch_range(const attn_job *j, int64_t b)
+{
+    const tsi_view *kl = &j->op->in[6];
+    key_range kr = {.kl = j->lk};
+    if (kl->buf) {
+        int64_t n = ((const int32_t *)tsi_cpu_view_ptr(kl))[b]; /* clamped, core/op.h */
+        kr.kl = n < 0 ? 0 : n > j->lk ? j->lk : n;
+    }
+    kr.off = j->bottom_right ? kr.kl - j->lq : j->offset;
+    return kr;
+}
+
+/* The 32-bit word p (elements 2p, 2p+1) of a 16-bit row. */
+static uint32_t pair_at(const char *row, int64_t p)
+{
+    uint32_t w;
+    memcpy(&w, row + 4 * p, sizeof w);
+    return w;
+}
+
+/* bf16 path: Q rows (unscaled) as mr-row k-pair panels, words
+ * qp[panel][d/2][r]; padding rows zero. */
+static void pack_q_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
+                         int64_t nq)
+{
+    const tsi_view *q = &j->op->in[0];
+    int64_t rows = round_up(nq, j->mr), half = j->d / 2;
+    uint32_t *qp = (uint32_t *)w->qp;
+    for (int64_t r = 0; r < rows; r++) {
+        uint32_t *dst = qp + (r / j->mr) * half * j->mr + r % j->mr;
+        const char *src = NULL;
+        if (r < nq) {
+            int64_t row = r0 + r;
+            src = row_ptr(q, b, row_head(j, g, row), row % j->lq);
+        }
+        for (int64_t p = 0; p < half; p++)
+            dst[p * j->mr] = src ? pair_at(src, p) : 0u;
+    }
+}
+
+/* bf16 path: keys as nr-key k-pair panels, words kp[panel][d/2][c];
+ * values as nr-column panels of key pairs, vp[panel][c/2][x][2]. */
+static void pack_kv_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
+                          int64_t nk)
+{
+    const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
+    int64_t keys = round_up(nk, j->nr), half = j->d / 2;
+    uint32_t *kp = (uint32_t *)w->kp;
+    for (int64_t c = 0; c < keys; c++) {
+        uint32_t *dst = kp + (c / j->nr) * half * j->nr + c % j->nr;
+        const char *src = c < nk ? row_ptr(kv, b, g, j0 + c) : NULL;
+        for (int64_t p = 0; p < half; p++)
+            dst[p * j->nr] = src ? pair_at(src, p) : 0u;
+    }
+    /* P.V reads keys in pairs: with an odd count the partner of the last
+     * is read with P = 0, so only keys below the batch's key_len are
+     * copied (past it V may hold anything, NaN included: 0 * NaN). */
+    int64_t valid = batch_range(j, b).kl - j0;
+    valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
+    uint16_t *vp = (uint16_t *)w->vp;
+    memset(vp, 0, (size_t)(j->dvp * j->ktp) * sizeof(uint16_t));
+    for (int64_t c = 0; c < valid; c++) {
+        const uint16_t *src = (const uint16_t *)(const void *)row_ptr(vv, b, g, j0 + c);
+        uint16_t *dst = vp + (c / 2) * 2 * j->nr + (c & 1);
+        for (int64_t x = 0; x < j->dv; x++) {
+            uint16_t e;
+            memcpy(&e, src + x, sizeof e);
+            dst[(x / j->nr) * j->ktp * j->nr + (x % j->nr) * 2] = e;
+        }
+    }
+}
+
 /* S tile = qp . kp over nq x nk (whole micro tiles; padding is harmless). */
 static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
+    if (j->dp) {
+        int64_t half = j->d / 2;
+        for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
+            for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++)
+                j->dp((size_t)j->d, (const uint32_t *)w->qp + pi * half * j->mr,
+                      (const uint32_t *)w->kp + pj * half * j->nr,
+                      w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
+        return;
+    }
     for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
         for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++)
             j->k->gemm_micro((size_t)j->d, w->qp + pi * j->d * j->mr, w->kp + pj * j->d * j->nr,
@@ -183,48 +289,48 @@ static void bias_and_mask(const attn_job *j, attn_work *w, float *srow, int64_t 
     }
 }
 
-/* Online-softmax update of row r with this tile's scores; leaves P in srow
- * (zeros past the visible keys, up to nk). */
+/* Online-softmax update of row r with this tile's scores (the table's
+ * fused step: max, exp and sum in two passes over the row, and O's
+ * rescaling); leaves P in srow (zeros past the visible keys, up to nk). */
 static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow, int64_t vis,
                          int64_t nk)
 {
-    if (vis > 0) {
-        float mt = j->k->max(srow, (size_t)vis);
-        float mold = w->m[r], mnew = mt > mold ? mt : mold;
-        float shift = mnew == -INFINITY ? 0.0f : mnew;
-        float sum = j->k->exp_sum(srow, srow, (size_t)vis, 1.0f, shift);
-        float alpha = expf(mold - shift);
-        w->l[r] = alpha * w->l[r] + sum;
-        if (alpha != 1.0f) {
-            float *orow = w->o + r * j->dvp;
-            for (int64_t x = 0; x < j->dvp; x++)
-                orow[x] *= alpha;
-        }
-        w->m[r] = mnew;
-    }
-    for (int64_t c = vis > 0 ? vis : 0; c < nk; c++)
-        srow[c] = 0.0f;
+    j->k->softmax_step(srow, (size_t)(vis > 0 ? vis : 0), (size_t)nk, &w->m[r], &w->l[r],
+                       w->o + r * j->dvp, (size_t)j->dvp);
 }
 
-/* O += P.V: P repacked as mr-row panels pp[panel][c][r]. */
+/* O += P.V. f32: the table's P.V tile reads P's rows in place (no
+ * transposed copy: the GEMM's A operand is only ever broadcast). */
 static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
     int64_t rows = round_up(nq, j->mr);
-    for (int64_t r = 0; r < rows; r++) {
-        float *dst = w->pp + (r / j->mr) * nk * j->mr + r % j->mr;
-        const float *srow = w->s + r * j->ktp;
-        if (r >= nq) {
-            for (int64_t c = 0; c < nk; c++)
-                dst[c * j->mr] = 0.0f;
-            continue;
+    if (j->dp) {
+        /* P rows rounded to bf16 (the second half of pp), then their
+         * 32-bit key pairs transposed into mr-row panels by the same
+         * packing, moved as raw bits: pp[panel][nk2/2][r]. */
+        int64_t nk2 = round_up(nk, 2), half = nk2 / 2;
+        uint16_t *tmp = (uint16_t *)(void *)(w->pp + j->qtp * j->ktp / 2);
+        for (int64_t r = 0; r < nq; r++)
+            j->k->f32_to_bf16(w->s + r * j->ktp, tmp + r * j->ktp, (size_t)nk2);
+        uint32_t *pp = (uint32_t *)w->pp;
+        for (int64_t pi = 0; pi < rows / j->mr; pi++) {
+            int64_t r0 = pi * j->mr, n = nq - r0 < j->mr ? nq - r0 : j->mr;
+            j->k->gemm_pack((const float *)(const void *)(tmp + r0 * j->ktp), (size_t)j->ktp / 2, 1,
+                            (size_t)n, (size_t)half, (size_t)j->mr,
+                            (float *)(void *)(pp + pi * half * j->mr));
         }
-        for (int64_t c = 0; c < nk; c++)
-            dst[c * j->mr] = srow[c];
+        for (int64_t pi = 0; pi < rows / j->mr; pi++)
+            for (int64_t pd = 0; pd < j->dvp / j->nr; pd++)
+                j->dp((size_t)nk2, pp + pi * half * j->mr,
+                      (const uint16_t *)w->vp + pd * j->ktp * j->nr,
+                      w->o + pi * j->mr * j->dvp + pd * j->nr, (size_t)j->dvp, 1);
+        return;
     }
     for (int64_t pi = 0; pi < rows / j->mr; pi++)
         for (int64_t pd = 0; pd < j->dvp / j->nr; pd++)
-            j->k->gemm_micro((size_t)nk, w->pp + pi * nk * j->mr, w->vp + pd * j->ktp * j->nr,
-                             w->o + pi * j->mr * j->dvp + pd * j->nr, (size_t)j->dvp, 1);
+            j->k->attn_pv_tile((size_t)nk, w->s + pi * j->mr * j->ktp, (size_t)j->ktp,
+                               w->vp + pd * j->ktp * j->nr, w->o + pi * j->mr * j->dvp + pd * j->nr,
+                               (size_t)j->dvp);
 }
 
 /* Normalize, gate and store the tile's rows; write lse. */
@@ -252,23 +358,6 @@ static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int6
     }
 }
 
-/* Batch b's visible key range for query i: [lo, hi) within [0, kl). */
-typedef struct key_range {
-    int64_t kl, off; /* valid keys; causal offset */
-} key_range;
-
-static key_range batch_range(const attn_job *j, int64_t b)
-{
-    const tsi_view *kl = &j->op->in[6];
-    key_range kr = {.kl = j->lk};
-    if (kl->buf) {
-        int64_t n = ((const int32_t *)tsi_cpu_view_ptr(kl))[b]; /* clamped, core/op.h */
-        kr.kl = n < 0 ? 0 : n > j->lk ? j->lk : n;
-    }
-    kr.off = j->bottom_right ? kr.kl - j->lq : j->offset;
-    return kr;
-}
-
 static int64_t clamp_i64(int64_t x, int64_t lo, int64_t hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
@@ -289,7 +378,7 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     /* Units run heaviest first: with causal, the last query tiles see the
      * most keys, and starting them early keeps the pool's tail short. */
     int64_t qtile = j->n_qtiles - 1 - unit % j->n_qtiles;
-    int64_t g = (unit / j->n_qtiles) % j->hkv, b = unit / (j->n_qtiles * j->hkv);
+    int64_t bg = j->bg0 + unit / j->n_qtiles, g = bg % j->hkv, b = bg / j->hkv;
     int64_t rows = j->group * j->lq;
     int64_t r0 = qtile * j->qt, nq = rows - r0 < j->qt ? rows - r0 : j->qt;
     key_range kr = batch_range(j, b);
@@ -300,7 +389,10 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     /* Key tiles wholly outside the rows' ranges are skipped. */
     int64_t kv_beg = range_lo(j, &kr, first) / j->kt * j->kt, kv_end = range_hi(j, &kr, last);
 
-    pack_q(j, w, b, g, r0, nq);
+    if (j->dp)
+        pack_q_pairs(j, w, b, g, r0, nq);
+    else
+        pack_q(j, w, b, g, r0, nq);
     memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dvp) * sizeof(float));
     for (int64_t r = 0; r < nq; r++) {
         w->m[r] = -INFINITY;
@@ -314,12 +406,20 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         } else {
             w->kp = w->kbuf;
             w->vp = w->vbuf;
-            pack_kv(j, w, b, g, j0, nk);
+            if (j->dp)
+                pack_kv_pairs(j, w, b, g, j0, nk);
+            else
+                pack_kv(j, w, b, g, j0, nk);
         }
         scores(j, w, nq, nk);
+        /* P.V on k-pairs reads an even number of keys: the pad key is 0. */
+        int64_t np = j->dp ? round_up(nk, 2) : nk;
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
             int64_t i = (r0 + r) % j->lq;
+            if (j->dp)
+                for (int64_t c = 0; c < nk; c++)
+                    srow[c] *= j->scale;
             /* Row i sees tile columns [a, e). */
             int64_t a = clamp_i64(range_lo(j, &kr, i) - j0, 0, nk);
             int64_t e = clamp_i64(range_hi(j, &kr, i) - j0, 0, nk);
@@ -328,26 +428,29 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
                     srow[c] = -INFINITY;
                 bias_and_mask(j, w, srow + a, b, row_head(j, g, r0 + r), i, j0 + a, e - a);
             }
-            softmax_step(j, w, r, srow, e > a ? e : 0, nk);
+            softmax_step(j, w, r, srow, e > a ? e : 0, np);
         }
         accumulate_pv(j, w, nq, nk);
     }
     finish(j, w, b, g, r0, nq);
 }
 
-/* K and V are packed once per call (every query tile of a head reads the
- * same panels), one task per (batch, kv head, key tile). */
+/* K and V are packed once per round (every query tile of a head reads the
+ * same panels), one task per (batch, kv head, key tile) of the round. */
 static void pack_task(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const attn_job *j = ctx;
     attn_work w;
     carve(j, j->scratch + (size_t)worker * j->per_worker, &w);
     for (int64_t u = begin; u < end; u++) {
-        int64_t t = u % j->n_ktiles, bg = u / j->n_ktiles;
+        int64_t t = u % j->n_ktiles, bg = j->bg0 + u / j->n_ktiles;
         int64_t j0 = t * j->kt, nk = j->lk - j0 < j->kt ? j->lk - j0 : j->kt;
         w.kp = packed_tile(j, j->packed_k, j->k_tile_floats, bg / j->hkv, bg % j->hkv, j0);
         w.vp = packed_tile(j, j->packed_v, j->v_tile_floats, bg / j->hkv, bg % j->hkv, j0);
-        pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
+        if (j->dp)
+            pack_kv_pairs(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
+        else
+            pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
     }
 }
 
@@ -394,6 +497,13 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
         .offset = op->p.attention.offset,
         .window = op->p.attention.window,
     };
+    if (j->dt == TS_BF16 && j->d % 2 == 0) {
+        tsi_cpu_gemm16_kernel kn;
+        tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, TS_BF16, &kn);
+        if (kn.micro && kn.a_panel == TSI_G16_PAIRS && kn.b_panel == TSI_G16_PAIRS &&
+            kn.mr == j->mr && kn.nr == j->nr)
+            j->dp = kn.micro;
+    }
     j->qtp = round_up(j->qt, j->mr);
     j->ktp = round_up(j->kt, j->nr);
     j->dvp = round_up(j->dv, j->nr);
@@ -404,17 +514,21 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
     j->n_ktiles = (j->lk + j->kt - 1) / j->kt;
     j->k_tile_floats = tsi_cpu_align_up((size_t)(j->ktp * j->d) * sizeof(float)) / sizeof(float);
     j->v_tile_floats = tsi_cpu_align_up((size_t)(j->dvp * j->ktp) * sizeof(float)) / sizeof(float);
+    size_t head = (size_t)j->n_ktiles * (j->k_tile_floats + j->v_tile_floats) * sizeof(float);
+    int64_t pairs = j->b * j->hkv, fit = (int64_t)(ATTN_PACK_BUDGET / head);
+    j->heads = fit < 1 ? 1 : fit > pairs ? pairs : fit;
 }
 
 /* With several query tiles per kv head, K and V are packed once as f32
- * panels: a copy of the inputs, linear in Lk (never Lq x Lk), held only
- * for this call. With one (short queries, decoding) every key tile is
- * used once, so each task packs its own tiles as it goes. */
+ * panels, `heads` (batch, kv head) pairs at a time: a copy linear in Lk
+ * (never Lq x Lk), held only for this call. With one (short queries,
+ * decoding) every key tile is used once, so each task packs its own tiles
+ * as it goes. */
 static size_t packed_bytes(const attn_job *j)
 {
     if (j->n_qtiles <= 1)
         return 0;
-    int64_t kv_tiles = j->b * j->hkv * j->n_ktiles;
+    int64_t kv_tiles = j->heads * j->n_ktiles;
     return (size_t)kv_tiles * (j->k_tile_floats + j->v_tile_floats) * sizeof(float);
 }
 
@@ -459,14 +573,17 @@ ts_status tsi_cpu_attention_record(tsi_device *dev, const tsi_op *op)
     char *ws = tsi_cpu_workspace(op);
     size_t workers = tsi_cpu_align_up(j.per_worker * (size_t)tsi_cpu_pool_threads(dev->pool));
     j.scratch = ws;
-    if (j.n_qtiles > 1) {
-        int64_t kv_tiles = j.b * j.hkv * j.n_ktiles;
-        j.packed_k = (float *)(ws + workers);
-        j.packed_v = j.packed_k + (size_t)kv_tiles * j.k_tile_floats;
-        tsi_cpu_pool_for(dev->pool, kv_tiles, j.kt * (j.d + j.dv), pack_task, &j);
+    int64_t cost = 2 * j.qt * j.lk * (j.d + j.dv), pairs = j.b * j.hkv;
+    if (j.n_qtiles <= 1) {
+        tsi_cpu_pool_for(dev->pool, pairs * j.n_qtiles, cost, attn_task, &j);
+        return TS_OK;
     }
-    int64_t units = j.b * j.hkv * j.n_qtiles;
-    int64_t cost = 2 * j.qt * j.lk * (j.d + j.dv);
-    tsi_cpu_pool_for(dev->pool, units, cost, attn_task, &j);
+    j.packed_k = (float *)(ws + workers);
+    j.packed_v = j.packed_k + (size_t)(j.heads * j.n_ktiles) * j.k_tile_floats;
+    for (j.bg0 = 0; j.bg0 < pairs; j.bg0 += j.heads) {
+        int64_t n = pairs - j.bg0 < j.heads ? pairs - j.bg0 : j.heads;
+        tsi_cpu_pool_for(dev->pool, n * j.n_ktiles, j.kt * (j.d + j.dv), pack_task, &j);
+        tsi_cpu_pool_for(dev->pool, n * j.n_qtiles, cost, attn_task, &j);
+    }
     return TS_OK;
 }

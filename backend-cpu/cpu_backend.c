@@ -189,6 +189,7 @@ static void cpu_device_close(tsi_device *dev)
     tsi_cpu_pool_destroy(dev->pool);
     free(dev->gemm_pack);
     tsi_cpu_fft_tables_free(dev->fft_tables);
+    tsi_cpu_spares_clear(&dev->spares);
     free(dev);
 }
 
@@ -196,16 +197,32 @@ static void cpu_device_close(tsi_device *dev)
  * by transparent huge pages: a layer's fresh temporaries (the MoE FFN's
  * hidden activations are 64 MiB) otherwise take one page fault per 4 KiB
  * on first touch, about a tenth of the layer's time in `tessel-bench moe`,
- * and the GEMMs walking them miss the TLB less. */
+ * and the GEMMs walking them miss the TLB less. Freed ones are kept for
+ * the next request of the same size (cpu_spare_buffers.c). */
 #define HUGE_BYTES ((size_t)4 << 20)
 #define HUGE_ALIGN ((size_t)2 << 20)
 
-static void *big_alloc(size_t bytes)
+/* The 2 MiB rounded length of a huge buffer of `bytes`, or 0 for a small one. */
+static size_t huge_len(size_t bytes)
 {
     if (bytes < HUGE_BYTES || bytes > SIZE_MAX - HUGE_ALIGN)
+        return 0;
+    return (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+}
+
+static void *big_alloc(tsi_device *dev, size_t bytes)
+{
+    size_t len = huge_len(bytes);
+    if (len == 0)
         return aligned_alloc(TSI_CPU_ALIGN, tsi_cpu_align_up(bytes));
-    size_t len = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
-    void *p = aligned_alloc(HUGE_ALIGN, len);
+    void *p = tsi_cpu_spares_take(&dev->spares, len); /* already touched: no page faults */
+    if (p)
+        return p;
+    p = aligned_alloc(HUGE_ALIGN, len);
+    if (!p && dev->spares.n > 0) {
+        tsi_cpu_spares_clear(&dev->spares); /* memory is short: give back what is kept */
+        p = aligned_alloc(HUGE_ALIGN, len);
+    }
 #ifdef MADV_HUGEPAGE
     if (p)
         (void)madvise(p, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
@@ -220,7 +237,7 @@ static ts_status cpu_buffer_alloc(tsi_device *dev, size_t bytes, tsi_buffer **ou
         return TS_ERR_OVERFLOW;
     }
     tsi_buffer *b = malloc(sizeof *b);
-    void *data = big_alloc(bytes);
+    void *data = big_alloc(dev, bytes);
     if (!b || !data) {
         free(b);
         free(data);
@@ -236,7 +253,9 @@ static ts_status cpu_buffer_alloc(tsi_device *dev, size_t bytes, tsi_buffer **ou
 /* Work runs inside record(), so nothing can still be using the buffer. */
 static void cpu_buffer_free(tsi_device *dev, tsi_buffer *buf)
 {
-    free(buf->data);
+    size_t len = huge_len(buf->bytes);
+    if (len == 0 || !tsi_cpu_spares_keep(&dev->spares, buf->data, len))
+        free(buf->data);
     free(buf);
 }
 

@@ -176,6 +176,16 @@ static void chunk_c64(const ew_plan *p, char *const ptr[], int64_t n)
     int64_t sy = 2 * p->st[0][p->nd - 1], sa = 2 * p->st[1][p->nd - 1];
     int64_t sb = 2 * p->st[2][p->nd - 1];
     int kind = p->op->p.binary.kind;
+    if (kind == TS_MUL && sy == 2 && sa == 2 && sb == 2) {
+        /* Contiguous product (fftconv's spectra): a branch-free loop the
+         * compiler vectorizes; the same expressions, so the same values. */
+        for (int64_t i = 0; i < 2 * n; i += 2) {
+            float ar = a[i], ai = a[i + 1], br = b[i], bi = b[i + 1];
+            y[i] = ar * br - ai * bi;
+            y[i + 1] = ar * bi + ai * br;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         float ar = a[i * sa], ai = a[i * sa + 1], br = b[i * sb], bi = b[i * sb + 1];
         float re, im;

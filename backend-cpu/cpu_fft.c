@@ -140,6 +140,7 @@ typedef struct step {
     const float *src;
     float *dst;
     int64_t limit;
+    int64_t in_elems; /* STEP_PASS: elements of an interleaved src in memory */
     float scale;
     int conj, stream;
 } step;
@@ -150,7 +151,7 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
     const tsi_cpu_fft_kernels *f = s->j->f;
     switch (s->what) {
     case STEP_PASS:
-        f->pass(s->ps, s->src, s->dst, b, e, s->conj);
+        f->pass(s->ps, s->src, s->dst, b, e, s->conj, s->in_elems);
         break;
     case STEP_COLS:
         f->cols(s->j->pl, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
@@ -175,13 +176,15 @@ static void run_step(const fft_job *j, const step *s, int64_t count, int64_t cos
 
 /* Column passes, ping-ponging between b0 and b1; returns the buffer that
  * holds the result. The first pass reads `in` (the row's complex values
- * interleaved, conjugated when conj) when given, else the elements load()
- * put in b0. */
-static const float *passes(const fft_job *j, const float *in, int conj, float *b0, float *b1)
+ * interleaved, conjugated when conj; only the first in_elems elements of
+ * VW values, zeros after) when given, else the elements load() put in b0. */
+static const float *passes(const fft_job *j, const float *in, int64_t in_elems, int conj, float *b0,
+                           float *b1)
 {
     const tsi_cpu_fft_tables *pl = j->pl;
     if (in && pl->n_pass == 0) {
-        j->f->load(in, j->len, 0, conj, b0, j->len);
+        int64_t have = in_elems * pl->vw;
+        j->f->load(in, have < j->len ? have : j->len, 0, conj, b0, j->len);
         return b0;
     }
     const float *src = in ? in : b0;
@@ -190,6 +193,7 @@ static const float *passes(const fft_job *j, const float *in, int conj, float *b
         const tsi_cpu_fft_pass *ps = &pl->pass[i];
         step s = {.j = j, .what = STEP_PASS, .ps = ps, .src = src, .dst = dst};
         s.conj = i == 0 && in ? 1 + conj : 0;
+        s.in_elems = in_elems;
         run_step(j, &s, ps->m * ps->s, 6 * ps->radix * pl->vw);
         src = dst;
         dst = dst == b0 ? b1 : b0;
@@ -231,11 +235,12 @@ static void row_c2c(const fft_job *j, int64_t r, float *b0, float *b1)
     const float *x = (const float *)j->x + r * j->in_last * 2;
     float *y = (float *)j->y + r * j->n * 2;
     const float *res;
-    if (j->in_last == j->len) {
-        res = passes(j, x, j->inverse, b0, b1);
+    int64_t vw = j->pl->vw;
+    if (j->in_last % vw == 0 && j->in_last <= j->len) {
+        res = passes(j, x, j->in_last / vw, j->inverse, b0, b1);
     } else {
         j->f->load(x, j->in_last, 0, j->inverse, b0, j->len);
-        res = passes(j, NULL, 0, b0, b1);
+        res = passes(j, NULL, 0, 0, b0, b1);
     }
     cols(j, res, y, 2 * j->n, j->scale, j->inverse, j->stream);
 }
@@ -251,18 +256,21 @@ static void row_r2c(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
     }
     if (j->n % 2) {
         j->f->load(x, m, 1, 0, b0, j->len);
-        cols(j, passes(j, NULL, 0, b0, b1), y, 2 * j->out_last, j->scale, 0, 0);
+        cols(j, passes(j, NULL, 0, 0, b0, b1), y, 2 * j->out_last, j->scale, 0, 0);
         return;
     }
-    /* x[2i] + i x[2i+1] is x itself read as complex values. */
+    /* x[2i] + i x[2i+1] is x itself read as complex values; a shorter x
+     * (zero-padded to n) whose values fill whole elements is read in
+     * place by the first pass too. */
     const float *res;
-    if (m == j->n) {
-        res = passes(j, x, 0, b0, b1);
+    int64_t vw = j->pl->vw;
+    if (m == j->n || (m < j->n && m % (2 * vw) == 0)) {
+        res = passes(j, x, m / (2 * vw), 0, b0, b1);
     } else {
         j->f->load(x, m / 2, 0, 0, b0, j->len);
         if (m % 2)
             *elem_re(j, b0, m / 2) = x[m - 1];
-        res = passes(j, NULL, 0, b0, b1);
+        res = passes(j, NULL, 0, 0, b0, b1);
     }
     /* Z into the worker's row, then the bins straight to the output. */
     cols(j, res, tmp, 2 * j->len, 1.0f, 0, 0);
@@ -285,7 +293,7 @@ static void row_c2r(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
             bins_src = b1;
         }
         real_step(j, STEP_C2R, bins_src, tmp, 1.0f);
-        cols(j, passes(j, tmp, 1, b0, b1), y, m, j->scale, 1, j->stream);
+        cols(j, passes(j, tmp, len / j->pl->vw, 1, b0, b1), y, m, j->scale, 1, j->stream);
         return;
     }
     /* Odd n: the whole Hermitian spectrum, one complex inverse, real parts. */
@@ -296,7 +304,7 @@ static void row_c2r(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
         tmp[2 * (len - k)] = x[2 * k];
         tmp[2 * (len - k) + 1] = -x[2 * k + 1];
     }
-    const float *res = passes(j, tmp, 1, b0, b1);
+    const float *res = passes(j, tmp, len / j->pl->vw, 1, b0, b1);
     float *out = res == b0 ? b1 : b0;
     cols(j, res, out, 2 * m, j->scale, 1, 0);
     for (int64_t t = 0; t < m; t++)

@@ -66,9 +66,11 @@ typedef struct tsi_cpu_fft_kernels {
     void (*load)(const float *src, int64_t count, int real, int conj, float *dst, int64_t n);
     /* Butterflies [i0, i1) of a pass (i = p s + q, m s of them). in_mode 0:
      * x holds elements; 1: x holds the row's complex values interleaved
-     * (the first pass reads the input directly); 2: the same, conjugated. */
+     * (the first pass reads the input directly); 2: the same, conjugated.
+     * In modes 1 and 2 only the first in_elems elements (VW values each)
+     * are in x, the rest are zeros: a zero-padded row needs no copy. */
     void (*pass)(const tsi_cpu_fft_pass *ps, const float *x, float *y, int64_t i0, int64_t i1,
-                 int in_mode);
+                 int in_mode, int64_t in_elems);
     /* Step 3 for blocks [b0, b1) of vw consecutive k1: y holds the column
      * results; the outputs go to dst interleaved, times scale, conjugated
      * when conj, and only floats below limit are written; with streaming

@@ -23,6 +23,24 @@ struct tsi_buffer {
     size_t bytes;
 };
 
+/* Freed huge buffers kept for reuse (cpu_spare_buffers.c), oldest first. */
+#define TSI_CPU_SPARE_SLOTS 8
+#define TSI_CPU_SPARE_MAX_BYTES ((size_t)256 << 20)
+typedef struct tsi_cpu_spares {
+    void *p[TSI_CPU_SPARE_SLOTS];
+    size_t len[TSI_CPU_SPARE_SLOTS];
+    int n;
+    size_t bytes;
+} tsi_cpu_spares;
+
+/* A kept buffer of exactly len bytes, or NULL. */
+void *tsi_cpu_spares_take(tsi_cpu_spares *s, size_t len);
+/* Keeps p (len bytes) for reuse, evicting the oldest past the bounds;
+ * false when p is too big to keep (the caller frees it). */
+bool tsi_cpu_spares_keep(tsi_cpu_spares *s, void *p, size_t len);
+/* Frees every kept buffer. */
+void tsi_cpu_spares_clear(tsi_cpu_spares *s);
+
 typedef struct tsi_cpu_state {
     const tsi_host *host;
     tsi_cpu_features feat;
@@ -41,6 +59,7 @@ struct tsi_device {
     void *gemm_pack;
     size_t gemm_pack_bytes;
     struct tsi_cpu_fft_tables *fft_tables; /* cpu_fft.c: made on first use of a length */
+    tsi_cpu_spares spares; /* freed huge buffers (cpu_backend.c allocates) */
 };
 
 /* Round up to the buffer alignment, so regions carved out of a workspace

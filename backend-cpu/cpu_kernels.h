@@ -38,6 +38,12 @@ typedef struct tsi_cpu_kernels {
     float (*sumsq)(const float *x, size_t n, float c);
     /* y = exp(scale*x - shift); returns sum y */
     float (*exp_sum)(const float *x, float *y, size_t n, float scale, float shift);
+    /* One online-softmax step of an attention score row (tiled attention):
+     * m' = max(*m, x[0..vis)), x[c] = exp(x[c] - m') (c < vis; shift 0
+     * while m' is -inf), 0 for vis <= c < n; *l = alpha * *l + sum, *m =
+     * m', o[0..no) *= alpha where alpha = exp(m - m'). NaN scores are left
+     * out of the max. */
+    void (*softmax_step)(float *x, size_t vis, size_t n, float *m, float *l, float *o, size_t no);
     /* y = a*x + f */
     void (*axpy)(float a, const float *x, const float *f, float *y, size_t n);
     /* y += w * x (elementwise) */
@@ -58,6 +64,11 @@ typedef struct tsi_cpu_kernels {
      * dst[p*w + q] = q < n ? (trans ? src[q*ld + p] : src[p*ld + q]) : 0. */
     void (*gemm_pack)(const float *src, size_t ld, int trans, size_t n, size_t k, size_t w,
                       float *dst);
+    /* Tiled attention's P.V tile: c[i*ldc + j] += sum_p a[i*lda + p] *
+     * b[p*gemm_nr + j], i < gemm_mr, j < gemm_nr: the micro-kernel with A
+     * read row-major in place (b: a packed B panel). */
+    void (*attn_pv_tile)(size_t k, const float *a, size_t lda, const float *b, float *c,
+                         size_t ldc);
 
     /* The FFT's kernels (backend-cpu/cpu_fft.h). */
     const struct tsi_cpu_fft_kernels *fft;

@@ -45,6 +45,8 @@ typedef __mmask16 vm;
 #define vf_as_vi _mm512_castps_si512
 #define vi_as_vf _mm512_castsi512_ps
 #define vf_hsum _mm512_reduce_add_ps
+#define vf_hmax _mm512_reduce_max_ps
+#define vf_scalef _mm512_scalef_ps
 /* Widening loads of 16 halves (the decode kernels read f16 / bf16 K, V). */
 #define vf_load_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define vf_load_bf16(p)                                                                            \

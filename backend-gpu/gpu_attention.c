@@ -20,7 +20,9 @@ TSG_PARAMS(attn_params, ATTENTION_PARAMS);
 
 /* PLAN_TILES_PER_LAUNCH: > 0 key tiles per launch (loop limit), 0 one
  * launch, < 0 split-K decode with -value keys per chunk (a chunk of all
- * keys: the decode row blocks in one launch, no merge). */
+ * keys: the decode row blocks in one launch, no merge). PLAN_WG < 0:
+ * attention_rows (one query row per invocation, -value = QT lanes) in
+ * place of attention_fwd. */
 enum { PLAN_QT, PLAN_KT, PLAN_WG, PLAN_TILES_PER_LAUNCH };
 
 /* Rows (query positions x heads of one kv head) up to which a decode row
@@ -36,6 +38,40 @@ enum { PLAN_QT, PLAN_KT, PLAN_WG, PLAN_TILES_PER_LAUNCH };
 static uint64_t shared_bytes(uint64_t qt, uint64_t kt, uint64_t d, uint64_t dv)
 {
     return 4u * (qt * d + kt * d + kt * dv + qt * kt + 3 * qt);
+}
+
+/* Largest D and Dv of attention_rows: a lane holds its q and o rows in
+ * registers written out per 4 elements (shaders/attention.kern), and
+ * llvmpipe takes ~20 s to compile 128-wide rows (~2 s at 64). */
+#define ROWS_MAX_D 64
+
+/* attention_rows applies: the device's attention.rows entry asks for it
+ * (CPU drivers, where it measured fastest; TESSEL_ATTENTION_ROWS=0 or 1
+ * overrides it, for comparisons in one process), D and Dv are multiples
+ * of 4 up to ROWS_MAX_D, and K and V start on 4-element boundaries for its
+ * 4-wide loads. */
+static bool rows_kernel(const tsi_gpu_caps *c, const tsi_op *op)
+{
+    int64_t d = op->in[0].shape[3], dv = op->in[2].shape[3];
+    const char *env = getenv("TESSEL_ATTENTION_ROWS");
+    bool want = env && (env[0] == '0' || env[0] == '1') && env[1] == '\0'
+                    ? env[0] == '1'
+                    : c->host->tuning(c->info, "attention.rows", 0) != 0;
+    return want && d % 4 == 0 && dv % 4 == 0 && d <= ROWS_MAX_D && dv <= ROWS_MAX_D &&
+           op->in[1].offset % 4 == 0 && op->in[2].offset % 4 == 0;
+}
+
+/* Key tiles per launch of attention_rows under a loop limit: its only
+ * loop is the key loop, one back-edge per four keys (the row work is
+ * written out, no loops inside). */
+static uint64_t rows_tiles_per_launch(const tsi_gpu_caps *c, uint64_t kt)
+{
+    if (!c->loop_cap)
+        return UINT64_MAX;
+    uint64_t budget = (uint64_t)c->loop_cap * 11 / 12;
+    uint64_t per_tile = tsi_gpu_ceil_div(kt, 4) + 1;
+    uint64_t fixed = 8;
+    return fixed + per_tile < budget ? (budget - fixed) / per_tile : 0;
 }
 
 /* The row-op width; under a loop limit (llvmpipe) wider, so that each
@@ -132,7 +168,7 @@ static uint64_t decode_splits(const tsi_gpu_caps *c, uint64_t groups, uint64_t t
  * kernel's shared memory fits; TESSEL_ATTENTION_TILES=q,k replaces both
  * (hand tuning, tests with ragged tiles). Then fitted to the problem (the
  * decode path's row block: Lq * Hq / Hkv rows). */
-static void pick_tiles(const tsi_gpu_caps *c, const tsi_op *op, int *qt, int *kt)
+static void pick_tiles(const tsi_gpu_caps *c, const tsi_op *op, bool rows, int *qt, int *kt)
 {
     uint64_t d = (uint64_t)op->in[0].shape[3], dv = (uint64_t)op->in[2].shape[3];
     *qt = (int)c->host->tuning(c->info, "attention.q_tile", 32);
@@ -140,9 +176,11 @@ static void pick_tiles(const tsi_gpu_caps *c, const tsi_op *op, int *qt, int *kt
     if (!tsi_env_tile_pair("TESSEL_ATTENTION_TILES", qt, kt)) {
         if (c->max_wg && (uint32_t)*qt > c->max_wg)
             *qt = (int)c->max_wg;
-        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared && *kt > 8)
+        while (!rows && shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared &&
+               *kt > 8)
             *kt /= 2;
-        while (shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared && *qt > 1)
+        while (!rows && shared_bytes((uint64_t)*qt, (uint64_t)*kt, d, dv) > c->max_shared &&
+               *qt > 1)
             *qt /= 2;
     }
     bool decode = decode_path(op);
@@ -154,17 +192,21 @@ static bool make_plan(const tsi_gpu_caps *c, const tsi_op *op, tsi_plan *plan)
 {
     const tsi_view *q = &op->in[0];
     int qt, kt;
-    pick_tiles(c, op, &qt, &kt);
+    bool by_rows = rows_kernel(c, op);
+    pick_tiles(c, op, by_rows, &qt, &kt);
+    if (by_rows && c->max_wg && (uint32_t)qt > c->max_wg)
+        qt = (int)c->max_wg; /* a lane per row (TESSEL_ATTENTION_TILES may ask more) */
     uint64_t dim = (uint64_t)q->shape[3], dv = (uint64_t)op->in[2].shape[3];
-    if (shared_bytes((uint64_t)qt, (uint64_t)kt, dim, dv) > c->max_shared)
+    if (!by_rows && shared_bytes((uint64_t)qt, (uint64_t)kt, dim, dv) > c->max_shared)
         return false;
-    uint32_t wg = work_group(c, (uint32_t)qt, (uint32_t)dv);
-    uint64_t per = tiles_per_launch(c, (uint64_t)qt, (uint64_t)kt, dim, dv, wg);
+    uint32_t wg = by_rows ? (uint32_t)qt : work_group(c, (uint32_t)qt, (uint32_t)dv);
+    uint64_t per = by_rows ? rows_tiles_per_launch(c, (uint64_t)kt)
+                        : tiles_per_launch(c, (uint64_t)qt, (uint64_t)kt, dim, dv, wg);
     if (per == 0)
         return false;
     uint64_t lk = (uint64_t)op->in[1].shape[2];
     uint64_t tiles = tsi_gpu_ceil_div(lk, (uint64_t)kt);
-    *plan = (tsi_plan){.tile = {qt, kt, (int32_t)wg, 0}};
+    *plan = (tsi_plan){.tile = {qt, kt, by_rows ? -(int32_t)wg : (int32_t)wg, 0}};
     if (decode_path(op)) {
         uint64_t rows_blk = (uint64_t)(q->shape[2] * heads_per_block(op, true));
         uint64_t groups = (uint64_t)(q->shape[0] * op->in[1].shape[1]) *
@@ -295,7 +337,8 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
     const tsi_plan *plan = &op->plan;
     uint32_t dim = (uint32_t)q->shape[3], dv = (uint32_t)op->in[2].shape[3];
     uint32_t qt = (uint32_t)plan->tile[PLAN_QT], kt = (uint32_t)plan->tile[PLAN_KT];
-    uint32_t wg = (uint32_t)plan->tile[PLAN_WG];
+    bool rows = plan->tile[PLAN_WG] < 0;
+    uint32_t wg = (uint32_t)(rows ? -plan->tile[PLAN_WG] : plan->tile[PLAN_WG]);
     int32_t tpl = plan->tile[PLAN_TILES_PER_LAUNCH];
     uint32_t nsplit =
         tpl < 0 ? (uint32_t)tsi_gpu_ceil_div((uint64_t)op->in[1].shape[2], (uint64_t)-(int64_t)tpl)
@@ -316,6 +359,9 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
         }
     }
     TSG_LAUNCH(l, "attention", attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
+    TSG_LAUNCH(lr, "attention", attention_rows, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
+    if (rows)
+        l = lr;
     if (!tsi_gpu_grid(c, groups(op, plan), l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: too many query tiles");
     if (tpl <= 0 && nsplit == 1)

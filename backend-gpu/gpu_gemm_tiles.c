@@ -13,14 +13,14 @@ static bool pow2(uint32_t v)
     return v && !(v & (v - 1));
 }
 
-/* Powers of two (the shrink halves them and must keep WM | BM), at most 64
+/* Powers of two (the shrink halves them and must keep WM | BM), at most 128
  * accumulators per invocation (registers); vec 4 only with WN a multiple
  * of 4 (an invocation's columns come in groups of 4). */
 static bool usable(const tsi_gemm_tiles *t)
 {
     return pow2(t->bm) && pow2(t->bn) && pow2(t->bk) && pow2(t->wm) && pow2(t->wn) &&
            t->bm <= 1024 && t->bn <= 1024 && t->bk <= 1024 && t->wm <= t->bm && t->wn <= t->bn &&
-           t->wm * t->wn <= 64 && t->shared <= 1 && (t->vec == 1 || (t->vec == 4 && t->wn % 4 == 0));
+           t->wm * t->wn <= 128 && t->shared <= 1 && (t->vec == 1 || (t->vec == 4 && t->wn % 4 == 0));
 }
 
 static uint32_t tuned(const tsi_gpu_caps *c, const char *key, uint32_t fallback)

@@ -13,7 +13,7 @@
 set(TESSEL_KERNEL_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(TESSEL_KERNEL_GEN ${CMAKE_CURRENT_LIST_DIR}/kernel_gen.cmake)
 set(TESSEL_KERNEL_FAMILIES
-  "attention:attention_fwd,attention_merge"
+  "attention:attention_fwd,attention_merge,attention_rows"
   "elementwise:ew_unary,ew_binary"
   "conv1d:conv1d_causal"
   "matmul:matmul"

@@ -10,7 +10,9 @@ median_s > 0, repeats, spread {min_s <= q1_s <= median <= q3_s <= max_s}
 when repeats > 0, and the same for the baseline when it has one; gflops
 and gbps a positive number or null. gemm rows name m, n, k, dtype, trans
 and path ("own" rows with --own on cpu); norm rows carry GB/s of both
-sides and memcpy_gbps, no gflops; attention rows both paths' peak memory.
+sides and memcpy_gbps, no gflops; attention rows both paths' peak memory,
+the GEMM roof (gemm_n, gemm_gflops, roof_gflops, roof_ratio) and, for
+16-bit rows, f32_time_ratio.
 """
 import json
 import math
@@ -154,6 +156,14 @@ def main():
             v = r.get(k, "absent")
             if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0):
                 fail("attention/%s: %s %r" % (r["case"], k, v))
+        # The GEMM roof measured interleaved with each case (bench_attention.c).
+        for k in ["gemm_n", "gemm_gflops", "roof_gflops", "roof_ratio"]:
+            if not positive(r.get(k)):
+                fail("attention/%s: %s %r" % (r["case"], k, r.get(k)))
+        if not r["case"].endswith(" f32") and not positive(r.get("f32_time_ratio")):
+            fail("attention/%s: f32_time_ratio %r" % (r["case"], r.get("f32_time_ratio")))
+    if sorted(set(r["case"].split()[-1] for r in rows)) != ["bf16", "f16", "f32"]:
+        fail("attention: dtypes %r" % sorted(set(r["case"].split()[-1] for r in rows)))
 
     rows = run_suite(tool, outdir, device, "moe", ["--quick", "--sizes", "32", "--repeats", "2"])
     check_rows("moe", rows, device)

@@ -10,11 +10,11 @@
  * block matrix M[2i + a, 2o + b] = [[Wr, Wi], [-Wi, Wr]][a][b] (row a: re
  * or im of the input, column b: of the output), batched over the blocks:
  * [blocks, B*F, 2 bs] . [blocks, 2 bs, 2 bs f]. The matrices are built on
- * the device from the weights with strided copies. Mode truncation zeroes
- * the dropped modes after the MLP (a mask multiply; the MLP still runs
- * on every mode, which keeps the layout one GEMM). */
+ * the device from the weights with strided copies. Mode truncation runs
+ * the MLP on the kept modes alone: their two bands of rows (low positive
+ * and negative k_h) and first columns are copied into a compact spectrum,
+ * and the result is copied back into a zeroed full one before irfft2. */
 #include <math.h>
-#include <stdlib.h>
 
 #include "layers/longconv/longconv_internal.h"
 
@@ -139,23 +139,37 @@ static ts_status softshrink(lc_temps *s, const ts_tensor *x, float lambda, ts_te
     return TS_OK;
 }
 
-/* 1 for the modes (k_h, k_w) kept, 0 for the others: [F, 1]. */
-static ts_status mode_mask(lc_temps *s, const af_dims *dm, const ts_afno2d_params *p,
-                           ts_tensor **out)
+/* The modes kept, |k_h| < keep_h and k_w < keep_w (0: all): spectrum
+ * rows [0, a1) (k_h = row) and [b0, H) (k_h = row - H), columns [0, wk). */
+typedef struct af_keep {
+    int64_t a1, b0, wk;
+} af_keep;
+
+static af_keep kept_modes(const af_dims *dm, const ts_afno2d_params *p)
 {
-    float *v = malloc((size_t)dm->f * sizeof *v);
-    TSI_CHECK(v, TS_ERR_OUT_OF_MEMORY, "%s: no host memory for the mode mask", FN);
-    for (int64_t kh = 0; kh < dm->h; kh++) {
-        int64_t ah = kh <= dm->h / 2 ? kh : dm->h - kh;
-        for (int64_t kw = 0; kw < dm->wf; kw++) {
-            bool keep = (p->keep_h == 0 || ah < p->keep_h) && (p->keep_w == 0 || kw < p->keep_w);
-            v[kh * dm->wf + kw] = keep ? 1.0f : 0.0f;
-        }
+    int64_t half = dm->h / 2;
+    af_keep k = {.a1 = dm->h, .b0 = dm->h, .wk = dm->wf};
+    if (p->keep_h > 0) {
+        /* row r <= H/2 has |k_h| = r, a later one H - r */
+        k.a1 = p->keep_h < half + 1 ? p->keep_h : half + 1;
+        k.b0 = dm->h - p->keep_h + 1 > half + 1 ? dm->h - p->keep_h + 1 : half + 1;
     }
-    int64_t shape[2] = {dm->f, 1};
-    ts_status st = lc_new_f32(s, TS_F32, 2, shape, v, out);
-    free(v);
-    return st;
+    if (p->keep_w > 0 && p->keep_w < dm->wf)
+        k.wk = p->keep_w;
+    return k;
+}
+
+/* dst[:, :, d0 + (r - r0), :wk] = src[:, :, r, :wk] for rows r in [r0, r1)
+ * of two c64 [B, C, rows, cols] tensors. */
+static ts_status copy_band(lc_temps *s, const ts_tensor *src, int64_t r0, int64_t r1, int64_t wk,
+                           ts_tensor *dst, int64_t d0)
+{
+    ts_tensor *a, *a2, *b, *b2;
+    TSI_RETURN_IF_ERROR(lc_slice(s, src, 2, r0, r1, 1, &a));
+    TSI_RETURN_IF_ERROR(lc_slice(s, a, 3, 0, wk, 1, &a2));
+    TSI_RETURN_IF_ERROR(lc_slice(s, dst, 2, d0, d0 + r1 - r0, 1, &b));
+    TSI_RETURN_IF_ERROR(lc_slice(s, b, 3, 0, wk, 1, &b2));
+    return ts_copy(a2, b2);
 }
 
 /* Spectrum c64 [B, C, H, Wf] -> f32 [nb, B*F, 2 bs] view of a
@@ -208,22 +222,40 @@ static ts_status run(lc_temps *s, const ts_tensor *x, const ts_afno2d_params *p,
     TSI_RETURN_IF_ERROR(ts_rfft2(xp, TS_FFT_ORTHO, spec));
     TSI_RETURN_IF_ERROR(block_matrix(s, p->w1, p->b1, &m1, &bb1));
     TSI_RETURN_IF_ERROR(block_matrix(s, p->w2, p->b2, &m2, &bb2));
-    TSI_RETURN_IF_ERROR(to_channels_last(s, dm, spec, &xin));
+    /* Truncation: the MLP sees the kept modes alone, dims dk. */
+    af_keep kp = kept_modes(dm, p);
+    int64_t hk = kp.a1 + dm->h - kp.b0;
+    bool trunc = hk < dm->h || kp.wk < dm->wf;
+    af_dims dk = *dm;
+    if (trunc) {
+        int64_t cs[4] = {dm->b, dm->c, hk, kp.wk};
+        ts_tensor *modes;
+        dk.h = hk;
+        dk.wf = kp.wk;
+        dk.f = hk * kp.wk;
+        TSI_RETURN_IF_ERROR(lc_new(s, TS_C64, 4, cs, &modes));
+        TSI_RETURN_IF_ERROR(copy_band(s, spec, 0, kp.a1, kp.wk, modes, 0));
+        if (kp.b0 < dm->h)
+            TSI_RETURN_IF_ERROR(copy_band(s, spec, kp.b0, dm->h, kp.wk, modes, kp.a1));
+        spec = modes;
+    }
+    TSI_RETURN_IF_ERROR(to_channels_last(s, &dk, spec, &xin));
     TSI_RETURN_IF_ERROR(block_linear(s, xin, m1, bb1, &o1));
     TSI_RETURN_IF_ERROR(lc_new(s, TS_F32, 3, o1->shape, &o1r));
     TSI_RETURN_IF_ERROR(ts_unary(TS_RELU, o1, o1r)); /* re and im separately */
     TSI_RETURN_IF_ERROR(block_linear(s, o1r, m2, bb2, &o2));
     TSI_RETURN_IF_ERROR(softshrink(s, o2, p->lambda, &sh));
-    if (p->keep_h > 0 || p->keep_w > 0) {
-        int64_t s4[4] = {dm->nb, dm->b, dm->f, 2 * dm->bs};
-        ts_tensor *mask, *sh4, *kept;
-        TSI_RETURN_IF_ERROR(mode_mask(s, dm, p, &mask));
-        TSI_RETURN_IF_ERROR(lc_reshape(s, sh, 4, s4, &sh4));
-        TSI_RETURN_IF_ERROR(lc_new(s, TS_F32, 4, s4, &kept));
-        TSI_RETURN_IF_ERROR(ts_binary(TS_MUL, sh4, mask, kept));
-        TSI_RETURN_IF_ERROR(lc_reshape(s, kept, 3, sh->shape, &sh));
+    TSI_RETURN_IF_ERROR(to_spectrum(s, &dk, sh, &spec2));
+    if (trunc) {
+        /* The kept modes back in place, every other one zero. */
+        ts_tensor *full;
+        TSI_RETURN_IF_ERROR(lc_new(s, TS_C64, 4, spec_s, &full));
+        TSI_RETURN_IF_ERROR(lc_zero(s, full));
+        TSI_RETURN_IF_ERROR(copy_band(s, spec2, 0, kp.a1, kp.wk, full, 0));
+        if (kp.b0 < dm->h)
+            TSI_RETURN_IF_ERROR(copy_band(s, spec2, kp.a1, hk, kp.wk, full, kp.b0));
+        spec2 = full;
     }
-    TSI_RETURN_IF_ERROR(to_spectrum(s, dm, sh, &spec2));
     TSI_RETURN_IF_ERROR(lc_new(s, TS_F32, 4, ys, &y));
     TSI_RETURN_IF_ERROR(ts_irfft2(spec2, dm->w, TS_FFT_ORTHO, y));
     TSI_RETURN_IF_ERROR(lc_permute(s, y, to_hwc, &yp));

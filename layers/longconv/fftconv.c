@@ -72,6 +72,17 @@ ts_status lc_finish(lc_temps *s, const lc_conv *cv, const ts_tensor *y, const ts
 ts_status lc_fftconv_blocks(const lc_conv *cv, ts_fftconv_path path)
 {
     int64_t cb = lc_channel_block(cv->dev, path, cv->b, cv->c, cv->l);
+    /* The FFT path's spectra: made once, reused by every block. */
+    lc_temps keep;
+    lc_temps_init(&keep, cv->fn, cv->dev);
+    lc_fft_bufs bufs;
+    if (path != TS_FFTCONV_MATMUL) {
+        ts_status st = lc_fft_bufs_make(&keep, cv, cb, &bufs);
+        if (st != TS_OK) {
+            lc_temps_free(&keep);
+            return st;
+        }
+    }
     for (int64_t c0 = 0; c0 < cv->c; c0 += cb) {
         int64_t c1 = c0 + cb < cv->c ? c0 + cb : cv->c;
         lc_temps s;
@@ -91,11 +102,15 @@ ts_status lc_fftconv_blocks(const lc_conv *cv, ts_fftconv_path path)
             blk.k = k;
             blk.d = d;
             blk.out = out;
-            st = path == TS_FFTCONV_MATMUL ? lc_fftconv_matmul(&blk) : lc_fftconv_fft(&blk);
+            st = path == TS_FFTCONV_MATMUL ? lc_fftconv_matmul(&blk) : lc_fftconv_fft(&blk, &bufs);
         }
         lc_temps_free(&s);
-        TSI_RETURN_IF_ERROR(st);
+        if (st != TS_OK) {
+            lc_temps_free(&keep);
+            return st;
+        }
     }
+    lc_temps_free(&keep);
     return TS_OK;
 }
 

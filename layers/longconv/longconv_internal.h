@@ -81,8 +81,16 @@ typedef struct lc_conv {
     ts_tensor *out;      /* [B, C, L] */
 } lc_conv;
 
-/* out = conv(u, k) + d*u through rfft / irfft (c64 product). */
-ts_status lc_fftconv_fft(const lc_conv *cv);
+/* The FFT path's spectra, flat c64 buffers for blocks of up to cb
+ * channels: u's and the product [B * cb * bins], k's [(B or 1) * cb * bins]. */
+typedef struct lc_fft_bufs {
+    ts_tensor *uf, *kf, *prod;
+} lc_fft_bufs;
+
+ts_status lc_fft_bufs_make(lc_temps *s, const lc_conv *cv, int64_t cb, lc_fft_bufs *bufs);
+/* out = conv(u, k) + d*u through rfft / irfft (c64 product), the spectra
+ * in bufs (made for at least cv->c channels; NULL: made for this call). */
+ts_status lc_fftconv_fft(const lc_conv *cv, const lc_fft_bufs *bufs);
 /* The same with the DFTs as GEMMs on f32 re/im planes. */
 ts_status lc_fftconv_matmul(const lc_conv *cv);
 /* out = y + d*u, the paths' last step: y f32 [B, C, L] (any view), u32

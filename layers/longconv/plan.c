@@ -107,6 +107,11 @@ int64_t lc_channel_block(ts_device *dev, ts_fftconv_path path, int64_t b, int64_
                                            : 12.0 * (double)fl.n + 8.0 * (double)l;
     double rows = (double)budget / (per * (double)(b > 0 ? b : 1));
     int64_t cb = rows < 1.0 ? 1 : rows > (double)c ? c : (int64_t)rows;
+    /* A multiple of 8 rows when it can be: a CPU pool of 2, 4 or 8
+     * workers then shares each block's rows evenly (15 rows on 2 workers
+     * leave one idle for a sixteenth of the time). */
+    if (cb > 8 && cb < c)
+        cb -= cb % 8;
     return cb > 0 ? cb : 1;
 }
 

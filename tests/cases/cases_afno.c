@@ -18,6 +18,9 @@ static const tsc_spec specs[] = {
     {"1x3x1x2 blocks1 f1", 4, {1, 3, 1, 2}, 0, {0}, {1, 1, 0, 0}, {0.01}, 0, 0},
     {"2x16x32x16 blocks4 f1", 4, {2, 16, 32, 16}, 0, {0}, {4, 1, 0, 0}, {0.01}, F_HALF, 1},
     {"1x9x12x8 blocks2 f2 keep3x4", 4, {1, 9, 12, 8}, 0, {0}, {2, 2, 3, 4}, {0.01}, 0, 1},
+    /* even H, rows only; keep_h past H/2 (every row), columns only */
+    {"1x8x6x4 blocks2 f1 keep4x0", 4, {1, 8, 6, 4}, 0, {0}, {2, 1, 4, 0}, {0.01}, 0, 0},
+    {"1x7x6x4 blocks1 f1 keep5x2", 4, {1, 7, 6, 4}, 0, {0}, {1, 1, 5, 2}, {0.01}, 0, 0},
 };
 /* clang-format on */
 

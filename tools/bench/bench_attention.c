@@ -6,15 +6,27 @@
  * Besides time, each path's peak extra device memory is measured: the
  * device's peak (ts_device_memory_stats) during one run, minus what the
  * inputs and outputs already held. The naive path needs two [B, H, L, L]
- * tensors; the tiled one allocates no device memory of its own: GPU
- * kernels use only local memory, and the CPU backend's host scratch (a
- * few hundred KiB of tiles per thread plus K and V repacked as f32
- * panels, 2*B*Hkv*L*D*4 bytes for the call) is not device memory and
- * grows linearly with L. The memory table is printed after the timings.
+ * tensors; the tiled one allocates no device memory of its own on GPUs
+ * (kernels use only local memory). The CPU backend's workspace (counted
+ * in the device's statistics) holds a few hundred KiB of tiles per thread
+ * plus K and V repacked as f32 panels for as many (batch, kv head) pairs
+ * as fit 4 MiB, at least one (2*L*D*4 bytes): linear in L. The device
+ * keeps a workspace of up to 8 MiB between ops, so a case after the first
+ * may show less (0 when it reused it). The memory table is printed after
+ * the timings.
  * The naive run is skipped where its scores would take over a quarter of
  * the device's memory. Both sides are timed interleaved (bench_compare);
  * the JSON rows carry both peaks (peak_mib, baseline_peak_mib: null when
- * the naive run was skipped). */
+ * the naive run was skipped).
+ *
+ * The GEMM roof: each case is also timed interleaved (bench_measure_pair)
+ * against an f32 n x n x n ts_matmul on the same device whose FLOPs are
+ * about the attention's (2 n^3 ~ 4 B H L^2 D, halved when causal), and the
+ * row reports both GFLOP/s and their ratio (JSON gemm_n, gemm_gflops,
+ * roof_gflops: the attention's in that pair, roof_ratio). 16-bit rows also
+ * carry f32_time_ratio: their time over the f32 row's of the same case
+ * (same process, not interleaved). --dtype picks the dtypes (default
+ * f32,f16,bf16), --head-dim D the head size (default 64). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +36,7 @@
 
 #define ATTN_B 1
 #define ATTN_H 8
-#define ATTN_D 64
+#define ATTN_D 64 /* default head dim (--head-dim) */
 
 static const int64_t default_lengths[] = {512, 1024, 2048, 4096, 8192};
 static const int64_t quick_lengths[] = {512, 1024, 2048};
@@ -33,7 +45,22 @@ typedef struct attn_bench {
     ts_device *dev;
     ts_tensor *q, *k, *v, *out;
     ts_attention_params p;
+    int64_t d; /* head dim */
 } attn_bench;
+
+/* The f32 GEMM the case is measured against. */
+typedef struct gemm_roof {
+    ts_device *dev;
+    ts_tensor *a, *b, *c;
+    int64_t n;
+} gemm_roof;
+
+/* f32 median of each (L, causal) case, for the 16-bit rows' time ratio. */
+typedef struct f32_time {
+    int64_t l;
+    int causal;
+    double median_s;
+} f32_time;
 
 typedef struct mem_row {
     char name[96];
@@ -56,9 +83,48 @@ static int run_naive(void *ctx)
     return ts_device_sync(b->dev) != TS_OK;
 }
 
-static int make(ts_device *dev, ts_dtype dt, int64_t l, uint64_t seed, ts_tensor **out)
+static int run_gemm(void *ctx)
 {
-    int64_t shape[4] = {ATTN_B, ATTN_H, l, ATTN_D}, n = ATTN_B * ATTN_H * l * ATTN_D;
+    gemm_roof *g = ctx;
+    if (ts_matmul(g->a, g->b, g->c) != TS_OK)
+        return 1;
+    return ts_device_sync(g->dev) != TS_OK;
+}
+
+static void gemm_release(gemm_roof *g)
+{
+    ts_tensor_destroy(g->a);
+    ts_tensor_destroy(g->b);
+    ts_tensor_destroy(g->c);
+    memset(g, 0, sizeof *g);
+}
+
+/* An f32 n^3 GEMM with about `flops` of work (n a multiple of 64). */
+static int gemm_setup(ts_device *dev, double flops, gemm_roof *g)
+{
+    memset(g, 0, sizeof *g);
+    g->dev = dev;
+    int64_t n = (int64_t)(cbrt(flops / 2.0) / 64.0 + 0.5) * 64;
+    g->n = n < 64 ? 64 : n;
+    int64_t shape[2] = {g->n, g->n}, count = g->n * g->n;
+    float *host = malloc((size_t)count * sizeof *host);
+    int rc = !host || ts_tensor_create(dev, TS_F32, 2, shape, &g->a) != TS_OK ||
+             ts_tensor_create(dev, TS_F32, 2, shape, &g->b) != TS_OK ||
+             ts_tensor_create(dev, TS_F32, 2, shape, &g->c) != TS_OK;
+    if (!rc) {
+        bench_fill_random(host, count, 11);
+        rc = ts_tensor_write(g->a, host, (size_t)count * sizeof *host) != TS_OK;
+        bench_fill_random(host, count, 12);
+        rc = rc || ts_tensor_write(g->b, host, (size_t)count * sizeof *host) != TS_OK ||
+             ts_device_sync(dev) != TS_OK;
+    }
+    free(host);
+    return rc;
+}
+
+static int make(ts_device *dev, ts_dtype dt, int64_t l, int64_t d, uint64_t seed, ts_tensor **out)
+{
+    int64_t shape[4] = {ATTN_B, ATTN_H, l, d}, n = ATTN_B * ATTN_H * l * d;
     ts_tensor *f = NULL;
     float *host = malloc((size_t)n * sizeof *host);
     int rc = !host || ts_tensor_create(dev, dt, 4, shape, out) != TS_OK;
@@ -84,15 +150,16 @@ static void release(attn_bench *b)
     memset(b, 0, sizeof *b);
 }
 
-static int setup(attn_bench *b, ts_device *dev, ts_dtype dt, int64_t l, int causal)
+static int setup(attn_bench *b, ts_device *dev, ts_dtype dt, int64_t l, int64_t d, int causal)
 {
     memset(b, 0, sizeof *b);
     b->dev = dev;
+    b->d = d;
     ts_attention_params_init(&b->p);
     b->p.causal = causal;
-    int64_t shape[4] = {ATTN_B, ATTN_H, l, ATTN_D};
-    if (make(dev, dt, l, 1, &b->q) || make(dev, dt, l, 2, &b->k) || make(dev, dt, l, 3, &b->v) ||
-        ts_tensor_create(dev, dt, 4, shape, &b->out) != TS_OK)
+    int64_t shape[4] = {ATTN_B, ATTN_H, l, d};
+    if (make(dev, dt, l, d, 1, &b->q) || make(dev, dt, l, d, 2, &b->k) ||
+        make(dev, dt, l, d, 3, &b->v) || ts_tensor_create(dev, dt, 4, shape, &b->out) != TS_OK)
         return 1;
     return ts_device_sync(dev) != TS_OK;
 }
@@ -109,11 +176,39 @@ static int extra_memory(attn_bench *b, int (*fn)(void *), double *mib)
     return 0;
 }
 
+/* Attention and the GEMM of about its FLOPs, interleaved; fills the
+ * row's roof fields and a line to print under the row. */
+static int roof(const bench_args *args, attn_bench *b, double flops, bench_result *r, char *line,
+                size_t line_size)
+{
+    gemm_roof g;
+    double ta = 0, tg = 0;
+    int rc = gemm_setup(args->dev, flops, &g) ||
+             bench_measure_pair(run_tiled, b, run_gemm, &g, args->repeats, bench_settle_for(args),
+                                &ta, &tg);
+    if (rc == 0 && ta > 0 && tg > 0) {
+        double gemm = 2.0 * (double)g.n * (double)g.n * (double)g.n / tg * 1e-9;
+        double attn = flops / ta * 1e-9;
+        size_t n = strlen(r->extra_json);
+        snprintf(r->extra_json + n, sizeof r->extra_json - n,
+                 "%s\"gemm_n\":%lld,\"gemm_gflops\":%.6g,\"roof_gflops\":%.6g,"
+                 "\"roof_ratio\":%.6g",
+                 n ? "," : "", (long long)g.n, gemm, attn, attn / gemm);
+        snprintf(line, line_size,
+                 "  roof: attention %.1f GFLOP/s vs f32 GEMM %lld^3 %.1f GFLOP/s "
+                 "(interleaved): %.1f %%\n",
+                 attn, (long long)g.n, gemm, 100.0 * attn / gemm);
+    }
+    gemm_release(&g);
+    return rc;
+}
+
 static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int64_t l, int causal,
-                    mem_row *mem)
+                    mem_row *mem, f32_time *f32)
 {
     attn_bench b;
-    if (setup(&b, args->dev, dt, l, causal)) {
+    int64_t d = args->head_dim > 0 ? args->head_dim : ATTN_D;
+    if (setup(&b, args->dev, dt, l, d, causal)) {
         fprintf(stderr, "tessel-bench attention: setup L=%lld: %s\n", (long long)l,
                 ts_last_error(args->ctx));
         release(&b);
@@ -122,11 +217,15 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int6
     bench_result r;
     memset(&r, 0, sizeof r);
     snprintf(r.suite, sizeof r.suite, "attention");
-    snprintf(r.name, sizeof r.name, "L%lld %s %s", (long long)l, causal ? "causal" : "full",
-             ts_dtype_name(dt));
+    if (d == ATTN_D)
+        snprintf(r.name, sizeof r.name, "L%lld %s %s", (long long)l, causal ? "causal" : "full",
+                 ts_dtype_name(dt));
+    else
+        snprintf(r.name, sizeof r.name, "L%lld D%lld %s %s", (long long)l, (long long)d,
+                 causal ? "causal" : "full", ts_dtype_name(dt));
     snprintf(r.device, sizeof r.device, "%s", args->info.id);
     snprintf(mem->name, sizeof mem->name, "%s", r.name);
-    double flops = 4.0 * ATTN_B * ATTN_H * (double)l * (double)l * ATTN_D * (causal ? 0.5 : 1.0);
+    double flops = 4.0 * ATTN_B * ATTN_H * (double)l * (double)l * (double)d * (causal ? 0.5 : 1.0);
     int rc = extra_memory(&b, run_tiled, &mem->tiled_mib);
     double scores = 2.0 * ATTN_B * ATTN_H * (double)l * (double)l * (double)ts_dtype_size(dt);
     int naive = scores <= (double)args->info.memory_bytes / 4;
@@ -143,6 +242,15 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int6
         rc = bench_compare(run_tiled, &b, naive ? run_naive : NULL, &b, repeats,
                            bench_settle_for(args), &r);
     r.gflops = rc == 0 && r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+    if (rc == 0 && dt == TS_F32) {
+        *f32 = (f32_time){.l = l, .causal = causal, .median_s = r.median_s};
+    } else if (rc == 0 && f32->median_s > 0 && f32->l == l && f32->causal == causal) {
+        snprintf(r.extra_json, sizeof r.extra_json, "\"f32_time_ratio\":%.6g",
+                 r.median_s / f32->median_s);
+    }
+    char line[160] = "";
+    if (rc == 0)
+        rc = roof(args, &b, flops, &r, line, sizeof line);
     if (r.baseline_median_s <= 0)
         r.baseline[0] = '\0';
     r.has_peak = 1;
@@ -155,14 +263,17 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int6
     }
     release(&b);
     bench_settle();
-    return bench_report_add(rep, &r);
+    rc = bench_report_add(rep, &r);
+    fputs(line, stdout);
+    return rc;
 }
 
 static void print_memory(const mem_row *rows, int n)
 {
     printf("\npeak extra device memory per call (MiB; inputs and outputs excluded;\n"
-           "the CPU backend's tiled path also holds host scratch linear in L:\n"
-           "K and V as f32 panels, 2*B*H*L*D*4 bytes, plus fixed per-thread tiles)\n");
+           "the CPU backend's tiled path: per-thread tiles plus K and V as f32 panels\n"
+           "for the heads that fit 4 MiB (at least one, 2*L*D*4 bytes); a workspace\n"
+           "of up to 8 MiB stays with the device, so later cases may show 0)\n");
     printf("%-24s %12s %12s\n", "case", "tiled", "naive");
     for (int i = 0; i < n; i++) {
         printf("%-24s %12.2f ", rows[i].name, rows[i].tiled_mib);
@@ -186,15 +297,23 @@ int bench_attention(const bench_args *args, bench_report *rep)
         lengths = args->sizes;
         n = args->n_sizes;
     }
-    static const ts_dtype dtypes[] = {TS_F32, TS_F16};
-    mem_row *mem = calloc((size_t)n * 4, sizeof *mem);
-    if (!mem)
+    static const ts_dtype all[] = {TS_F32, TS_F16, TS_BF16};
+    const ts_dtype *dtypes = args->n_dtypes ? args->dtypes : all;
+    int n_dt = args->n_dtypes ? args->n_dtypes : 3;
+    mem_row *mem = calloc((size_t)(n * 2 * n_dt), sizeof *mem);
+    f32_time *f32 = calloc((size_t)(n * 2), sizeof *f32);
+    if (!mem || !f32) {
+        free(mem);
+        free(f32);
         return 1;
+    }
     int rows = 0, rc = 0;
-    for (int di = 0; di < 2 && rc == 0; di++)
+    for (int di = 0; di < n_dt && rc == 0; di++)
         for (int causal = 1; causal >= 0 && rc == 0; causal--)
             for (int i = 0; i < n && rc == 0; i++)
-                rc = one_case(args, rep, dtypes[di], lengths[i], causal, &mem[rows++]);
+                rc = one_case(args, rep, dtypes[di], lengths[i], causal, &mem[rows++],
+                              &f32[i * 2 + causal]);
+    free(f32);
     print_memory(mem, rc ? rows - 1 : rows);
     free(mem);
     return rc;

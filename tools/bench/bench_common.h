@@ -66,6 +66,7 @@ typedef struct bench_args {
      * (TESSEL_TUNED=off), then with the tuned ones, in one run. */
     int compare_tuning;
     int decode; /* attention --decode: the decode-step suite (bench_decode.c) */
+    int64_t head_dim; /* attention --head-dim D; 0: the suite's default (64) */
     ts_context *ctx;
     ts_device *dev;
     ts_device_info info;

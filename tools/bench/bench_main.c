@@ -5,6 +5,7 @@
  *                      [--repeats N] [--json FILE]
  *   gemm also: [--dtype f32|f16|bf16[,...]] [--shape MxNxK ...]
  *              [--trans NN|NT|TN|TT] [--own]
+ *   attention also: [--dtype ...] [--head-dim D] [--decode]
  *   any suite: [--compare-tuning] (built-in vs tuned values in one run)
  * Suites come from the table below (see bench_common.h to add one). */
 #define _POSIX_C_SOURCE 200809L /* setenv: --compare-tuning */
@@ -45,6 +46,7 @@ static void usage(FILE *fp)
                 "[--repeats N] [--json FILE]\n"
                 "       gemm also: [--dtype f32|f16|bf16[,...]] [--shape MxNxK ...] "
                 "[--trans NN|NT|TN|TT] [--own]\n"
+                "       attention also: [--dtype ...] [--head-dim D] [--decode]\n"
                 "       any suite: [--compare-tuning] (built-in vs tuned values, one run)\n"
                 "suites:\n");
     for (size_t i = 0; i < SUITE_COUNT; i++)
@@ -152,6 +154,11 @@ static int parse(int argc, char **argv, bench_args *a, const char **device)
             a->own = 1;
         } else if (strcmp(o, "--decode") == 0) {
             a->decode = 1;
+        } else if (strcmp(o, "--head-dim") == 0 && v) {
+            a->head_dim = atoi(v);
+            if (a->head_dim < 1)
+                return 1;
+            i++;
         } else if (strcmp(o, "--dtype") == 0 && v) {
             if (parse_dtypes(a, v))
                 return 1;

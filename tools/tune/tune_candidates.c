@@ -31,6 +31,10 @@ const tune_candidate tune_candidates[] = {
     /* One row-block high (wptm = bm): a's loads are uniform across the
      * workgroup, which llvmpipe issues once for all SIMD lanes. */
     {"gemm", GPU_BACKENDS, CPUK, true, "gemm.bm=16 gemm.bn=64 gemm.bk=16 gemm.wptm=16 gemm.wptn=4 gemm.shared=0 gemm.vec=4"},
+    /* 16 x 8 per invocation, 8 invocations (one SIMD batch on llvmpipe,
+     * fewer loads per product): there 1024^3 f32 1.34x the row above but
+     * f16 0.74x (interleaved, 2026-12-04), so the tuner decides. */
+    {"gemm", GPU_BACKENDS, CPUK, true, "gemm.bm=16 gemm.bn=64 gemm.bk=16 gemm.wptm=16 gemm.wptn=8 gemm.shared=0 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=16 gemm.bn=128 gemm.bk=16 gemm.wptm=16 gemm.wptn=4 gemm.shared=0 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=8 gemm.bn=64 gemm.bk=16 gemm.wptm=8 gemm.wptn=8 gemm.shared=0 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=64 gemm.bn=64 gemm.bk=16 gemm.wptm=8 gemm.wptn=4 gemm.shared=0 gemm.vec=1"},
@@ -54,6 +58,11 @@ const tune_candidate tune_candidates[] = {
     {"gemm", GPU_BACKENDS, GPUK, false, "gemm.bm=128 gemm.bn=128 gemm.bk=8 gemm.wptm=8 gemm.wptn=8 gemm.shared=1 gemm.vec=4"},
 
     /* Attention tiles (query rows per workgroup, keys per step). */
+    /* One query row per invocation (CPU drivers: SIMD lanes of one
+     * thread); k_tile only rounds the key range there. */
+    {"attention", GPU_BACKENDS, CPUK, true, "attention.rows=1 attention.q_tile=32 attention.k_tile=64"},
+    {"attention", GPU_BACKENDS, CPUK, false, "attention.rows=1 attention.q_tile=64 attention.k_tile=64"},
+    {"attention", GPU_BACKENDS, CPUK, false, "attention.rows=1 attention.q_tile=16 attention.k_tile=64"},
     {"attention", GPU_BACKENDS, NULL, true, "attention.q_tile=16 attention.k_tile=64"},
     {"attention", GPU_BACKENDS, NULL, true, "attention.q_tile=32 attention.k_tile=32"},
     {"attention", GPU_BACKENDS, NULL, true, "attention.q_tile=32 attention.k_tile=64"},
