@@ -124,21 +124,8 @@ static int gemm_setup(ts_device *dev, double flops, gemm_roof *g)
 
 static int make(ts_device *dev, ts_dtype dt, int64_t l, int64_t d, uint64_t seed, ts_tensor **out)
 {
-    int64_t shape[4] = {ATTN_B, ATTN_H, l, d}, n = ATTN_B * ATTN_H * l * d;
-    ts_tensor *f = NULL;
-    float *host = malloc((size_t)n * sizeof *host);
-    int rc = !host || ts_tensor_create(dev, dt, 4, shape, out) != TS_OK;
-    if (!rc) {
-        bench_fill_random(host, n, seed);
-        /* f16 goes through an f32 tensor and ts_cast, so the host side
-         * never needs a half-precision converter. */
-        rc = ts_tensor_create(dev, TS_F32, 4, shape, &f) != TS_OK ||
-             ts_tensor_write(f, host, (size_t)n * sizeof *host) != TS_OK ||
-             (dt == TS_F32 ? ts_copy(f, *out) : ts_cast(f, *out)) != TS_OK;
-    }
-    ts_tensor_destroy(f);
-    free(host);
-    return rc;
+    const int64_t shape[4] = {ATTN_B, ATTN_H, l, d};
+    return bench_random_tensor(dev, dt, shape, seed, out);
 }
 
 static void release(attn_bench *b)

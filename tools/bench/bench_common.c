@@ -291,3 +291,21 @@ void bench_fill_random(float *v, int64_t n, uint64_t seed)
         v[i] = (float)((double)(s >> 11) * (2.0 / 9007199254740992.0) - 1.0);
     }
 }
+
+int bench_random_tensor(ts_device *dev, ts_dtype dt, const int64_t shape[4], uint64_t seed,
+                        ts_tensor **out)
+{
+    int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
+    ts_tensor *f = NULL;
+    float *host = malloc((size_t)n * sizeof *host);
+    int rc = !host || ts_tensor_create(dev, dt, 4, shape, out) != TS_OK;
+    if (!rc) {
+        bench_fill_random(host, n, seed);
+        rc = ts_tensor_create(dev, TS_F32, 4, shape, &f) != TS_OK ||
+             ts_tensor_write(f, host, (size_t)n * sizeof *host) != TS_OK ||
+             (dt == TS_F32 ? ts_copy(f, *out) : ts_cast(f, *out)) != TS_OK;
+    }
+    ts_tensor_destroy(f);
+    free(host);
+    return rc;
+}

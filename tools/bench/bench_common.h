@@ -146,5 +146,10 @@ void bench_report_free(bench_report *rep);
 
 /* Deterministic values in [-1, 1) for operands. */
 void bench_fill_random(float *v, int64_t n, uint64_t seed);
+/* A new rank-4 tensor of dtype dt holding bench_fill_random values, written
+ * as f32 and cast on the device (no host half-precision converter needed);
+ * 0 on success. */
+int bench_random_tensor(ts_device *dev, ts_dtype dt, const int64_t shape[4], uint64_t seed,
+                        ts_tensor **out);
 
 #endif

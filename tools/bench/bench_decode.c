@@ -78,25 +78,6 @@ static size_t llc_bytes(void)
     return v > 0 ? (size_t)v : (size_t)64 << 20;
 }
 
-/* A tensor of random values in [-1, 1), written as f32 and cast. */
-static int make(ts_device *dev, ts_dtype dt, const int64_t shape[4], uint64_t seed,
-                ts_tensor **out)
-{
-    int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
-    ts_tensor *f = NULL;
-    float *host = malloc((size_t)n * sizeof *host);
-    int rc = !host || ts_tensor_create(dev, dt, 4, shape, out) != TS_OK;
-    if (!rc) {
-        bench_fill_random(host, n, seed);
-        rc = ts_tensor_create(dev, TS_F32, 4, shape, &f) != TS_OK ||
-             ts_tensor_write(f, host, (size_t)n * sizeof *host) != TS_OK ||
-             (dt == TS_F32 ? ts_copy(f, *out) : ts_cast(f, *out)) != TS_OK;
-    }
-    ts_tensor_destroy(f);
-    free(host);
-    return rc;
-}
-
 static void release(dec_bench *b)
 {
     ts_tensor_destroy(b->q);
@@ -118,11 +99,11 @@ static int setup(dec_bench *b, ts_device *dev, ts_dtype dt, int64_t lk, int64_t 
     b->sets = sets;
     ts_attention_params_init(&b->p);
     int64_t qs[4] = {DEC_B, DEC_HQ, 1, DEC_D}, ks[4] = {DEC_B, DEC_HKV, lk, DEC_D};
-    if (make(dev, dt, qs, 1, &b->q) || ts_tensor_create(dev, dt, 4, qs, &b->out) != TS_OK)
+    if (bench_random_tensor(dev, dt, qs, 1, &b->q) || ts_tensor_create(dev, dt, 4, qs, &b->out) != TS_OK)
         return 1;
     for (int s = 0; s < sets; s++)
-        if (make(dev, dt, ks, 2 + 2 * (uint64_t)s, &b->k[s]) ||
-            make(dev, dt, ks, 3 + 2 * (uint64_t)s, &b->v[s]))
+        if (bench_random_tensor(dev, dt, ks, 2 + 2 * (uint64_t)s, &b->k[s]) ||
+            bench_random_tensor(dev, dt, ks, 3 + 2 * (uint64_t)s, &b->v[s]))
             return 1;
     if (kl < lk) {
         int64_t one = DEC_B;
