@@ -356,6 +356,7 @@ static const tsi_kernel cpu_kernels[TSI_OP_COUNT] = {
                                tsi_cpu_grouped_matmul_record},
     [TSI_OP_MOE_PLACE] = {NULL, tsi_cpu_moe_place_plan, tsi_cpu_moe_place_record},
     [TSI_OP_MOE_COMBINE] = {float_supports, tsi_cpu_moe_combine_plan, tsi_cpu_moe_combine_record},
+    [TSI_OP_FFTCONV] = {tsi_cpu_fftconv_supports, tsi_cpu_fftconv_plan, tsi_cpu_fftconv_record},
 };
 
 /* Every op runs inside record(), so sync has nothing to wait for. */

@@ -7,14 +7,9 @@
  * butterflies of a pass, blocks of outputs) over the pool. */
 #include <string.h>
 
-#include "backend-cpu/cpu_fft.h"
-#include "backend-cpu/cpu_internal.h"
+#include "backend-cpu/cpu_fft_rows.h"
 
-/* Outputs this large are written once and read back, if ever, from
- * memory: streaming stores skip reading their lines into the caches. */
-#define TSI_CPU_FFT_STREAM_BYTES ((int64_t)32 << 20)
-
-static bool smooth(int64_t n)
+bool tsi_cpu_fft_smooth(int64_t n)
 {
     static const int primes[] = {2, 3, 5, 7};
     if (n < 1)
@@ -79,14 +74,14 @@ bool tsi_cpu_fft_supports(tsi_device *dev, const tsi_op *op)
     default:
         return false;
     }
-    return dtypes && smooth(op->p.fft.n);
+    return dtypes && tsi_cpu_fft_smooth(op->p.fft.n);
 }
 
 /* Per worker: two element buffers of the complex length and one
  * interleaved row (a spectrum, a widened input, an odd-length output). */
 static size_t worker_floats(int64_t len)
 {
-    return 3 * tsi_cpu_align_floats((size_t)(2 * len + 2));
+    return 3 * tsi_cpu_fft_buffer_floats(len);
 }
 
 /* Rows run whole on workers when there are enough to share evenly (or
@@ -117,24 +112,8 @@ ts_status tsi_cpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 
 enum { STEP_PASS, STEP_COLS, STEP_R2C, STEP_C2R };
 
-typedef struct fft_job {
-    const tsi_cpu_kernels *k;
-    const tsi_cpu_fft_kernels *f;
-    const tsi_cpu_fft_tables *pl;
-    tsi_cpu_pool *pool; /* split each step over it; NULL: run it inline */
-    int kind, inverse;
-    ts_dtype in_dt;
-    int64_t n, len, in_last, out_last;
-    float scale;
-    int stream; /* write the output with streaming stores */
-    const char *x;
-    char *y;
-    float *ws;
-    size_t ws_floats;
-} fft_job;
-
 typedef struct step {
-    const fft_job *j;
+    const tsi_cpu_fft_job *j;
     int what;
     const tsi_cpu_fft_pass *ps;
     const float *src;
@@ -157,7 +136,7 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
         f->cols(s->j->pl, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
         break;
     case STEP_R2C:
-        f->r2c_post(s->j->pl, s->src, s->dst, s->scale, b, e);
+        f->r2c_post(s->j->pl, s->src, s->dst, s->scale, NULL, b, e);
         break;
     default:
         f->c2r_pre(s->j->pl, s->src, s->dst, b, e);
@@ -166,7 +145,7 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
 }
 
 /* Run a step over [0, count) items of about `cost` flops each. */
-static void run_step(const fft_job *j, const step *s, int64_t count, int64_t cost)
+static void run_step(const tsi_cpu_fft_job *j, const step *s, int64_t count, int64_t cost)
 {
     if (j->pool)
         tsi_cpu_pool_for(j->pool, count, cost, step_range, (void *)s);
@@ -178,8 +157,8 @@ static void run_step(const fft_job *j, const step *s, int64_t count, int64_t cos
  * holds the result. The first pass reads `in` (the row's complex values
  * interleaved, conjugated when conj; only the first in_elems elements of
  * VW values, zeros after) when given, else the elements load() put in b0. */
-static const float *passes(const fft_job *j, const float *in, int64_t in_elems, int conj, float *b0,
-                           float *b1)
+const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
+                                int conj, float *b0, float *b1)
 {
     const tsi_cpu_fft_tables *pl = j->pl;
     if (in && pl->n_pass == 0) {
@@ -202,8 +181,8 @@ static const float *passes(const fft_job *j, const float *in, int64_t in_elems, 
 }
 
 /* Step 3 from y to dst (interleaved, floats below limit). */
-static void cols(const fft_job *j, const float *y, float *dst, int64_t limit, float scale, int conj,
-                 int stream)
+static void cols(const tsi_cpu_fft_job *j, const float *y, float *dst, int64_t limit, float scale,
+                 int conj, int stream)
 {
     step s = {.j = j,
               .what = STEP_COLS,
@@ -217,46 +196,46 @@ static void cols(const fft_job *j, const float *y, float *dst, int64_t limit, fl
 }
 
 /* r2c_post over bins 0..len, c2r_pre over 0..len-1. */
-static void real_step(const fft_job *j, int what, const float *src, float *dst, float scale)
+static void real_step(const tsi_cpu_fft_job *j, int what, const float *src, float *dst, float scale)
 {
     step s = {.j = j, .what = what, .src = src, .dst = dst, .scale = scale};
     run_step(j, &s, what == STEP_R2C ? j->len + 1 : j->len, 30);
 }
 
 /* Element index j of a block-split buffer: lane j % vw of element j / vw. */
-static float *elem_re(const fft_job *j, float *buf, int64_t idx)
+static float *elem_re(const tsi_cpu_fft_job *j, float *buf, int64_t idx)
 {
     int64_t vw = j->pl->vw;
     return buf + (idx / vw) * 2 * vw + idx % vw;
 }
 
-static void row_c2c(const fft_job *j, int64_t r, float *b0, float *b1)
+static void row_c2c(const tsi_cpu_fft_job *j, int64_t r, float *b0, float *b1)
 {
     const float *x = (const float *)j->x + r * j->in_last * 2;
     float *y = (float *)j->y + r * j->n * 2;
     const float *res;
     int64_t vw = j->pl->vw;
     if (j->in_last % vw == 0 && j->in_last <= j->len) {
-        res = passes(j, x, j->in_last / vw, j->inverse, b0, b1);
+        res = tsi_cpu_fft_passes(j, x, j->in_last / vw, j->inverse, b0, b1);
     } else {
         j->f->load(x, j->in_last, 0, j->inverse, b0, j->len);
-        res = passes(j, NULL, 0, 0, b0, b1);
+        res = tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1);
     }
     cols(j, res, y, 2 * j->n, j->scale, j->inverse, j->stream);
 }
 
-static void row_r2c(const fft_job *j, int64_t r, float *b0, float *b1, float *tmp)
+static void row_r2c(const tsi_cpu_fft_job *j, const void *row, float *y, float *b0, float *b1,
+                    float *tmp)
 {
-    int64_t m = j->in_last, es = (int64_t)ts_dtype_size(j->in_dt);
-    const float *x = (const float *)(j->x + r * m * es);
-    float *y = (float *)j->y + r * j->out_last * 2;
+    int64_t m = j->in_last;
+    const float *x = row;
     if (j->in_dt != TS_F32) {
-        tsi_cpu_load_f32(j->k, j->in_dt, j->x + r * m * es, 1, tmp, (size_t)m);
+        tsi_cpu_load_f32(j->k, j->in_dt, row, 1, tmp, (size_t)m);
         x = tmp;
     }
     if (j->n % 2) {
         j->f->load(x, m, 1, 0, b0, j->len);
-        cols(j, passes(j, NULL, 0, 0, b0, b1), y, 2 * j->out_last, j->scale, 0, 0);
+        cols(j, tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1), y, 2 * j->out_last, j->scale, 0, 0);
         return;
     }
     /* x[2i] + i x[2i+1] is x itself read as complex values; a shorter x
@@ -265,12 +244,12 @@ static void row_r2c(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
     const float *res;
     int64_t vw = j->pl->vw;
     if (m == j->n || (m < j->n && m % (2 * vw) == 0)) {
-        res = passes(j, x, m / (2 * vw), 0, b0, b1);
+        res = tsi_cpu_fft_passes(j, x, m / (2 * vw), 0, b0, b1);
     } else {
         j->f->load(x, m / 2, 0, 0, b0, j->len);
         if (m % 2)
             *elem_re(j, b0, m / 2) = x[m - 1];
-        res = passes(j, NULL, 0, 0, b0, b1);
+        res = tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1);
     }
     /* Z into the worker's row, then the bins straight to the output. */
     cols(j, res, tmp, 2 * j->len, 1.0f, 0, 0);
@@ -279,11 +258,10 @@ static void row_r2c(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
     real_step(j, STEP_R2C, tmp, y, j->scale);
 }
 
-static void row_c2r(const fft_job *j, int64_t r, float *b0, float *b1, float *tmp)
+static void row_c2r(const tsi_cpu_fft_job *j, const float *x, float *y, float *b0, float *b1,
+                    float *tmp)
 {
     int64_t bins = j->in_last, len = j->len, m = j->out_last;
-    const float *x = (const float *)j->x + r * bins * 2;
-    float *y = (float *)j->y + r * m;
     if (j->n % 2 == 0) {
         /* Missing bins are zeros: pad a copy (in b1, free until the passes). */
         const float *bins_src = x;
@@ -293,7 +271,8 @@ static void row_c2r(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
             bins_src = b1;
         }
         real_step(j, STEP_C2R, bins_src, tmp, 1.0f);
-        cols(j, passes(j, tmp, len / j->pl->vw, 1, b0, b1), y, m, j->scale, 1, j->stream);
+        cols(j, tsi_cpu_fft_passes(j, tmp, len / j->pl->vw, 1, b0, b1), y, m, j->scale, 1,
+             j->stream);
         return;
     }
     /* Odd n: the whole Hermitian spectrum, one complex inverse, real parts. */
@@ -304,59 +283,78 @@ static void row_c2r(const fft_job *j, int64_t r, float *b0, float *b1, float *tm
         tmp[2 * (len - k)] = x[2 * k];
         tmp[2 * (len - k) + 1] = -x[2 * k + 1];
     }
-    const float *res = passes(j, tmp, len / j->pl->vw, 1, b0, b1);
+    const float *res = tsi_cpu_fft_passes(j, tmp, len / j->pl->vw, 1, b0, b1);
     float *out = res == b0 ? b1 : b0;
     cols(j, res, out, 2 * m, j->scale, 1, 0);
     for (int64_t t = 0; t < m; t++)
         y[t] = out[2 * t];
 }
 
-static void run_row(const fft_job *j, int64_t r, float *ws)
+static void run_row(const tsi_cpu_fft_job *j, int64_t r, float *ws)
 {
     size_t part = j->ws_floats / 3;
     float *b0 = ws, *b1 = ws + part, *tmp = ws + 2 * part;
     if (j->kind == TSI_FFT_C2C)
         row_c2c(j, r, b0, b1);
     else if (j->kind == TSI_FFT_R2C)
-        row_r2c(j, r, b0, b1, tmp);
+        row_r2c(j, j->x + r * j->in_last * (int64_t)ts_dtype_size(j->in_dt),
+                (float *)j->y + r * j->out_last * 2, b0, b1, tmp);
     else
-        row_c2r(j, r, b0, b1, tmp);
+        row_c2r(j, (const float *)j->x + r * j->in_last * 2, (float *)j->y + r * j->out_last, b0,
+                b1, tmp);
 }
 
 static void rows_task(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    const fft_job *j = ctx;
+    const tsi_cpu_fft_job *j = ctx;
     for (int64_t r = begin; r < end; r++)
         run_row(j, r, j->ws + (size_t)worker * j->ws_floats);
 }
 
-ts_status tsi_cpu_fft_record(tsi_device *dev, const tsi_op *op)
+ts_status tsi_cpu_fft_job_init(tsi_device *dev, int kind, int64_t n, ts_dtype in_dt,
+                               int64_t in_last, int64_t out_last, float scale, tsi_cpu_fft_job *j)
 {
-    int64_t len = complex_len(op), rows = rows_of(op);
+    int64_t len = kind != TSI_FFT_C2C && n % 2 == 0 ? n / 2 : n;
     const tsi_cpu_kernels *k = table_for(dev->k, len);
     const tsi_cpu_fft_tables *pl = plan_for(dev, len, k->fft->vw);
     if (!pl)
         return TS_ERR_OUT_OF_MEMORY;
-    fft_job j = {.k = dev->k,
-                 .f = k->fft,
-                 .pl = pl,
-                 .kind = op->p.fft.kind,
-                 .inverse = op->p.fft.inverse,
-                 .in_dt = op->in[0].dtype,
-                 .n = op->p.fft.n,
-                 .len = len,
-                 .in_last = op->in[0].shape[3],
-                 .out_last = op->out[0].shape[3],
-                 .scale = op->p.fft.scale,
-                 .stream =
-                     tsi_cpu_view_numel(&op->out[0]) * (int64_t)ts_dtype_size(op->out[0].dtype) >=
-                     TSI_CPU_FFT_STREAM_BYTES,
-                 .x = tsi_cpu_view_ptr(&op->in[0]),
-                 .y = tsi_cpu_view_ptr(&op->out[0]),
-                 .ws = tsi_cpu_workspace(op),
-                 .ws_floats = worker_floats(len)};
-    if (by_rows(dev, rows, len)) {
-        int64_t flops = 5 * len * (64 - __builtin_clzll((unsigned long long)len));
+    *j = (tsi_cpu_fft_job){.k = dev->k,
+                           .f = k->fft,
+                           .pl = pl,
+                           .kind = kind,
+                           .in_dt = in_dt,
+                           .n = n,
+                           .len = len,
+                           .in_last = in_last,
+                           .out_last = out_last,
+                           .scale = scale};
+    return TS_OK;
+}
+
+size_t tsi_cpu_fft_buffer_floats(int64_t len)
+{
+    return tsi_cpu_align_floats((size_t)(2 * len + 2));
+}
+
+ts_status tsi_cpu_fft_record(tsi_device *dev, const tsi_op *op)
+{
+    int64_t rows = rows_of(op);
+    tsi_cpu_fft_job j;
+    ts_status st =
+        tsi_cpu_fft_job_init(dev, op->p.fft.kind, op->p.fft.n, op->in[0].dtype, op->in[0].shape[3],
+                             op->out[0].shape[3], op->p.fft.scale, &j);
+    if (st != TS_OK)
+        return st;
+    j.inverse = op->p.fft.inverse;
+    j.stream = tsi_cpu_view_numel(&op->out[0]) * (int64_t)ts_dtype_size(op->out[0].dtype) >=
+               TSI_CPU_FFT_STREAM_BYTES;
+    j.x = tsi_cpu_view_ptr(&op->in[0]);
+    j.y = tsi_cpu_view_ptr(&op->out[0]);
+    j.ws = tsi_cpu_workspace(op);
+    j.ws_floats = worker_floats(j.len);
+    if (by_rows(dev, rows, j.len)) {
+        int64_t flops = 5 * j.len * (64 - __builtin_clzll((unsigned long long)j.len));
         tsi_cpu_pool_for(dev->pool, rows, flops, rows_task, &j);
     } else {
         j.pool = dev->pool;

@@ -79,12 +79,13 @@ typedef struct tsi_cpu_fft_kernels {
                  float scale, int conj, int stream, int64_t b0, int64_t b1);
     /* Real transforms of length 2n from the complex one of n points, on
      * interleaved values, outputs k in [k0, k1):
-     * r2c_post: bins X[k], k <= n, times scale, from Z = FFT(x[2j] + i x[2j+1])
-     *   in src[0 .. n] (src[n] = src[0]);
+     * r2c_post: bins X[k], k <= n, times scale (and times mul[k] when mul
+     *   is given: the fused convolution's product), from
+     *   Z = FFT(x[2j] + i x[2j+1]) in src[0 .. n] (src[n] = src[0]);
      * c2r_pre: Z[k], k < n, whose inverse is x[2j] + i x[2j+1], from bins
      *   0..n in src. */
     void (*r2c_post)(const tsi_cpu_fft_tables *pl, const float *src, float *dst, float scale,
-                     int64_t k0, int64_t k1);
+                     const float *mul, int64_t k0, int64_t k1);
     void (*c2r_pre)(const tsi_cpu_fft_tables *pl, const float *src, float *dst, int64_t k0,
                     int64_t k1);
 } tsi_cpu_fft_kernels;

@@ -32,6 +32,7 @@ static const char *const op_names[TSI_OP_COUNT] = {
     [TSI_OP_GROUPED_MATMUL] = "grouped_matmul",
     [TSI_OP_MOE_PLACE] = "moe_place",
     [TSI_OP_MOE_COMBINE] = "moe_combine",
+    [TSI_OP_FFTCONV] = "fftconv_fft",
 };
 
 const char *tsi_unary_name(int kind)

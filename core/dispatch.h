@@ -111,6 +111,12 @@ const char *tsi_op_label(const tsi_op *op, char *buf, size_t len);
 
 /* ---- fallbacks (fallback.c) ----------------------------------------------- */
 
+/* Has the device a kernel for d->op (false under TESSEL_TEST_HOOK=
+ * decline:<op> too)? For a layer whose plan picks a fused kernel where one
+ * exists and otherwise composes the same result as its normal path on that
+ * device (not a fallback: nothing is counted or logged). Takes the lock. */
+bool tsi_dispatch_has_kernel(tsi_dispatch *d);
+
 /* Lock held, before d->op is recorded: TS_OK when the backend has a kernel
  * for it. Otherwise TS_ERR_UNSUPPORTED: with `declined` (tsi_dispatch_run)
  * and a fallback, *declined is set and the fallback runs next; else the

@@ -52,6 +52,15 @@ ts_status tsi_fallback_check_locked(tsi_dispatch *d, bool *declined)
     return tsi_fail(TS_ERR_UNSUPPORTED, "%s: %s does not support %s", d->fn, label, what);
 }
 
+bool tsi_dispatch_has_kernel(tsi_dispatch *d)
+{
+    if (hook_declines(d) || tsi_device_lock(d->dev) != TS_OK)
+        return false;
+    bool has = tsi_op_supported_locked(d->dev, &d->op);
+    tsi_device_unlock(d->dev);
+    return has;
+}
+
 /* Count one fallback of `code` on dev; true when it is the first of that
  * op code there. */
 static bool count_fallback(ts_device *dev, tsi_op_code code)

@@ -155,6 +155,14 @@ typedef enum tsi_op_code {
      * y[t] = sum_{c ascending} gates[t,c] * h[rows[t,c]], skipping rows
      * outside [0, R); f32 accumulation, h and y one float dtype. */
     TSI_OP_MOE_COMBINE,
+    /* FFT causal long convolution, fused (ts_fftconv's FFT path on a
+     * backend that has the kernel; the others run it as rfft, product and
+     * irfft ops). Views as TSI_OP_CONV1D_LONG: in[0] u [1,B,C,L], in[1] k
+     * [1,Bk,C,K] with Bk = 1 or B and K <= L, in[2] d [1,1,1,C] or NULL,
+     * out[0] y [1,B,C,L], one float dtype, all contiguous. p.fftconv.n, the
+     * transform length, is >= 2L - 1 with prime factors 2, 3, 5, 7 only:
+     * y = irfft(rfft(u, n) . rfft(k, n))[:L] + d u, f32 math throughout. */
+    TSI_OP_FFTCONV,
     TSI_OP_COUNT
 } tsi_op_code;
 
@@ -210,6 +218,7 @@ typedef struct tsi_op {
         struct { int kind; } glu;
         struct { int kind; int inverse; int64_t n; float scale; } fft;
         struct { int64_t max_rows; } grouped_matmul;
+        struct { int64_t n; } fftconv;
         struct { int k; int n_experts; int64_t capacity; } moe_place;
     } p;
     /* Filled by core from the backend's plan hook before record; zeros

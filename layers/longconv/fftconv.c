@@ -1,6 +1,7 @@
-/* ts_fftconv: validation, the choice of path, channel blocks, and the
- * direct path as one fused TSI_OP_CONV1D_LONG (core/op.h fixes its views)
- * whose fallback, on a backend without the kernel, is the FFT path. */
+/* ts_fftconv: validation, the choice of path, channel blocks, the direct
+ * path as one fused TSI_OP_CONV1D_LONG (core/op.h fixes its views) whose
+ * fallback, on a backend without the kernel, is the FFT path, and the FFT
+ * path as one fused TSI_OP_FFTCONV where a backend has that kernel. */
 #include "layers/longconv/longconv_internal.h"
 
 #define FN "ts_fftconv"
@@ -114,9 +115,40 @@ ts_status lc_fftconv_blocks(const lc_conv *cv, ts_fftconv_path path)
     return TS_OK;
 }
 
+/* u, k, d and out as the views TSI_OP_CONV1D_LONG and TSI_OP_FFTCONV share. */
+static void conv_views(const lc_conv *cv, tsi_dispatch *d)
+{
+    tsi_op *op = &d->op;
+    op->n_in = 3;
+    op->n_out = 1;
+    tsi_view_of(cv->u, &op->in[0]);
+    tsi_view_of(cv->k, &op->in[1]);
+    d->contiguous_in[0] = d->contiguous_in[1] = true;
+    if (cv->d) {
+        tsi_view_of(cv->d, &op->in[2]);
+        d->contiguous_in[2] = true;
+    }
+    tsi_view_of(cv->out, &op->out[0]);
+}
+
+/* The FFT path: one fused TSI_OP_FFTCONV where the device has the kernel
+ * (the CPU, where a row's spectra then never leave its worker's cache),
+ * else rfft, product and irfft ops over channel blocks. Both are this
+ * path's normal form on their devices, so neither counts as a fallback. */
+static ts_status run_fft(const lc_conv *cv)
+{
+    tsi_dispatch d = {.fn = cv->fn, .hook = "fftconv_fft", .dev = cv->dev};
+    d.op.code = TSI_OP_FFTCONV;
+    d.op.p.fftconv.n = lc_fft_length_even(cv->l);
+    conv_views(cv, &d);
+    if (!tsi_dispatch_has_kernel(&d))
+        return lc_fftconv_blocks(cv, TS_FFTCONV_FFT);
+    return tsi_dispatch_run(&d);
+}
+
 static ts_status direct_compose(void *arg)
 {
-    return lc_fftconv_blocks(arg, TS_FFTCONV_FFT);
+    return run_fft(arg);
 }
 
 static ts_status run_direct(const lc_conv *cv)
@@ -127,18 +159,8 @@ static ts_status run_direct(const lc_conv *cv)
                       .dev = cv->dev,
                       .fallback = direct_compose,
                       .fallback_ctx = &call};
-    tsi_op *op = &d.op;
-    op->code = TSI_OP_CONV1D_LONG;
-    op->n_in = 3;
-    op->n_out = 1;
-    tsi_view_of(cv->u, &op->in[0]);
-    tsi_view_of(cv->k, &op->in[1]);
-    d.contiguous_in[0] = d.contiguous_in[1] = true;
-    if (cv->d) {
-        tsi_view_of(cv->d, &op->in[2]);
-        d.contiguous_in[2] = true;
-    }
-    tsi_view_of(cv->out, &op->out[0]);
+    d.op.code = TSI_OP_CONV1D_LONG;
+    conv_views(cv, &d);
     return tsi_dispatch_run(&d);
 }
 
@@ -147,6 +169,8 @@ ts_status lc_fftconv_run(const lc_conv *cv, ts_fftconv_path forced)
     ts_fftconv_path path = lc_fftconv_pick(cv->dev, forced, cv->l, cv->lk);
     if (path == TS_FFTCONV_DIRECT)
         return run_direct(cv);
+    if (path == TS_FFTCONV_FFT)
+        return run_fft(cv);
     return lc_fftconv_blocks(cv, path);
 }
 

@@ -57,6 +57,9 @@ typedef struct lc_fft_len {
 
 /* The smallest 2,3,5,7-smooth n >= 2L - 1 (the FFT path). */
 int64_t lc_fft_length(int64_t l);
+/* The smallest even one (the fused TSI_OP_FFTCONV: a real transform of
+ * even n runs a complex one of n/2 points). */
+int64_t lc_fft_length_even(int64_t l);
 /* n and its split for the matmul path: the smooth length near 2L - 1 and
  * divisor pair with the fewest GEMM flops. */
 void lc_matmul_length(int64_t l, lc_fft_len *out);

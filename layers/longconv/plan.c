@@ -26,6 +26,15 @@ int64_t lc_fft_length(int64_t l)
     return n;
 }
 
+int64_t lc_fft_length_even(int64_t l)
+{
+    /* Even smooth lengths are twice smooth ones: 2m >= 2L - 1 iff m >= L. */
+    int64_t m = l > 1 ? l : 1;
+    while (!smooth(m))
+        m++;
+    return 2 * m;
+}
+
 /* GEMM flops per row of the matmul path (the forward and inverse DFT of
  * u; the filter's transform is amortized over the batch): the outer
  * stages cost 4 n m2 each (m2 = ceil(L / n1) rows carry data), the inner

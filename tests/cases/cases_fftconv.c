@@ -47,6 +47,8 @@ static const tsc_spec specs[] = {
     {"fft 3x64 Lk64 D", 2, {3, 64}, 0, {0}, {64, FFT}, {0}, F_2D | F_D, 0},
     {"fft 1x2x31 Lk9 T(u) causal t0=11", 3, {1, 2, 31}, 0, {0}, {9, FFT, 11}, {0},
      T_U | F_CAUSAL, 0},
+    /* Long enough for the widest SIMD FFT rows; B = 2 rows share k. */
+    {"fft 2x3x512 Lk300 D", 3, {2, 3, 512}, 0, {0}, {300, FFT}, {0}, F_D | F_HALF, 0},
     {"matmul 2x3x7 Lk7 D", 3, {2, 3, 7}, 0, {0}, {7, MM}, {0}, F_D | F_HALF, 0},
     {"matmul 2x2x13 Lk20 kB", 3, {2, 2, 13}, 0, {0}, {20, MM}, {0}, F_KB, 0},
     {"matmul 3x64 Lk64 D", 2, {3, 64}, 0, {0}, {64, MM}, {0}, F_2D | F_D, 0},

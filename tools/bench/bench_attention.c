@@ -48,13 +48,6 @@ typedef struct attn_bench {
     int64_t d; /* head dim */
 } attn_bench;
 
-/* The f32 GEMM the case is measured against. */
-typedef struct gemm_roof {
-    ts_device *dev;
-    ts_tensor *a, *b, *c;
-    int64_t n;
-} gemm_roof;
-
 /* f32 median of each (L, causal) case, for the 16-bit rows' time ratio. */
 typedef struct f32_time {
     int64_t l;
@@ -81,45 +74,6 @@ static int run_naive(void *ctx)
     if (ts_attention_naive(b->q, b->k, b->v, &b->p, b->out) != TS_OK)
         return 1;
     return ts_device_sync(b->dev) != TS_OK;
-}
-
-static int run_gemm(void *ctx)
-{
-    gemm_roof *g = ctx;
-    if (ts_matmul(g->a, g->b, g->c) != TS_OK)
-        return 1;
-    return ts_device_sync(g->dev) != TS_OK;
-}
-
-static void gemm_release(gemm_roof *g)
-{
-    ts_tensor_destroy(g->a);
-    ts_tensor_destroy(g->b);
-    ts_tensor_destroy(g->c);
-    memset(g, 0, sizeof *g);
-}
-
-/* An f32 n^3 GEMM with about `flops` of work (n a multiple of 64). */
-static int gemm_setup(ts_device *dev, double flops, gemm_roof *g)
-{
-    memset(g, 0, sizeof *g);
-    g->dev = dev;
-    int64_t n = (int64_t)(cbrt(flops / 2.0) / 64.0 + 0.5) * 64;
-    g->n = n < 64 ? 64 : n;
-    int64_t shape[2] = {g->n, g->n}, count = g->n * g->n;
-    float *host = malloc((size_t)count * sizeof *host);
-    int rc = !host || ts_tensor_create(dev, TS_F32, 2, shape, &g->a) != TS_OK ||
-             ts_tensor_create(dev, TS_F32, 2, shape, &g->b) != TS_OK ||
-             ts_tensor_create(dev, TS_F32, 2, shape, &g->c) != TS_OK;
-    if (!rc) {
-        bench_fill_random(host, count, 11);
-        rc = ts_tensor_write(g->a, host, (size_t)count * sizeof *host) != TS_OK;
-        bench_fill_random(host, count, 12);
-        rc = rc || ts_tensor_write(g->b, host, (size_t)count * sizeof *host) != TS_OK ||
-             ts_device_sync(dev) != TS_OK;
-    }
-    free(host);
-    return rc;
 }
 
 static int make(ts_device *dev, ts_dtype dt, int64_t l, int64_t d, uint64_t seed, ts_tensor **out)
@@ -168,13 +122,13 @@ static int extra_memory(attn_bench *b, int (*fn)(void *), double *mib)
 static int roof(const bench_args *args, attn_bench *b, double flops, bench_result *r, char *line,
                 size_t line_size)
 {
-    gemm_roof g;
+    bench_gemm_ref g;
     double ta = 0, tg = 0;
-    int rc = gemm_setup(args->dev, flops, &g) ||
-             bench_measure_pair(run_tiled, b, run_gemm, &g, args->repeats, bench_settle_for(args),
-                                &ta, &tg);
+    int rc = bench_gemm_setup(args->dev, flops, &g) ||
+             bench_measure_pair(run_tiled, b, bench_gemm_run, &g, args->repeats,
+                                bench_settle_for(args), &ta, &tg);
     if (rc == 0 && ta > 0 && tg > 0) {
-        double gemm = 2.0 * (double)g.n * (double)g.n * (double)g.n / tg * 1e-9;
+        double gemm = bench_gemm_flops(&g) / tg * 1e-9;
         double attn = flops / ta * 1e-9;
         size_t n = strlen(r->extra_json);
         snprintf(r->extra_json + n, sizeof r->extra_json - n,
@@ -186,7 +140,7 @@ static int roof(const bench_args *args, attn_bench *b, double flops, bench_resul
                  "(interleaved): %.1f %%\n",
                  attn, (long long)g.n, gemm, 100.0 * attn / gemm);
     }
-    gemm_release(&g);
+    bench_gemm_release(&g);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* Timing, medians, the result table and its JSON file (see bench_common.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,39 @@ void bench_fill_random(float *v, int64_t n, uint64_t seed)
         s ^= s << 17;
         v[i] = (float)((double)(s >> 11) * (2.0 / 9007199254740992.0) - 1.0);
     }
+}
+
+int bench_gemm_setup(ts_device *dev, double flops, bench_gemm_ref *g)
+{
+    memset(g, 0, sizeof *g);
+    g->dev = dev;
+    int64_t n = (int64_t)(cbrt(flops / 2.0) / 64.0 + 0.5) * 64;
+    g->n = n < 64 ? 64 : n;
+    int64_t shape[4] = {1, 1, g->n, g->n};
+    return bench_random_tensor(dev, TS_F32, shape, 11, &g->a) ||
+           bench_random_tensor(dev, TS_F32, shape, 12, &g->b) ||
+           ts_tensor_create(dev, TS_F32, 4, shape, &g->c) != TS_OK || ts_device_sync(dev) != TS_OK;
+}
+
+int bench_gemm_run(void *ctx)
+{
+    bench_gemm_ref *g = ctx;
+    if (ts_matmul(g->a, g->b, g->c) != TS_OK)
+        return 1;
+    return ts_device_sync(g->dev) != TS_OK;
+}
+
+double bench_gemm_flops(const bench_gemm_ref *g)
+{
+    return 2.0 * (double)g->n * (double)g->n * (double)g->n;
+}
+
+void bench_gemm_release(bench_gemm_ref *g)
+{
+    ts_tensor_destroy(g->a);
+    ts_tensor_destroy(g->b);
+    ts_tensor_destroy(g->c);
+    memset(g, 0, sizeof *g);
 }
 
 int bench_random_tensor(ts_device *dev, ts_dtype dt, const int64_t shape[4], uint64_t seed,

@@ -144,6 +144,21 @@ int bench_report_add(bench_report *rep, const bench_result *res);
 int bench_report_write_json(const bench_report *rep, const char *path);
 void bench_report_free(bench_report *rep);
 
+/* An f32 n x n x n ts_matmul on a device: the GEMM rate layers are
+ * measured against (interleaved with them by bench_measure_pair). */
+typedef struct bench_gemm_ref {
+    ts_device *dev;
+    ts_tensor *a, *b, *c;
+    int64_t n;
+} bench_gemm_ref;
+
+/* n a multiple of 64 with 2 n^3 about flops; 0 on success. */
+int bench_gemm_setup(ts_device *dev, double flops, bench_gemm_ref *g);
+/* One GEMM and a sync (ctx: a bench_gemm_ref); 0 on success. */
+int bench_gemm_run(void *ctx);
+double bench_gemm_flops(const bench_gemm_ref *g);
+void bench_gemm_release(bench_gemm_ref *g);
+
 /* Deterministic values in [-1, 1) for operands. */
 void bench_fill_random(float *v, int64_t n, uint64_t seed);
 /* A new rank-4 tensor of dtype dt holding bench_fill_random values, written

@@ -68,41 +68,53 @@ static int make(ts_device *dev, int nd, const int64_t *shape, uint64_t seed, ts_
 
 /* ---- the GEMM reference ---------------------------------------------------- */
 
-typedef struct gemm_ref {
-    ts_device *dev;
-    ts_tensor *a, *b, *c;
-} gemm_ref;
-
-static int run_gemm(void *ctx)
-{
-    gemm_ref *g = ctx;
-    if (ts_matmul(g->a, g->b, g->c) != TS_OK)
-        return 1;
-    return ts_device_sync(g->dev) != TS_OK;
-}
-
 static int gemm_row(const bench_args *args, int64_t n, bench_report *rep)
 {
-    gemm_ref g = {.dev = args->dev};
-    int64_t shape[2] = {n, n};
+    bench_gemm_ref g;
     bench_result r;
     memset(&r, 0, sizeof r);
-    int rc = make(args->dev, 2, shape, 11, &g.a) || make(args->dev, 2, shape, 12, &g.b) ||
-             ts_tensor_create(args->dev, TS_F32, 2, shape, &g.c) != TS_OK ||
-             bench_compare(run_gemm, &g, NULL, NULL, args->repeats, 0.0, &r);
+    int rc = bench_gemm_setup(args->dev, 2.0 * (double)n * (double)n * (double)n, &g) ||
+             bench_compare(bench_gemm_run, &g, NULL, NULL, args->repeats, 0.0, &r);
     if (!rc) {
         snprintf(r.suite, sizeof r.suite, "fftconv");
-        snprintf(r.name, sizeof r.name, "gemm f32 %lld^3 (scale)", (long long)n);
+        snprintf(r.name, sizeof r.name, "gemm f32 %lld^3 (scale)", (long long)g.n);
         snprintf(r.device, sizeof r.device, "%s", args->info.id);
-        r.gflops = 2.0 * (double)n * (double)n * (double)n / r.median_s * 1e-9;
+        r.gflops = bench_gemm_flops(&g) / r.median_s * 1e-9;
         rc = bench_report_add(rep, &r);
     } else {
         fprintf(stderr, "tessel-bench fftconv: gemm: %s\n", ts_last_error(args->ctx));
     }
-    ts_tensor_destroy(g.a);
-    ts_tensor_destroy(g.b);
-    ts_tensor_destroy(g.c);
+    bench_gemm_release(&g);
     bench_settle();
+    return rc;
+}
+
+/* The FFT path and an f32 GEMM of about its nominal FLOPs, interleaved:
+ * the row's roof fields (JSON gemm_n, gemm_gflops, roof_gflops,
+ * roof_ratio) and a line to print under it. The GEMM rate then comes from
+ * the same minutes as the path's, which a shared machine's drift would
+ * otherwise skew. */
+static int roof(const bench_args *args, fc_bench *b, double flops, bench_result *r, char *line,
+                size_t line_size)
+{
+    bench_gemm_ref g;
+    double tf = 0, tg = 0;
+    int rc = bench_gemm_setup(args->dev, flops, &g) ||
+             bench_measure_pair(run_conv, b, bench_gemm_run, &g, args->repeats,
+                                bench_settle_for(args), &tf, &tg);
+    if (rc == 0 && tf > 0 && tg > 0) {
+        double gemm = bench_gemm_flops(&g) / tg * 1e-9, fft = flops / tf * 1e-9;
+        size_t n = strlen(r->extra_json);
+        snprintf(r->extra_json + n, sizeof r->extra_json - n,
+                 "%s\"gemm_n\":%lld,\"gemm_gflops\":%.6g,\"roof_gflops\":%.6g,"
+                 "\"roof_ratio\":%.6g",
+                 n ? "," : "", (long long)g.n, gemm, fft, fft / gemm);
+        snprintf(line, line_size,
+                 "  roof: fft path %.1f GFLOP/s vs f32 GEMM %lld^3 %.1f GFLOP/s "
+                 "(interleaved): %.1f %%\n",
+                 fft, (long long)g.n, gemm, 100.0 * fft / gemm);
+    }
+    bench_gemm_release(&g);
     return rc;
 }
 
@@ -204,7 +216,12 @@ static int one_length(const bench_args *args, bench_report *rep, int64_t l)
                      cd < FC_C ? "direct (%lld of %d ch, scaled)" : "direct", (long long)cd,
                      FC_C);
         r.gflops = r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+        char line[200] = "";
+        if (paths[i] == TS_FFTCONV_FFT)
+            rc = roof(args, &b, flops, &r, line, sizeof line);
         rc = rc || bench_report_add(rep, &r);
+        if (!rc)
+            fputs(line, stdout);
     }
     if (rc)
         fprintf(stderr, "tessel-bench fftconv: L=%lld: %s\n", (long long)l,

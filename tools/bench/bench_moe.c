@@ -10,6 +10,8 @@
  *   route     ts_moe_route's time against the whole layer's: the routing
  *             share (1 / ratio), at the balanced size and at T 65536,
  *             E 64, k 2 (d 512, ff 2048 there, f32 only, to fit memory).
+ * Each MoE row is followed by a line giving MoE time / dense time (JSON
+ * moe_over_dense), the inverse of the table's ratio column.
  * --quick: the same shapes at T 256, d 256, ff 512 (route share: T 4096,
  * E 64, d 128, ff 256) for CI and software GPUs. --sizes T1[,T2] sets the
  * token count of the main cases and of the E 64 routing-share case (not
@@ -208,7 +210,14 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, moe_
         snprintf(r.baseline, sizeof r.baseline, "dense FFN, T*k tokens");
         rc = bench_compare(run_moe, &b, run_dense, &b, args->repeats, 0.3, &r);
         r.gflops = rc == 0 && r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
+        /* The table's ratio is dense / MoE (> 1: MoE faster); the layer's
+         * cost is usually read the other way round, so say it too. */
+        double over = rc == 0 && r.baseline_median_s > 0 ? r.median_s / r.baseline_median_s : 0;
+        if (rc == 0)
+            snprintf(r.extra_json, sizeof r.extra_json, "\"moe_over_dense\":%.6g", over);
         rc = rc || bench_report_add(rep, &r);
+        if (rc == 0)
+            printf("moe: %s takes %.2fx the time of the equal-FLOP dense FFN\n", r.name, over);
     }
     if (rc == 0 && !skewed) {
         /* Routing against the whole layer, interleaved too. */

@@ -4,8 +4,10 @@
  * values and every candidate set (tune_candidates.c) on the group's cases
  * (tune_cases.c): one checked warm-up run against the float64 reference,
  * then the median of repeats. A candidate that fails a check or a call is
- * rejected with a log line. The fastest set wins if it beats the built-in
- * values by more than the noise margin; the winners go to the device's
+ * rejected with a log line. The fastest set (geometric mean over the
+ * group's cases) wins if it beats the built-in values by more than the
+ * noise margin and slows none of the cases by more than WORST_CASE; the
+ * winners go to the device's
  * tuned file (<cache dir>/tuned/, core/tuning_file.c), which every later
  * context loads. Candidates are applied through core's internal override
  * API (core/tuning.h), so this tool links the static library. */
@@ -24,6 +26,11 @@
 /* Better than the built-in values by this factor, or no change: the
  * machines this runs on are noisy, and a change must be worth a file. */
 #define MARGIN 0.95
+/* No case may get slower than this (time ratio to the built-in values):
+ * a geometric mean alone lets a big win on short rows buy a loss on long
+ * ones (on the H200, q_tile 16 won 1.85x on L = 512 causal attention and
+ * lost 0.82x on L = 2048 full). */
+#define WORST_CASE 1.10
 #define MAX_CASES 32
 #define MAX_CANDS 64
 #define ENTRIES_LEN 4096
@@ -290,6 +297,17 @@ static double score(const double *times, const double *base, int n)
     return exp(s / n);
 }
 
+/* The case that lost most against the built-in values, and its ratio. */
+static int worst_case(const double *times, const double *base, int n, double *ratio)
+{
+    int w = 0;
+    for (int i = 1; i < n; i++)
+        if (times[i] / base[i] > times[w] / base[w])
+            w = i;
+    *ratio = times[w] / base[w];
+    return w;
+}
+
 /* Built-in against the winner, interleaved, three rounds: the winner
  * must hold its lead when both see the same share of a noisy machine. */
 static double confirm(tuner *t, const tune_group *g, const char *values, const int *cases,
@@ -335,9 +353,15 @@ static void tune_plain(tuner *t, const tune_group *g, const int *cases, int n_ca
             continue; /* the built-in values themselves */
         if (!run_candidate(t, g, values, cases, n_cases, w, times))
             continue;
-        double s = score(times, base, n_cases);
+        double s = score(times, base, n_cases), lost;
+        int wc = worst_case(times, base, n_cases, &lost);
         end_progress(t);
         printf("  %-9s %6.3fx   %s\n", g->name, 1.0 / s, values);
+        if (lost > WORST_CASE) {
+            printf("  %-9s           (not eligible: %s %s at %.2fx)\n", g->name,
+                   tune_cases[cases[wc]].op, tune_cases[cases[wc]].name, 1.0 / lost);
+            continue;
+        }
         if (s < best) {
             best = s;
             winner = cands[k];
