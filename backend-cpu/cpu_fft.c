@@ -110,7 +110,7 @@ ts_status tsi_cpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 
 /* ---- one row ------------------------------------------------------------------ */
 
-enum { STEP_PASS, STEP_COLS, STEP_R2C, STEP_C2R };
+enum { STEP_PASS, STEP_COLS, STEP_LAST, STEP_R2C, STEP_C2R };
 
 typedef struct step {
     const tsi_cpu_fft_job *j;
@@ -135,6 +135,9 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
     case STEP_COLS:
         f->cols(s->j->pl, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
         break;
+    case STEP_LAST:
+        f->last_cols(s->j->pl, s->ps, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
+        break;
     case STEP_R2C:
         f->r2c_post(s->j->pl, s->src, s->dst, s->scale, NULL, b, e);
         break;
@@ -153,22 +156,23 @@ static void run_step(const tsi_cpu_fft_job *j, const step *s, int64_t count, int
         step_range((void *)s, 0, count, 0);
 }
 
-/* Column passes, ping-ponging between b0 and b1; returns the buffer that
- * holds the result. The first pass reads `in` (the row's complex values
- * interleaved, conjugated when conj; only the first in_elems elements of
- * VW values, zeros after) when given, else the elements load() put in b0. */
-const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
-                                int conj, float *b0, float *b1)
+/* The first `count` column passes, ping-ponging between b0 and b1;
+ * returns the buffer that holds the result. The first pass reads `in`
+ * (the row's complex values interleaved, conjugated when conj; only the
+ * first in_elems elements of VW values, zeros after) when given, else the
+ * elements load() put in b0. */
+static const float *passes_n(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
+                             float *b0, float *b1, int count)
 {
     const tsi_cpu_fft_tables *pl = j->pl;
-    if (in && pl->n_pass == 0) {
+    if (in && count == 0) {
         int64_t have = in_elems * pl->vw;
         j->f->load(in, have < j->len ? have : j->len, 0, conj, b0, j->len);
         return b0;
     }
     const float *src = in ? in : b0;
     float *dst = in ? b0 : b1;
-    for (int i = 0; i < pl->n_pass; i++) {
+    for (int i = 0; i < count; i++) {
         const tsi_cpu_fft_pass *ps = &pl->pass[i];
         step s = {.j = j, .what = STEP_PASS, .ps = ps, .src = src, .dst = dst};
         s.conj = i == 0 && in ? 1 + conj : 0;
@@ -178,6 +182,12 @@ const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64
         dst = dst == b0 ? b1 : b0;
     }
     return src;
+}
+
+const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
+                                int conj, float *b0, float *b1)
+{
+    return passes_n(j, in, in_elems, conj, b0, b1, j->pl->n_pass);
 }
 
 /* Step 3 from y to dst (interleaved, floats below limit). */
@@ -193,6 +203,45 @@ static void cols(const tsi_cpu_fft_job *j, const float *y, float *dst, int64_t l
               .conj = conj,
               .stream = stream};
     run_step(j, &s, j->pl->n1 / j->pl->vw, 40 * j->pl->vw * j->pl->vw);
+}
+
+/* Can the last pass and step 3 run as one sweep (last_cols)? Its pass
+ * must be twiddle-free (m = 1) with whole groups of vw butterflies, and
+ * must not be the first pass reading the caller's interleaved row. */
+static bool last_fuses(const tsi_cpu_fft_job *j, bool in_given)
+{
+    const tsi_cpu_fft_tables *pl = j->pl;
+    if (pl->n_pass == 0 || (in_given && pl->n_pass == 1))
+        return false;
+    const tsi_cpu_fft_pass *ps = &pl->pass[pl->n_pass - 1];
+    return ps->m == 1 && ps->s % pl->vw == 0;
+}
+
+float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
+                       float *b0, float *b1, float *dst, int64_t limit, float scale, int out_conj,
+                       int stream)
+{
+    const tsi_cpu_fft_tables *pl = j->pl;
+    if (!last_fuses(j, in != NULL)) {
+        const float *r = tsi_cpu_fft_passes(j, in, in_elems, conj, b0, b1);
+        float *out = dst ? dst : r == b0 ? b1 : b0;
+        cols(j, r, out, limit, scale, out_conj, stream);
+        return out;
+    }
+    const tsi_cpu_fft_pass *ps = &pl->pass[pl->n_pass - 1];
+    const float *x = passes_n(j, in, in_elems, conj, b0, b1, pl->n_pass - 1);
+    float *out = dst ? dst : x == b0 ? b1 : b0;
+    step s = {.j = j,
+              .what = STEP_LAST,
+              .ps = ps,
+              .src = x,
+              .dst = out,
+              .limit = limit,
+              .scale = scale,
+              .conj = out_conj,
+              .stream = stream};
+    run_step(j, &s, ps->s / pl->vw, (6 * ps->radix + 40) * pl->vw * pl->vw);
+    return out;
 }
 
 /* r2c_post over bins 0..len, c2r_pre over 0..len-1. */
@@ -213,15 +262,14 @@ static void row_c2c(const tsi_cpu_fft_job *j, int64_t r, float *b0, float *b1)
 {
     const float *x = (const float *)j->x + r * j->in_last * 2;
     float *y = (float *)j->y + r * j->n * 2;
-    const float *res;
     int64_t vw = j->pl->vw;
     if (j->in_last % vw == 0 && j->in_last <= j->len) {
-        res = tsi_cpu_fft_passes(j, x, j->in_last / vw, j->inverse, b0, b1);
-    } else {
-        j->f->load(x, j->in_last, 0, j->inverse, b0, j->len);
-        res = tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1);
+        tsi_cpu_fft_run(j, x, j->in_last / vw, j->inverse, b0, b1, y, 2 * j->n, j->scale,
+                        j->inverse, j->stream);
+        return;
     }
-    cols(j, res, y, 2 * j->n, j->scale, j->inverse, j->stream);
+    j->f->load(x, j->in_last, 0, j->inverse, b0, j->len);
+    tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, y, 2 * j->n, j->scale, j->inverse, j->stream);
 }
 
 static void row_r2c(const tsi_cpu_fft_job *j, const void *row, float *y, float *b0, float *b1,
@@ -235,24 +283,22 @@ static void row_r2c(const tsi_cpu_fft_job *j, const void *row, float *y, float *
     }
     if (j->n % 2) {
         j->f->load(x, m, 1, 0, b0, j->len);
-        cols(j, tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1), y, 2 * j->out_last, j->scale, 0, 0);
+        tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, y, 2 * j->out_last, j->scale, 0, 0);
         return;
     }
     /* x[2i] + i x[2i+1] is x itself read as complex values; a shorter x
      * (zero-padded to n) whose values fill whole elements is read in
      * place by the first pass too. */
-    const float *res;
+    /* Z into the worker's row, then the bins straight to the output. */
     int64_t vw = j->pl->vw;
     if (m == j->n || (m < j->n && m % (2 * vw) == 0)) {
-        res = tsi_cpu_fft_passes(j, x, m / (2 * vw), 0, b0, b1);
+        tsi_cpu_fft_run(j, x, m / (2 * vw), 0, b0, b1, tmp, 2 * j->len, 1.0f, 0, 0);
     } else {
         j->f->load(x, m / 2, 0, 0, b0, j->len);
         if (m % 2)
             *elem_re(j, b0, m / 2) = x[m - 1];
-        res = tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1);
+        tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, tmp, 2 * j->len, 1.0f, 0, 0);
     }
-    /* Z into the worker's row, then the bins straight to the output. */
-    cols(j, res, tmp, 2 * j->len, 1.0f, 0, 0);
     tmp[2 * j->len] = tmp[0];
     tmp[2 * j->len + 1] = tmp[1];
     real_step(j, STEP_R2C, tmp, y, j->scale);
@@ -271,8 +317,7 @@ static void row_c2r(const tsi_cpu_fft_job *j, const float *x, float *y, float *b
             bins_src = b1;
         }
         real_step(j, STEP_C2R, bins_src, tmp, 1.0f);
-        cols(j, tsi_cpu_fft_passes(j, tmp, len / j->pl->vw, 1, b0, b1), y, m, j->scale, 1,
-             j->stream);
+        tsi_cpu_fft_run(j, tmp, len / j->pl->vw, 1, b0, b1, y, m, j->scale, 1, j->stream);
         return;
     }
     /* Odd n: the whole Hermitian spectrum, one complex inverse, real parts. */
@@ -283,9 +328,8 @@ static void row_c2r(const tsi_cpu_fft_job *j, const float *x, float *y, float *b
         tmp[2 * (len - k)] = x[2 * k];
         tmp[2 * (len - k) + 1] = -x[2 * k + 1];
     }
-    const float *res = tsi_cpu_fft_passes(j, tmp, len / j->pl->vw, 1, b0, b1);
-    float *out = res == b0 ? b1 : b0;
-    cols(j, res, out, 2 * m, j->scale, 1, 0);
+    const float *out =
+        tsi_cpu_fft_run(j, tmp, len / j->pl->vw, 1, b0, b1, NULL, 2 * m, j->scale, 1, 0);
     for (int64_t t = 0; t < m; t++)
         y[t] = out[2 * t];
 }

@@ -14,7 +14,11 @@
  *      across them gives the outputs k1 + n1 * k2, stored interleaved and
  *      contiguous along k1.
  * Only the first pass's loads and step 3 cross lanes (one vw x vw
- * transpose per vw outputs). The inverse is the forward transform of the
+ * transpose per vw outputs). When step 2's last pass has no twiddles
+ * (m = 1), it and step 3 run as one sweep (last_cols): each group of vw
+ * butterflies leaves its outputs in an L1 scratch, where they are exactly
+ * the inputs of radix step-3 blocks, so the buffer is not written and
+ * read once more in between. The inverse is the forward transform of the
  * conjugate, conjugated. Real transforms of even n run a complex one of
  * n/2 points (the real row read as complex values) plus a pre- or
  * post-processing pass; odd n runs a complex one of n points. Lengths
@@ -77,6 +81,13 @@ typedef struct tsi_cpu_fft_kernels {
      * stores (past the caches) when stream and dst allow. */
     void (*cols)(const tsi_cpu_fft_tables *pl, const float *y, float *dst, int64_t limit,
                  float scale, int conj, int stream, int64_t b0, int64_t b1);
+    /* The last pass ps of step 2 (m = 1, ps->s % vw == 0) and step 3 in
+     * one sweep, for groups [g0, g1) of vw consecutive butterflies (ps->s /
+     * vw groups): x holds the last pass's input elements; the rest as
+     * cols. */
+    void (*last_cols)(const tsi_cpu_fft_tables *pl, const tsi_cpu_fft_pass *ps, const float *x,
+                      float *dst, int64_t limit, float scale, int conj, int stream, int64_t g0,
+                      int64_t g1);
     /* Real transforms of length 2n from the complex one of n points, on
      * interleaved values, outputs k in [k0, k1):
      * r2c_post: bins X[k], k <= n, times scale (and times mul[k] when mul

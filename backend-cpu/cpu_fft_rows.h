@@ -49,5 +49,13 @@ size_t tsi_cpu_fft_buffer_floats(int64_t len);
  * pass only), never b0. */
 const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
                                 int conj, float *b0, float *b1);
+/* The whole complex transform: step 2's passes as above, then step 3 into
+ * dst (interleaved, floats below limit, times scale, conjugated when
+ * out_conj, streaming stores when stream), the last pass and step 3 in
+ * one sweep where the plan allows. dst NULL: into whichever of b0 and b1
+ * the last step does not read, which is returned (else dst is). */
+float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
+                       float *b0, float *b1, float *dst, int64_t limit, float scale, int out_conj,
+                       int stream);
 
 #endif

@@ -88,19 +88,18 @@ static float *spectrum(const tsi_cpu_fft_job *j, const char *row, int64_t m, con
         tsi_cpu_load_f32(j->k, j->in_dt, row, 1, b1, (size_t)m);
         x = b1;
     }
-    const float *r;
+    float *z;
     if (m % (2 * vw) == 0) {
-        r = tsi_cpu_fft_passes(j, x, m / (2 * vw), 0, b0, b1);
+        z = tsi_cpu_fft_run(j, x, m / (2 * vw), 0, b0, b1, NULL, 2 * len, 1.0f, 0, 0);
     } else {
         /* Into b0's elements (block-split: lane i % vw of element i / vw),
          * the odd last sample as the real part of value m / 2. */
         j->f->load(x, m / 2, 0, 0, b0, len);
         if (m % 2)
             b0[(m / 2) / vw * 2 * vw + (m / 2) % vw] = x[m - 1];
-        r = tsi_cpu_fft_passes(j, NULL, 0, 0, b0, b1);
+        z = tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, NULL, 2 * len, 1.0f, 0, 0);
     }
-    float *res = r == b0 ? b0 : b1, *z = other(res, b0, b1);
-    j->f->cols(j->pl, res, z, 2 * len, 1.0f, 0, 0, 0, j->pl->n1 / vw);
+    float *res = other(z, b0, b1);
     z[2 * len] = z[0];
     z[2 * len + 1] = z[1];
     j->f->r2c_post(j->pl, z, res, 1.0f, mul, 0, len + 1);
@@ -118,10 +117,10 @@ static void conv_row(const fc_job *j, int64_t b, int64_t c, const float *kf, flo
     /* The inverse: bins -> Z[k] in z, whose inverse interleaves the even
      * and odd samples; its first pass reads z (conjugated) and writes uf. */
     inv->f->c2r_pre(inv->pl, uf, z, 0, j->len);
-    float *res = tsi_cpu_fft_passes(inv, z, j->len / inv->pl->vw, 1, uf, z) == uf ? uf : z;
     bool direct = j->dt == TS_F32 && !j->d;
-    float *row = direct ? (float *)y : other(res, b0, b1);
-    inv->f->cols(inv->pl, res, row, j->l, inv->scale, 1, inv->stream, 0, inv->pl->n1 / inv->pl->vw);
+    float *row = tsi_cpu_fft_run(inv, z, j->len / inv->pl->vw, 1, uf, z, direct ? (float *)y : NULL,
+                                 j->l, inv->scale, 1, direct ? inv->stream : 0);
+    float *res = other(row, b0, b1);
     if (direct)
         return;
     if (j->dt == TS_F32) {
