@@ -139,7 +139,7 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
         f->last_cols(s->j->pl, s->ps, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
         break;
     case STEP_R2C:
-        f->r2c_post(s->j->pl, s->src, s->dst, s->scale, NULL, b, e);
+        f->r2c_post(s->j->pl, s->src, s->dst, s->scale, b, e);
         break;
     default:
         f->c2r_pre(s->j->pl, s->src, s->dst, b, e);

@@ -90,15 +90,19 @@ typedef struct tsi_cpu_fft_kernels {
                       int64_t g1);
     /* Real transforms of length 2n from the complex one of n points, on
      * interleaved values, outputs k in [k0, k1):
-     * r2c_post: bins X[k], k <= n, times scale (and times mul[k] when mul
-     *   is given: the fused convolution's product), from
-     *   Z = FFT(x[2j] + i x[2j+1]) in src[0 .. n] (src[n] = src[0]);
+     * r2c_post: bins X[k], k <= n, times scale, from Z = FFT(x[2j] + i x[2j+1])
+     *   in src[0 .. n] (src[n] = src[0]);
      * c2r_pre: Z[k], k < n, whose inverse is x[2j] + i x[2j+1], from bins
      *   0..n in src. */
     void (*r2c_post)(const tsi_cpu_fft_tables *pl, const float *src, float *dst, float scale,
-                     const float *mul, int64_t k0, int64_t k1);
+                     int64_t k0, int64_t k1);
     void (*c2r_pre)(const tsi_cpu_fft_tables *pl, const float *src, float *dst, int64_t k0,
                     int64_t k1);
+    /* r2c_post, times the bins kf[0..n], then c2r_pre, in one sweep: Z[k],
+     * k in [k0, k1) (k < n), for the inverse of the product, from src as
+     * r2c_post reads it. The fused FFT convolution's middle step. */
+    void (*r2c_mul_c2r)(const tsi_cpu_fft_tables *pl, const float *src, const float *kf,
+                        float *dst, int64_t k0, int64_t k1);
 } tsi_cpu_fft_kernels;
 
 /* A plan for n on a table with vw lanes (n % (vw * vw) == 0), or NULL when

@@ -1,10 +1,12 @@
 /* TSI_OP_FFTCONV on the CPU: the FFT causal convolution fused per row.
  * One worker takes a row (or a channel, when B rows share its filter) and
- * runs rfft(k), rfft(u), the product, irfft and + d*u back to back in its
- * own buffers (cpu_fft_rows.h), so a row's spectra stay in that core's
- * cache instead of going to memory between four ops: as separate ops, the
- * three spectra of C = 256, L = 65536 are 134 MiB each and the memory
- * traffic between the steps costs about as much as the transforms.
+ * runs rfft(k), u's complex transform, one sweep that untangles u's bins,
+ * multiplies them by k's and prepares the inverse (r2c_mul_c2r), the
+ * inverse and + d*u back to back in its own buffers (cpu_fft_rows.h), so
+ * a row's spectra stay in that core's cache instead of going to memory
+ * between four ops: as separate ops, the three spectra of C = 256,
+ * L = 65536 are 134 MiB each and the memory traffic between the steps
+ * costs about as much as the transforms.
  * Rows are spread over the pool; with fewer rows than threads the kernel
  * declines and the layer composes the path from TSI_OP_FFT ops, which
  * split each transform over the pool instead. */
@@ -74,12 +76,10 @@ static float *other(float *x, float *b0, float *b1)
     return x == b0 ? b1 : b0;
 }
 
-/* The n/2 + 1 bins of a real row (m values of the job's dtype, zero-padded
- * to n), times mul's bins when mul is given, into b0 or b1, which is
- * returned. The row is read as m/2 complex values (even and odd samples),
- * transformed, and untangled into bins. */
-static float *spectrum(const tsi_cpu_fft_job *j, const char *row, int64_t m, const float *mul,
-                       float *b0, float *b1)
+/* The complex transform Z of a real row (m values of the job's dtype,
+ * zero-padded to n, read as m/2 complex values: even and odd samples) into
+ * b0 or b1, which is returned, with z[n/2] = z[0] for the real steps. */
+static float *forward(const tsi_cpu_fft_job *j, const char *row, int64_t m, float *b0, float *b1)
 {
     int64_t vw = j->pl->vw, len = j->len;
     const float *x = (const float *)row;
@@ -99,27 +99,27 @@ static float *spectrum(const tsi_cpu_fft_job *j, const char *row, int64_t m, con
             b0[(m / 2) / vw * 2 * vw + (m / 2) % vw] = x[m - 1];
         z = tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, NULL, 2 * len, 1.0f, 0, 0);
     }
-    float *res = other(z, b0, b1);
     z[2 * len] = z[0];
     z[2 * len + 1] = z[1];
-    j->f->r2c_post(j->pl, z, res, 1.0f, mul, 0, len + 1);
-    return res;
+    return z;
 }
 
-/* Row (b, c) from k's spectrum kf, in two of the worker's buffers. */
+/* Row (b, c) from k's spectrum kf, in two of the worker's buffers: u's
+ * transform, then the product's Z' (r2c_mul_c2r), whose inverse gives the
+ * first L samples. */
 static void conv_row(const fc_job *j, int64_t b, int64_t c, const float *kf, float *b0, float *b1)
 {
     const tsi_cpu_fft_job *inv = &j->inv;
     size_t off = (size_t)((b * j->c + c) * j->l);
     const char *u = j->u + off * j->es;
     char *y = j->y + off * j->es;
-    float *uf = spectrum(&j->fu, u, j->l, kf, b0, b1), *z = other(uf, b0, b1);
-    /* The inverse: bins -> Z[k] in z, whose inverse interleaves the even
-     * and odd samples; its first pass reads z (conjugated) and writes uf. */
-    inv->f->c2r_pre(inv->pl, uf, z, 0, j->len);
+    float *z = forward(&j->fu, u, j->l, b0, b1), *zp = other(z, b0, b1);
+    inv->f->r2c_mul_c2r(inv->pl, z, kf, zp, 0, j->len);
+    /* Its first pass reads zp (conjugated) and writes z. */
     bool direct = j->dt == TS_F32 && !j->d;
-    float *row = tsi_cpu_fft_run(inv, z, j->len / inv->pl->vw, 1, uf, z, direct ? (float *)y : NULL,
-                                 j->l, inv->scale, 1, direct ? inv->stream : 0);
+    float *row =
+        tsi_cpu_fft_run(inv, zp, j->len / inv->pl->vw, 1, z, zp, direct ? (float *)y : NULL, j->l,
+                        inv->scale, 1, direct ? inv->stream : 0);
     float *res = other(row, b0, b1);
     if (direct)
         return;
@@ -141,8 +141,10 @@ static void fc_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     for (int64_t i = begin; i < end; i++) {
         int64_t bb = j->per_channel ? 0 : i / j->c, be = j->per_channel ? j->b : bb + 1;
         int64_t c = i % j->c, krow = j->bk == 1 ? c : bb * j->c + c;
-        /* k's spectrum stays where it lands; the rows use the other two. */
-        float *kf = spectrum(&j->fk, j->kw + (size_t)(krow * j->kn) * j->es, j->kn, NULL, w0, w1);
+        /* k's bins stay where they land; the rows use the other two. */
+        float *z = forward(&j->fk, j->kw + (size_t)(krow * j->kn) * j->es, j->kn, w0, w1);
+        float *kf = other(z, w0, w1);
+        j->fk.f->r2c_post(j->fk.pl, z, kf, 1.0f, 0, j->len + 1);
         for (int64_t b = bb; b < be; b++)
             conv_row(j, b, c, kf, other(kf, w0, w1), w2);
     }
