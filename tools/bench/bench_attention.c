@@ -117,33 +117,6 @@ static int extra_memory(attn_bench *b, int (*fn)(void *), double *mib)
     return 0;
 }
 
-/* Attention and the GEMM of about its FLOPs, interleaved; fills the
- * row's roof fields and a line to print under the row. */
-static int roof(const bench_args *args, attn_bench *b, double flops, bench_result *r, char *line,
-                size_t line_size)
-{
-    bench_gemm_ref g;
-    double ta = 0, tg = 0;
-    int rc = bench_gemm_setup(args->dev, flops, &g) ||
-             bench_measure_pair(run_tiled, b, bench_gemm_run, &g, args->repeats,
-                                bench_settle_for(args), &ta, &tg);
-    if (rc == 0 && ta > 0 && tg > 0) {
-        double gemm = bench_gemm_flops(&g) / tg * 1e-9;
-        double attn = flops / ta * 1e-9;
-        size_t n = strlen(r->extra_json);
-        snprintf(r->extra_json + n, sizeof r->extra_json - n,
-                 "%s\"gemm_n\":%lld,\"gemm_gflops\":%.6g,\"roof_gflops\":%.6g,"
-                 "\"roof_ratio\":%.6g",
-                 n ? "," : "", (long long)g.n, gemm, attn, attn / gemm);
-        snprintf(line, line_size,
-                 "  roof: attention %.1f GFLOP/s vs f32 GEMM %lld^3 %.1f GFLOP/s "
-                 "(interleaved): %.1f %%\n",
-                 attn, (long long)g.n, gemm, 100.0 * attn / gemm);
-    }
-    bench_gemm_release(&g);
-    return rc;
-}
-
 static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int64_t l, int causal,
                     mem_row *mem, f32_time *f32)
 {
@@ -191,7 +164,7 @@ static int one_case(const bench_args *args, bench_report *rep, ts_dtype dt, int6
     }
     char line[160] = "";
     if (rc == 0)
-        rc = roof(args, &b, flops, &r, line, sizeof line);
+        rc = bench_roof(args, run_tiled, &b, flops, "attention", &r, line, sizeof line);
     if (r.baseline_median_s <= 0)
         r.baseline[0] = '\0';
     r.has_peak = 1;

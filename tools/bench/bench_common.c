@@ -326,6 +326,29 @@ void bench_gemm_release(bench_gemm_ref *g)
     memset(g, 0, sizeof *g);
 }
 
+int bench_roof(const bench_args *args, int (*fn)(void *ctx), void *ctx, double flops,
+               const char *what, bench_result *r, char *line, size_t line_size)
+{
+    bench_gemm_ref g;
+    double tf = 0, tg = 0;
+    int rc = bench_gemm_setup(args->dev, flops, &g) ||
+             bench_measure_pair(fn, ctx, bench_gemm_run, &g, args->repeats, bench_settle_for(args),
+                                &tf, &tg);
+    if (rc == 0 && tf > 0 && tg > 0) {
+        double gemm = bench_gemm_flops(&g) / tg * 1e-9, own = flops / tf * 1e-9;
+        size_t n = strlen(r->extra_json);
+        snprintf(r->extra_json + n, sizeof r->extra_json - n,
+                 "%s\"gemm_n\":%lld,\"gemm_gflops\":%.6g,\"roof_gflops\":%.6g,"
+                 "\"roof_ratio\":%.6g",
+                 n ? "," : "", (long long)g.n, gemm, own, own / gemm);
+        snprintf(line, line_size,
+                 "  roof: %s %.1f GFLOP/s vs f32 GEMM %lld^3 %.1f GFLOP/s (interleaved): %.1f %%\n",
+                 what, own, (long long)g.n, gemm, 100.0 * own / gemm);
+    }
+    bench_gemm_release(&g);
+    return rc;
+}
+
 int bench_random_tensor(ts_device *dev, ts_dtype dt, const int64_t shape[4], uint64_t seed,
                         ts_tensor **out)
 {

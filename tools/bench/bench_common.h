@@ -158,6 +158,11 @@ int bench_gemm_setup(ts_device *dev, double flops, bench_gemm_ref *g);
 int bench_gemm_run(void *ctx);
 double bench_gemm_flops(const bench_gemm_ref *g);
 void bench_gemm_release(bench_gemm_ref *g);
+/* fn(ctx), doing `flops` of work, timed interleaved with an f32 GEMM of
+ * about the same FLOPs: appends gemm_n, gemm_gflops, roof_gflops and
+ * roof_ratio to r's extra JSON and writes "  roof: <what> ... %" to line. */
+int bench_roof(const bench_args *args, int (*fn)(void *ctx), void *ctx, double flops,
+               const char *what, bench_result *r, char *line, size_t line_size);
 
 /* Deterministic values in [-1, 1) for operands. */
 void bench_fill_random(float *v, int64_t n, uint64_t seed);

@@ -89,35 +89,6 @@ static int gemm_row(const bench_args *args, int64_t n, bench_report *rep)
     return rc;
 }
 
-/* The FFT path and an f32 GEMM of about its nominal FLOPs, interleaved:
- * the row's roof fields (JSON gemm_n, gemm_gflops, roof_gflops,
- * roof_ratio) and a line to print under it. The GEMM rate then comes from
- * the same minutes as the path's, which a shared machine's drift would
- * otherwise skew. */
-static int roof(const bench_args *args, fc_bench *b, double flops, bench_result *r, char *line,
-                size_t line_size)
-{
-    bench_gemm_ref g;
-    double tf = 0, tg = 0;
-    int rc = bench_gemm_setup(args->dev, flops, &g) ||
-             bench_measure_pair(run_conv, b, bench_gemm_run, &g, args->repeats,
-                                bench_settle_for(args), &tf, &tg);
-    if (rc == 0 && tf > 0 && tg > 0) {
-        double gemm = bench_gemm_flops(&g) / tg * 1e-9, fft = flops / tf * 1e-9;
-        size_t n = strlen(r->extra_json);
-        snprintf(r->extra_json + n, sizeof r->extra_json - n,
-                 "%s\"gemm_n\":%lld,\"gemm_gflops\":%.6g,\"roof_gflops\":%.6g,"
-                 "\"roof_ratio\":%.6g",
-                 n ? "," : "", (long long)g.n, gemm, fft, fft / gemm);
-        snprintf(line, line_size,
-                 "  roof: fft path %.1f GFLOP/s vs f32 GEMM %lld^3 %.1f GFLOP/s "
-                 "(interleaved): %.1f %%\n",
-                 fft, (long long)g.n, gemm, 100.0 * fft / gemm);
-    }
-    bench_gemm_release(&g);
-    return rc;
-}
-
 /* ---- one length -------------------------------------------------------------- */
 
 static int64_t fft_length(int64_t l)
@@ -174,8 +145,8 @@ static int one_length(const bench_args *args, bench_report *rep, int64_t l)
     if (!rc && !skip_direct)
         rc = direct_views(&b, cd, &d);
     if (!rc && skip_direct)
-        printf("L%lld: direct path not timed (%.3g multiply-adds for one channel)\n",
-               (long long)l, macs_per_ch);
+        printf("L%lld: direct path not timed (%.3g multiply-adds for one channel)\n", (long long)l,
+               macs_per_ch);
     /* Fewer runs when one direct run takes long. */
     int repeats = cd < FC_C && args->repeats > 3 ? 3 : args->repeats;
     ts_fftconv_path autop = TS_FFTCONV_AUTO;
@@ -213,12 +184,13 @@ static int one_length(const bench_args *args, bench_report *rep, int64_t l)
                  paths[i] == autop ? " (auto)" : "");
         if (!skip_direct && r.baseline_median_s > 0)
             snprintf(r.baseline, sizeof r.baseline,
-                     cd < FC_C ? "direct (%lld of %d ch, scaled)" : "direct", (long long)cd,
-                     FC_C);
+                     cd < FC_C ? "direct (%lld of %d ch, scaled)" : "direct", (long long)cd, FC_C);
         r.gflops = r.median_s > 0 ? flops / r.median_s * 1e-9 : 0;
         char line[200] = "";
         if (paths[i] == TS_FFTCONV_FFT)
-            rc = roof(args, &b, flops, &r, line, sizeof line);
+            /* The GEMM rate from the same minutes as the path's: a shared
+             * machine's drift would otherwise skew the ratio. */
+            rc = bench_roof(args, run_conv, &b, flops, "fft path", &r, line, sizeof line);
         rc = rc || bench_report_add(rep, &r);
         if (!rc)
             fputs(line, stdout);
