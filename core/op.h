@@ -160,7 +160,8 @@ typedef enum tsi_op_code {
      * irfft ops). Views as TSI_OP_CONV1D_LONG: in[0] u [1,B,C,L], in[1] k
      * [1,Bk,C,K] with Bk = 1 or B and K <= L, in[2] d [1,1,1,C] or NULL,
      * out[0] y [1,B,C,L], one float dtype, all contiguous. p.fftconv.n, the
-     * transform length, is >= 2L - 1 with prime factors 2, 3, 5, 7 only:
+     * transform length, is >= 2L - 1 with prime factors 2, 3, 5, 7 only
+     * (the layer asks for an even one; a backend may decline any n):
      * y = irfft(rfft(u, n) . rfft(k, n))[:L] + d u, f32 math throughout. */
     TSI_OP_FFTCONV,
     TSI_OP_COUNT

@@ -7,10 +7,10 @@
  * rejected with a log line. The fastest set (geometric mean over the
  * group's cases) wins if it beats the built-in values by more than the
  * noise margin and slows none of the cases by more than WORST_CASE; the
- * winners go to the device's
- * tuned file (<cache dir>/tuned/, core/tuning_file.c), which every later
- * context loads. Candidates are applied through core's internal override
- * API (core/tuning.h), so this tool links the static library. */
+ * winners go to the device's tuned file (<cache dir>/tuned/,
+ * core/tuning_file.c), which every later context loads. Candidates are
+ * applied through core's internal override API (core/tuning.h), so this
+ * tool links the static library. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdarg.h>
