@@ -184,12 +184,6 @@ static const float *passes_n(const tsi_cpu_fft_job *j, const float *in, int64_t 
     return src;
 }
 
-const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
-                                int conj, float *b0, float *b1)
-{
-    return passes_n(j, in, in_elems, conj, b0, b1, j->pl->n_pass);
-}
-
 /* Step 3 from y to dst (interleaved, floats below limit). */
 static void cols(const tsi_cpu_fft_job *j, const float *y, float *dst, int64_t limit, float scale,
                  int conj, int stream)
@@ -223,7 +217,7 @@ float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_ele
 {
     const tsi_cpu_fft_tables *pl = j->pl;
     if (!last_fuses(j, in != NULL)) {
-        const float *r = tsi_cpu_fft_passes(j, in, in_elems, conj, b0, b1);
+        const float *r = passes_n(j, in, in_elems, conj, b0, b1, pl->n_pass);
         float *out = dst ? dst : r == b0 ? b1 : b0;
         cols(j, r, out, limit, scale, out_conj, stream);
         return out;

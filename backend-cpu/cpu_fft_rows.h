@@ -41,19 +41,16 @@ ts_status tsi_cpu_fft_job_init(tsi_device *dev, int kind, int64_t n, ts_dtype in
 /* Floats in each buffer a row's steps use (2 len + 2, aligned), for the
  * job's complex length len. */
 size_t tsi_cpu_fft_buffer_floats(int64_t len);
-/* The column passes of step 2 (cpu_fft.h), ping-ponging between b0 and
- * b1; returns the one holding the result. The first pass reads `in` (the
- * row's complex values interleaved, conjugated when conj; only the first
- * in_elems elements of vw values, zeros after) when given, else the
- * elements the table's load() put in b0. in may be b1 (read by the first
- * pass only), never b0. */
-const float *tsi_cpu_fft_passes(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems,
-                                int conj, float *b0, float *b1);
-/* The whole complex transform: step 2's passes as above, then step 3 into
- * dst (interleaved, floats below limit, times scale, conjugated when
- * out_conj, streaming stores when stream), the last pass and step 3 in
- * one sweep where the plan allows. dst NULL: into whichever of b0 and b1
- * the last step does not read, which is returned (else dst is). */
+/* The whole complex transform: step 2's passes (cpu_fft.h), ping-ponging
+ * between b0 and b1, the first reading `in` (the row's complex values
+ * interleaved, conjugated when conj; only the first in_elems elements of
+ * vw values, zeros after; in may be b1, which only the first pass reads,
+ * never b0) when given, else the elements the table's load() put in b0;
+ * then step 3 into dst (interleaved, floats below limit, times scale,
+ * conjugated when out_conj, streaming stores when stream), the last pass
+ * and step 3 in one sweep where the plan allows. dst NULL: into whichever
+ * of b0 and b1 the last step does not read, which is returned (else dst
+ * is). */
 float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
                        float *b0, float *b1, float *dst, int64_t limit, float scale, int out_conj,
                        int stream);

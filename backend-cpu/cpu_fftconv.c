@@ -20,7 +20,7 @@ typedef struct fc_job {
     const char *u, *kw;
     char *y;
     const float *d; /* f32 [C] or NULL */
-    int64_t b, c, l, kn, bk, len;
+    int64_t b, c, l, kn, bk;
     bool per_channel; /* items are channels: k's spectrum once for its B rows */
     float *ws;
     size_t part; /* floats per buffer; a worker has three */
@@ -114,11 +114,11 @@ static void conv_row(const fc_job *j, int64_t b, int64_t c, const float *kf, flo
     const char *u = j->u + off * j->es;
     char *y = j->y + off * j->es;
     float *z = forward(&j->fu, u, j->l, b0, b1), *zp = other(z, b0, b1);
-    inv->f->r2c_mul_c2r(inv->pl, z, kf, zp, 0, j->len);
+    inv->f->r2c_mul_c2r(inv->pl, z, kf, zp, 0, inv->len);
     /* Its first pass reads zp (conjugated) and writes z. */
     bool direct = j->dt == TS_F32 && !j->d;
     float *row =
-        tsi_cpu_fft_run(inv, zp, j->len / inv->pl->vw, 1, z, zp, direct ? (float *)y : NULL, j->l,
+        tsi_cpu_fft_run(inv, zp, inv->len / inv->pl->vw, 1, z, zp, direct ? (float *)y : NULL, j->l,
                         inv->scale, 1, direct ? inv->stream : 0);
     float *res = other(row, b0, b1);
     if (direct)
@@ -144,7 +144,7 @@ static void fc_tasks(void *ctx, int64_t begin, int64_t end, int worker)
         /* k's bins stay where they land; the rows use the other two. */
         float *z = forward(&j->fk, j->kw + (size_t)(krow * j->kn) * j->es, j->kn, w0, w1);
         float *kf = other(z, w0, w1);
-        j->fk.f->r2c_post(j->fk.pl, z, kf, 1.0f, 0, j->len + 1);
+        j->fk.f->r2c_post(j->fk.pl, z, kf, 1.0f, 0, j->fk.len + 1);
         for (int64_t b = bb; b < be; b++)
             conv_row(j, b, c, kf, other(kf, w0, w1), w2);
     }
@@ -175,7 +175,6 @@ ts_status tsi_cpu_fftconv_record(tsi_device *dev, const tsi_op *op)
                 .l = l,
                 .kn = kn,
                 .bk = op->in[1].shape[1],
-                .len = n / 2,
                 .ws = ws + sp.d,
                 .part = sp.part};
     ts_status st = tsi_cpu_fft_job_init(dev, TSI_FFT_R2C, n, u->dtype, l, bins, 1.0f, &j.fu);
