@@ -121,7 +121,7 @@ typedef struct step {
     int64_t limit;
     int64_t in_elems; /* STEP_PASS: elements of an interleaved src in memory */
     float scale;
-    int conj, stream;
+    int conj, store;
 } step;
 
 static void step_range(void *ctx, int64_t b, int64_t e, int worker)
@@ -133,10 +133,10 @@ static void step_range(void *ctx, int64_t b, int64_t e, int worker)
         f->pass(s->ps, s->src, s->dst, b, e, s->conj, s->in_elems);
         break;
     case STEP_COLS:
-        f->cols(s->j->pl, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
+        f->cols(s->j->pl, s->src, s->dst, s->limit, s->scale, s->conj, s->store, b, e);
         break;
     case STEP_LAST:
-        f->last_cols(s->j->pl, s->ps, s->src, s->dst, s->limit, s->scale, s->conj, s->stream, b, e);
+        f->last_cols(s->j->pl, s->ps, s->src, s->dst, s->limit, s->scale, s->conj, s->store, b, e);
         break;
     case STEP_R2C:
         f->r2c_post(s->j->pl, s->src, s->dst, s->scale, b, e);
@@ -186,7 +186,7 @@ static const float *passes_n(const tsi_cpu_fft_job *j, const float *in, int64_t 
 
 /* Step 3 from y to dst (interleaved, floats below limit). */
 static void cols(const tsi_cpu_fft_job *j, const float *y, float *dst, int64_t limit, float scale,
-                 int conj, int stream)
+                 int conj, int store)
 {
     step s = {.j = j,
               .what = STEP_COLS,
@@ -195,7 +195,7 @@ static void cols(const tsi_cpu_fft_job *j, const float *y, float *dst, int64_t l
               .limit = limit,
               .scale = scale,
               .conj = conj,
-              .stream = stream};
+              .store = store};
     run_step(j, &s, j->pl->n1 / j->pl->vw, 40 * j->pl->vw * j->pl->vw);
 }
 
@@ -213,13 +213,13 @@ static bool last_fuses(const tsi_cpu_fft_job *j, bool in_given)
 
 float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
                        float *b0, float *b1, float *dst, int64_t limit, float scale, int out_conj,
-                       int stream)
+                       int store)
 {
     const tsi_cpu_fft_tables *pl = j->pl;
     if (!last_fuses(j, in != NULL)) {
         const float *r = passes_n(j, in, in_elems, conj, b0, b1, pl->n_pass);
         float *out = dst ? dst : r == b0 ? b1 : b0;
-        cols(j, r, out, limit, scale, out_conj, stream);
+        cols(j, r, out, limit, scale, out_conj, store);
         return out;
     }
     const tsi_cpu_fft_pass *ps = &pl->pass[pl->n_pass - 1];
@@ -233,7 +233,7 @@ float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_ele
               .limit = limit,
               .scale = scale,
               .conj = out_conj,
-              .stream = stream};
+              .store = store};
     run_step(j, &s, ps->s / pl->vw, (6 * ps->radix + 40) * pl->vw * pl->vw);
     return out;
 }
@@ -259,11 +259,11 @@ static void row_c2c(const tsi_cpu_fft_job *j, int64_t r, float *b0, float *b1)
     int64_t vw = j->pl->vw;
     if (j->in_last % vw == 0 && j->in_last <= j->len) {
         tsi_cpu_fft_run(j, x, j->in_last / vw, j->inverse, b0, b1, y, 2 * j->n, j->scale,
-                        j->inverse, j->stream);
+                        j->inverse, j->store);
         return;
     }
     j->f->load(x, j->in_last, 0, j->inverse, b0, j->len);
-    tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, y, 2 * j->n, j->scale, j->inverse, j->stream);
+    tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, y, 2 * j->n, j->scale, j->inverse, j->store);
 }
 
 static void row_r2c(const tsi_cpu_fft_job *j, const void *row, float *y, float *b0, float *b1,
@@ -311,7 +311,7 @@ static void row_c2r(const tsi_cpu_fft_job *j, const float *x, float *y, float *b
             bins_src = b1;
         }
         real_step(j, STEP_C2R, bins_src, tmp, 1.0f);
-        tsi_cpu_fft_run(j, tmp, len / j->pl->vw, 1, b0, b1, y, m, j->scale, 1, j->stream);
+        tsi_cpu_fft_run(j, tmp, len / j->pl->vw, 1, b0, b1, y, m, j->scale, 1, j->store);
         return;
     }
     /* Odd n: the whole Hermitian spectrum, one complex inverse, real parts. */
@@ -385,8 +385,10 @@ ts_status tsi_cpu_fft_record(tsi_device *dev, const tsi_op *op)
     if (st != TS_OK)
         return st;
     j.inverse = op->p.fft.inverse;
-    j.stream = tsi_cpu_view_numel(&op->out[0]) * (int64_t)ts_dtype_size(op->out[0].dtype) >=
-               TSI_CPU_FFT_STREAM_BYTES;
+    j.store = tsi_cpu_view_numel(&op->out[0]) * (int64_t)ts_dtype_size(op->out[0].dtype) >=
+                      TSI_CPU_FFT_STREAM_BYTES
+                  ? TSI_FFT_OUT_STREAM
+                  : TSI_FFT_OUT_INT;
     j.x = tsi_cpu_view_ptr(&op->in[0]);
     j.y = tsi_cpu_view_ptr(&op->out[0]);
     j.ws = tsi_cpu_workspace(op);

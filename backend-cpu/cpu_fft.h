@@ -60,6 +60,12 @@ typedef struct tsi_cpu_fft_tables {
     struct tsi_cpu_fft_tables *next;
 } tsi_cpu_fft_tables;
 
+/* How step 3 writes its outputs: interleaved complex values, the same
+ * with streaming stores (past the caches; ordinary ones where dst is not
+ * aligned for them), or block-split elements for a step that reads them
+ * as such (the fused convolution's conv_mid). */
+enum { TSI_FFT_OUT_INT, TSI_FFT_OUT_STREAM, TSI_FFT_OUT_SPLIT };
+
 /* The FFT row of a SIMD kernel table (tsi_cpu_kernels.fft). Elements and
  * buffers are block-split (see above) unless called interleaved. */
 typedef struct tsi_cpu_fft_kernels {
@@ -76,17 +82,17 @@ typedef struct tsi_cpu_fft_kernels {
     void (*pass)(const tsi_cpu_fft_pass *ps, const float *x, float *y, int64_t i0, int64_t i1,
                  int in_mode, int64_t in_elems);
     /* Step 3 for blocks [b0, b1) of vw consecutive k1: y holds the column
-     * results; the outputs go to dst interleaved, times scale, conjugated
-     * when conj, and only floats below limit are written; with streaming
-     * stores (past the caches) when stream and dst allow. */
+     * results; the outputs go to dst as `store` (TSI_FFT_OUT_*) says,
+     * times scale, conjugated when conj; interleaved, only floats below
+     * limit are written. */
     void (*cols)(const tsi_cpu_fft_tables *pl, const float *y, float *dst, int64_t limit,
-                 float scale, int conj, int stream, int64_t b0, int64_t b1);
+                 float scale, int conj, int store, int64_t b0, int64_t b1);
     /* The last pass ps of step 2 (m = 1, ps->s % vw == 0) and step 3 in
      * one sweep, for groups [g0, g1) of vw consecutive butterflies (ps->s /
      * vw groups): x holds the last pass's input elements; the rest as
      * cols. */
     void (*last_cols)(const tsi_cpu_fft_tables *pl, const tsi_cpu_fft_pass *ps, const float *x,
-                      float *dst, int64_t limit, float scale, int conj, int stream, int64_t g0,
+                      float *dst, int64_t limit, float scale, int conj, int store, int64_t g0,
                       int64_t g1);
     /* Real transforms of length 2n from the complex one of n points, on
      * interleaved values, outputs k in [k0, k1):
@@ -98,11 +104,14 @@ typedef struct tsi_cpu_fft_kernels {
                      int64_t k0, int64_t k1);
     void (*c2r_pre)(const tsi_cpu_fft_tables *pl, const float *src, float *dst, int64_t k0,
                     int64_t k1);
-    /* r2c_post, times the bins kf[0..n], then c2r_pre, in one sweep: Z[k],
-     * k in [k0, k1) (k < n), for the inverse of the product, from src as
-     * r2c_post reads it. The fused FFT convolution's middle step. */
-    void (*r2c_mul_c2r)(const tsi_cpu_fft_tables *pl, const float *src, const float *kf,
-                        float *dst, int64_t k0, int64_t k1);
+    /* The fused FFT convolution's middle step, elements [e0, e1): from
+     * zu and zk, block-split complex transforms of two real rows (each the
+     * row's even and odd samples as one complex value), the block-split
+     * conjugated Z' whose transform, conjugated and divided by 4, is the
+     * real row of their spectra's product: r2c_post on both, the product
+     * and c2r_pre in one sweep. */
+    void (*conv_mid)(const tsi_cpu_fft_tables *pl, const float *zu, const float *zk, float *dst,
+                     int64_t e0, int64_t e1);
 } tsi_cpu_fft_kernels;
 
 /* A plan for n on a table with vw lanes (n % (vw * vw) == 0), or NULL when

@@ -22,7 +22,7 @@ typedef struct tsi_cpu_fft_job {
     ts_dtype in_dt;
     int64_t n, len, in_last, out_last;
     float scale;
-    int stream; /* write the output with streaming stores */
+    int store; /* how the output is written: TSI_FFT_OUT_INT or _STREAM */
     /* TSI_OP_FFT's rows and per-worker scratch (unused by row callers). */
     const char *x;
     char *y;
@@ -46,13 +46,14 @@ size_t tsi_cpu_fft_buffer_floats(int64_t len);
  * interleaved, conjugated when conj; only the first in_elems elements of
  * vw values, zeros after; in may be b1, which only the first pass reads,
  * never b0) when given, else the elements the table's load() put in b0;
- * then step 3 into dst (interleaved, floats below limit, times scale,
- * conjugated when out_conj, streaming stores when stream), the last pass
+ * then step 3 into dst (as store, a TSI_FFT_OUT_* mode, says: interleaved
+ * floats below limit, or elements; times scale, conjugated when
+ * out_conj), the last pass
  * and step 3 in one sweep where the plan allows. dst NULL: into whichever
  * of b0 and b1 the last step does not read, which is returned (else dst
  * is). */
 float *tsi_cpu_fft_run(const tsi_cpu_fft_job *j, const float *in, int64_t in_elems, int conj,
                        float *b0, float *b1, float *dst, int64_t limit, float scale, int out_conj,
-                       int stream);
+                       int store);
 
 #endif

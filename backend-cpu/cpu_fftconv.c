@@ -1,7 +1,7 @@
 /* TSI_OP_FFTCONV on the CPU: the FFT causal convolution fused per row.
  * One worker takes a row (or a channel, when B rows share its filter) and
- * runs rfft(k), u's complex transform, one sweep that untangles u's bins,
- * multiplies them by k's and prepares the inverse (r2c_mul_c2r), the
+ * runs k's and u's complex transforms, one sweep that untangles both
+ * rows' bins, multiplies them and prepares the inverse (conv_mid), the
  * inverse and + d*u back to back in its own buffers (cpu_fft_rows.h), so
  * a row's spectra stay in that core's cache instead of going to memory
  * between four ops: as separate ops, the three spectra of C = 256,
@@ -78,7 +78,8 @@ static float *other(float *x, float *b0, float *b1)
 
 /* The complex transform Z of a real row (m values of the job's dtype,
  * zero-padded to n, read as m/2 complex values: even and odd samples) into
- * b0 or b1, which is returned, with z[n/2] = z[0] for the real steps. */
+ * b0 or b1, which is returned, as block-split elements (conv_mid's
+ * input). */
 static float *forward(const tsi_cpu_fft_job *j, const char *row, int64_t m, float *b0, float *b1)
 {
     int64_t vw = j->pl->vw, len = j->len;
@@ -90,36 +91,35 @@ static float *forward(const tsi_cpu_fft_job *j, const char *row, int64_t m, floa
     }
     float *z;
     if (m % (2 * vw) == 0) {
-        z = tsi_cpu_fft_run(j, x, m / (2 * vw), 0, b0, b1, NULL, 2 * len, 1.0f, 0, 0);
+        z = tsi_cpu_fft_run(j, x, m / (2 * vw), 0, b0, b1, NULL, 2 * len, 1.0f, 0,
+                            TSI_FFT_OUT_SPLIT);
     } else {
         /* Into b0's elements (block-split: lane i % vw of element i / vw),
          * the odd last sample as the real part of value m / 2. */
         j->f->load(x, m / 2, 0, 0, b0, len);
         if (m % 2)
             b0[(m / 2) / vw * 2 * vw + (m / 2) % vw] = x[m - 1];
-        z = tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, NULL, 2 * len, 1.0f, 0, 0);
+        z = tsi_cpu_fft_run(j, NULL, 0, 0, b0, b1, NULL, 2 * len, 1.0f, 0, TSI_FFT_OUT_SPLIT);
     }
-    z[2 * len] = z[0];
-    z[2 * len + 1] = z[1];
     return z;
 }
 
-/* Row (b, c) from k's spectrum kf, in two of the worker's buffers: u's
- * transform, then the product's Z' (r2c_mul_c2r), whose inverse gives the
- * first L samples. */
-static void conv_row(const fc_job *j, int64_t b, int64_t c, const float *kf, float *b0, float *b1)
+/* Row (b, c) from k's complex transform zk, in two of the worker's
+ * buffers: u's transform, then the product's conjugated Z' (conv_mid),
+ * whose transform gives the first L samples (the inverse's scale, 1/(4n),
+ * includes conv_mid's 1/4). */
+static void conv_row(const fc_job *j, int64_t b, int64_t c, const float *zk, float *b0, float *b1)
 {
     const tsi_cpu_fft_job *inv = &j->inv;
     size_t off = (size_t)((b * j->c + c) * j->l);
     const char *u = j->u + off * j->es;
     char *y = j->y + off * j->es;
     float *z = forward(&j->fu, u, j->l, b0, b1), *zp = other(z, b0, b1);
-    inv->f->r2c_mul_c2r(inv->pl, z, kf, zp, 0, inv->len);
-    /* Its first pass reads zp (conjugated) and writes z. */
+    inv->f->conv_mid(inv->pl, z, zk, zp, 0, inv->len / inv->pl->vw);
+    /* Its first pass reads zp's elements and writes z. */
     bool direct = j->dt == TS_F32 && !j->d;
-    float *row =
-        tsi_cpu_fft_run(inv, zp, inv->len / inv->pl->vw, 1, z, zp, direct ? (float *)y : NULL, j->l,
-                        inv->scale, 1, direct ? inv->stream : 0);
+    float *row = tsi_cpu_fft_run(inv, NULL, 0, 0, zp, z, direct ? (float *)y : NULL, j->l,
+                                 inv->scale, 1, direct ? inv->store : TSI_FFT_OUT_INT);
     float *res = other(row, b0, b1);
     if (direct)
         return;
@@ -141,12 +141,10 @@ static void fc_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     for (int64_t i = begin; i < end; i++) {
         int64_t bb = j->per_channel ? 0 : i / j->c, be = j->per_channel ? j->b : bb + 1;
         int64_t c = i % j->c, krow = j->bk == 1 ? c : bb * j->c + c;
-        /* k's bins stay where they land; the rows use the other two. */
-        float *z = forward(&j->fk, j->kw + (size_t)(krow * j->kn) * j->es, j->kn, w0, w1);
-        float *kf = other(z, w0, w1);
-        j->fk.f->r2c_post(j->fk.pl, z, kf, 1.0f, 0, j->fk.len + 1);
+        /* k's transform stays where it lands; the rows use the other two. */
+        float *zk = forward(&j->fk, j->kw + (size_t)(krow * j->kn) * j->es, j->kn, w0, w1);
         for (int64_t b = bb; b < be; b++)
-            conv_row(j, b, c, kf, other(kf, w0, w1), w2);
+            conv_row(j, b, c, zk, other(zk, w0, w1), w2);
     }
 }
 
@@ -181,11 +179,13 @@ ts_status tsi_cpu_fftconv_record(tsi_device *dev, const tsi_op *op)
     if (st == TS_OK)
         st = tsi_cpu_fft_job_init(dev, TSI_FFT_R2C, n, u->dtype, kn, bins, 1.0f, &j.fk);
     if (st == TS_OK)
-        st = tsi_cpu_fft_job_init(dev, TSI_FFT_C2R, n, TS_C64, bins, l, 1.0f / (float)n, &j.inv);
+        st = tsi_cpu_fft_job_init(dev, TSI_FFT_C2R, n, TS_C64, bins, l, 0.25f / (float)n, &j.inv);
     if (st != TS_OK)
         return st;
-    j.inv.stream =
-        j.dt == TS_F32 && !d && b * c * l * (int64_t)sizeof(float) >= TSI_CPU_FFT_STREAM_BYTES;
+    j.inv.store =
+        j.dt == TS_F32 && !d && b * c * l * (int64_t)sizeof(float) >= TSI_CPU_FFT_STREAM_BYTES
+            ? TSI_FFT_OUT_STREAM
+            : TSI_FFT_OUT_INT;
     /* A filter shared by B > 1 rows is transformed once per channel when
      * the channels alone fill the pool. */
     j.per_channel = j.bk == 1 && b > 1 && c >= tsi_cpu_pool_threads(dev->pool);
