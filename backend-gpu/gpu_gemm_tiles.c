@@ -20,13 +20,27 @@ static bool usable(const tsi_gemm_tiles *t)
 {
     return pow2(t->bm) && pow2(t->bn) && pow2(t->bk) && pow2(t->wm) && pow2(t->wn) &&
            t->bm <= 1024 && t->bn <= 1024 && t->bk <= 1024 && t->wm <= t->bm && t->wn <= t->bn &&
-           t->wm * t->wn <= 128 && t->shared <= 1 && (t->vec == 1 || (t->vec == 4 && t->wn % 4 == 0));
+           t->wm * t->wn <= 128 && t->shared <= 1 &&
+           (t->vec == 1 || (t->vec == 4 && t->wn % 4 == 0));
 }
 
-static uint32_t tuned(const tsi_gpu_caps *c, const char *key, uint32_t fallback)
+static uint32_t tuned_one(const tsi_gpu_caps *c, const char *key, uint32_t fallback)
 {
     int64_t v = c->host->tuning(c->info, key, fallback);
     return v >= 0 && v <= 4096 ? (uint32_t)v : 0; /* 0: refused by usable() */
+}
+
+/* gemm.<name>, and for 16-bit operands gemm16.<name> over it where a row
+ * sets one. */
+static uint32_t tuned(const tsi_gpu_caps *c, bool sixteen, const char *name, uint32_t fallback)
+{
+    char key[32];
+    snprintf(key, sizeof key, "gemm.%s", name);
+    uint32_t v = tuned_one(c, key, fallback);
+    if (!sixteen)
+        return v;
+    snprintf(key, sizeof key, "gemm16.%s", name);
+    return tuned_one(c, key, v);
 }
 
 /* Hand tuning (and tests of other tiles): TESSEL_GEMM_TILES=bm,bn,bk,wptm,
@@ -79,20 +93,21 @@ static bool fit_device(const tsi_gpu_caps *c, tsi_gemm_tiles *t)
     return true;
 }
 
-bool tsi_gemm_pick_tiles(const tsi_gpu_caps *c, tsi_gemm_tiles *t)
+bool tsi_gemm_pick_tiles(const tsi_gpu_caps *c, ts_dtype dt, tsi_gemm_tiles *t)
 {
     if (!from_environment(t)) {
         const tsi_gemm_tiles *f = &k_fallback;
-        *t = (tsi_gemm_tiles){tuned(c, "gemm.bm", f->bm),   tuned(c, "gemm.bn", f->bn),
-                              tuned(c, "gemm.bk", f->bk),   tuned(c, "gemm.wptm", f->wm),
-                              tuned(c, "gemm.wptn", f->wn), tuned(c, "gemm.shared", f->shared),
-                              tuned(c, "gemm.vec", f->vec)};
+        bool h = dt == TS_F16 || dt == TS_BF16;
+        *t = (tsi_gemm_tiles){tuned(c, h, "bm", f->bm),   tuned(c, h, "bn", f->bn),
+                              tuned(c, h, "bk", f->bk),   tuned(c, h, "wptm", f->wm),
+                              tuned(c, h, "wptn", f->wn), tuned(c, h, "shared", f->shared),
+                              tuned(c, h, "vec", f->vec)};
         if (!usable(t)) {
             c->host->log(TS_LOG_DEBUG,
-                         "%s: %s: tuning gemm.bm=%u gemm.bn=%u gemm.bk=%u gemm.wptm=%u "
-                         "gemm.wptn=%u gemm.shared=%u do not fit together; using %ux%ux%u",
-                         c->backend, c->info->name, t->bm, t->bn, t->bk, t->wm, t->wn, t->shared,
-                         f->bm, f->bn, f->bk);
+                         "%s: %s: tuning %s.bm=%u bn=%u bk=%u wptm=%u wptn=%u shared=%u do not "
+                         "fit together; using %ux%ux%u",
+                         c->backend, c->info->name, h ? "gemm16" : "gemm", t->bm, t->bn, t->bk,
+                         t->wm, t->wn, t->shared, f->bm, f->bn, f->bk);
             *t = *f;
         }
     }

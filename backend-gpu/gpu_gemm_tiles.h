@@ -1,7 +1,8 @@
 /* The GEMM tile both GPU GEMM kernels use (shaders/matmul.kern and the
- * grouped GEMM of shaders/moe.kern): chosen once per device from the
- * gemm.* tuning keys (or TESSEL_GEMM_TILES), shrunk to fit the device, and
- * carried from plan to record in tsi_plan.tile. */
+ * grouped GEMM of shaders/moe.kern): chosen per device and dtype from the
+ * gemm.* tuning keys (for f16 / bf16, gemm16.* where a row sets them: a
+ * 16-bit operand can want another tile), or TESSEL_GEMM_TILES, shrunk to
+ * fit the device, and carried from plan to record in tsi_plan.tile. */
 #ifndef TESSEL_BACKEND_GPU_GEMM_TILES_H
 #define TESSEL_BACKEND_GPU_GEMM_TILES_H
 
@@ -16,8 +17,9 @@ typedef struct tsi_gemm_tiles {
 
 /* Invocations per workgroup. */
 uint32_t tsi_gemm_work_group(const tsi_gemm_tiles *t);
-/* The device's tile; false when none fits it. */
-bool tsi_gemm_pick_tiles(const tsi_gpu_caps *c, tsi_gemm_tiles *t);
+/* The device's tile for a GEMM whose operands are dt; false when none
+ * fits it. */
+bool tsi_gemm_pick_tiles(const tsi_gpu_caps *c, ts_dtype dt, tsi_gemm_tiles *t);
 /* plan->tile[]: BM, BN, BK (0: operands read directly), WM | WN << 8 | VEC << 16. */
 void tsi_gemm_tiles_to_plan(const tsi_gemm_tiles *t, tsi_plan *out);
 tsi_gemm_tiles tsi_gemm_tiles_of_plan(const tsi_plan *plan);

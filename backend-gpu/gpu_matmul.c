@@ -26,9 +26,10 @@ bool tsi_gpu_matmul_supports(tsi_device *dev, const tsi_op *op)
     if (!tsi_gpu_views_fit(c, op))
         return false;
     tsi_gemm_tiles t;
-    if (!tsi_gemm_pick_tiles(c, &t))
+    if (!tsi_gemm_pick_tiles(c, dt, &t))
         return false;
-    if (c->loop_cap && tsi_gemm_loop_count(&t, (uint64_t)op->in[0].shape[3]) > (uint64_t)c->loop_cap * 11 / 12)
+    if (c->loop_cap &&
+        tsi_gemm_loop_count(&t, (uint64_t)op->in[0].shape[3]) > (uint64_t)c->loop_cap * 11 / 12)
         return false;
     uint64_t groups = group_count(op, &t);
     uint32_t grid[3];
@@ -38,8 +39,7 @@ bool tsi_gpu_matmul_supports(tsi_device *dev, const tsi_op *op)
 ts_status tsi_gpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
     tsi_gemm_tiles t;
-    (void)op;
-    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), &t))
+    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), op->out[0].dtype, &t))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "matmul: no GEMM tile fits this device");
     tsi_gemm_tiles_to_plan(&t, out);
     return TS_OK;

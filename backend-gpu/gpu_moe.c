@@ -50,7 +50,7 @@ bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
     tsi_gemm_tiles t;
     uint32_t grid[3];
     if (!float_dtype(op->out[0].dtype) || c->max_buffers < TSG_BUF_COUNT(GMM_BUFS) ||
-        !tsi_gpu_views_fit(c, op) || !tsi_gemm_pick_tiles(c, &t))
+        !tsi_gpu_views_fit(c, op) || !tsi_gemm_pick_tiles(c, op->out[0].dtype, &t))
         return false;
     /* The kernel indexes w's groups as g * K * N in 32 bits. */
     if ((uint64_t)op->in[1].shape[1] * (uint64_t)op->in[1].shape[2] *
@@ -66,8 +66,7 @@ bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
 ts_status tsi_gpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
     tsi_gemm_tiles t;
-    (void)op;
-    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), &t))
+    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), op->out[0].dtype, &t))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "grouped_matmul: no GEMM tile fits");
     tsi_gemm_tiles_to_plan(&t, out);
     return TS_OK;

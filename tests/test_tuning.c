@@ -550,6 +550,11 @@ static void test_defaults_for_known_devices(void **state)
                                 "llvmpipe (LLVM 15.0.6, 256 bits)", "Vulkan 1.3.230 driver 0x1");
     expect_values(&lvp, vk_keys, (const int64_t[]){16, 64, 16, 0, 64, 256, 65535}, 7);
     expect_values(&lvp, attn_keys, (const int64_t[]){32, 64, 0, 0}, 4);
+    /* Its f32 tile is 16x8 outputs per invocation, f16 / bf16 keep 16x4
+     * (gemm16.*); rows without gemm16 keys leave 16-bit GEMMs on gemm.*. */
+    assert_int_equal(tsi_tuning_lookup(&lvp, "gemm.wptn", -1), 8);
+    assert_int_equal(tsi_tuning_lookup(&lvp, "gemm16.wptn", -1), 4);
+    assert_int_equal(tsi_tuning_lookup(&nv, "gemm16.wptn", -1), -1);
     ts_device_info pocl = device("opencl", 0x8086, TS_DEVICE_SOFTWARE,
                                  "pthread-skylake-avx512-Intel(R) Xeon(R) Processor",
                                  "Portable Computing Language 3.1+debian");
