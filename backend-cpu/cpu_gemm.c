@@ -1,9 +1,10 @@
 /* tessel's own f32 GEMM, used when OpenBLAS is absent (or dims exceed its
- * 32-bit ints): the Goto/BLIS blocking. For each (KC x NC) block of B, the
- * pool threads pack B into NR-wide panels shared by all of them; then each
- * task (in the same pool job) packs an MC x KC block of A into MR-high
- * panels and runs the SIMD
- * micro-kernel of the kernel table over its (MR x NR) tiles, B panel by
+ * 32-bit ints) and for MoE expert groups too small per thread for
+ * OpenBLAS (cpu_grouped_matmul.c): the Goto/BLIS blocking. For each
+ * (KC x NC) block of B, the pool threads pack B into NR-wide panels
+ * shared by all of them; then each task (in the same pool job) packs an
+ * MC x KC block of A into MR-high panels and runs the SIMD micro-kernel
+ * of the kernel table over its (MR x NR) tiles, B panel by
  * B panel, so one B micro-panel (KC x NR) stays in L1 while the A block
  * streams from L2. Packing (both transposes) is the table's SIMD
  * gemm_pack.
@@ -12,7 +13,14 @@
  * else /sys, else defaults): KC so a B micro-panel fills about half of
  * L1, MC so the A block fills about half of L2, NC so the B block fits in
  * a bounded share of L3. MC then shrinks so every thread gets a few tasks,
- * and small M splits the columns too. */
+ * and small M splits the columns too.
+ *
+ * The same loops run a grouped GEMM (the MoE experts): row groups with
+ * their own B, all in one pool job per block, so the threads share every
+ * group's tasks rather than running one small GEMM after another; each
+ * group's B block is packed once, into one of a few slots that are
+ * reused as the threads move on through the groups. A plain GEMM is the
+ * one-group case. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -32,6 +40,10 @@
 /* Tasks per thread the split aims for: a shared machine runs threads at
  * uneven speeds, and the last task bounds how long the others wait. */
 #define GEMM_TASKS_PER_THREAD 8
+/* B blocks a grouped run keeps packed at once: the groups the threads are
+ * working through now (a few at most, since tasks are claimed in group
+ * order) and the next one being packed. */
+#define GEMM_GROUP_SLOTS 4
 
 typedef struct gemm_caches {
     size_t l1, l2, l3; /* data cache bytes per core (L3: per package) */
@@ -122,33 +134,62 @@ static gemm_blocking blocking_for(const tsi_cpu_kernels *k)
 typedef struct gemm_job {
     const tsi_cpu_kernels *k;
     bool trans_a, trans_b;
-    const float *a, *b;
+    const float *a;
     int64_t lda, ldb;
     float *c;
     int64_t ldc;
-    int64_t m, nc, kc; /* this block: all rows, nc columns, kc depth */
-    int64_t jc, pc;    /* block origin in columns and depth */
-    int64_t mc, nt;    /* one task: mc rows, nt columns */
-    int64_t ntasks;    /* column tasks per row block */
-    float *bpack;      /* kc x nc, in NR panels */
-    float *apack;      /* per worker: mc_max x kc_max */
+    /* Groups of rows with their own B (one group for a plain GEMM). */
+    const tsi_cpu_gemm_group *g;
+    int64_t ngroups;
+    int64_t nc, kc; /* this block: nc columns, kc depth */
+    int64_t jc, pc; /* block origin in columns and depth */
+    int64_t mc, nt; /* one task: mc rows, nt columns */
+    int64_t ntasks; /* column tasks per row block */
+    float *bpack;   /* `slots` blocks of kc_max x nc_max, in NR panels */
+    int64_t slots, slot_floats;
+    float *apack; /* per worker: mc_max x kc_max */
     size_t apack_floats;
-    /* One pool job per block: its items are the B panels, then the tasks,
-     * claimed one at a time from `next` (so the last task, not a quarter
-     * of a thread's share, bounds the wait at the end); a task starts once
-     * every panel is packed. */
-    int64_t panels, tasks;
-    atomic_llong next, packed;
+    /* One pool job per block: its items are, group by group, the group's
+     * B panels and then its tasks, claimed one at a time from `next` (so
+     * the last task, not a quarter of a thread's share, bounds the wait at
+     * the end). A task starts once its group's panels are packed; group g
+     * packs into slot g % slots once group g - slots has run all its
+     * tasks. Items only ever wait on earlier items, so the job cannot
+     * stall. */
+    int64_t panels;              /* B panels per group */
+    int64_t *item0;              /* [ngroups + 1]: first item of each group */
+    atomic_llong next;           /* the next unclaimed item */
+    atomic_llong *packed, *done; /* per group: panels packed, tasks run */
 } gemm_job;
 
-/* B panel t of the block: NR columns, zero-padded. */
-static void pack_b_panel(const gemm_job *j, int64_t t)
+/* The group holding item i: the last g with item0[g] <= i. */
+static int64_t group_of(const gemm_job *j, int64_t i)
+{
+    int64_t lo = 0, hi = j->ngroups - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (j->item0[mid] <= i)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static float *slot_of(const gemm_job *j, int64_t g)
+{
+    return j->bpack + (g % j->slots) * j->slot_floats;
+}
+
+/* B panel t of group g's block: NR columns, zero-padded. */
+static void pack_b_panel(const gemm_job *j, int64_t g, int64_t t)
 {
     int64_t nr = j->k->gemm_nr;
     int64_t col = j->jc + t * nr, cols = j->nc - t * nr < nr ? j->nc - t * nr : nr;
-    const float *src = j->trans_b ? j->b + col * j->ldb + j->pc : j->b + j->pc * j->ldb + col;
+    const float *b = j->g[g].b;
+    const float *src = j->trans_b ? b + col * j->ldb + j->pc : b + j->pc * j->ldb + col;
     j->k->gemm_pack(src, (size_t)j->ldb, j->trans_b, (size_t)cols, (size_t)j->kc, (size_t)nr,
-                    j->bpack + t * j->kc * nr);
+                    slot_of(j, g) + t * j->kc * nr);
 }
 
 /* A rows [ic, ic+mc) into MR-high panels; rows past mc are zero so edge
@@ -185,17 +226,19 @@ static void tile(const gemm_job *j, const float *ap, const float *bp, int64_t i,
             c[r * j->ldc + q] = (acc ? c[r * j->ldc + q] : 0.0f) + t[r * nr + q];
 }
 
-/* Task t is a (row block, column range) pair: it packs its rows of A
- * once and sweeps its columns one B micro-panel at a time. */
-static void run_task(const gemm_job *j, int64_t t, float *ap)
+/* Task t of group g is a (row block, column range) pair: it packs its
+ * rows of A once and sweeps its columns one B micro-panel at a time. */
+static void run_task(const gemm_job *j, int64_t g, int64_t t, float *ap)
 {
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     int64_t ic = (t / j->ntasks) * j->mc, jt = (t % j->ntasks) * j->nt;
-    int64_t mc = j->m - ic < j->mc ? j->m - ic : j->mc;
+    int64_t mc = j->g[g].rows - ic < j->mc ? j->g[g].rows - ic : j->mc;
     int64_t nt = j->nc - jt < j->nt ? j->nc - jt : j->nt;
+    ic += j->g[g].row;
     pack_a(j, ic, mc, ap);
+    const float *bpack = slot_of(j, g);
     for (int64_t jr = jt; jr < jt + nt; jr += nr) {
-        const float *bp = j->bpack + (jr / nr) * j->kc * nr;
+        const float *bp = bpack + (jr / nr) * j->kc * nr;
         int64_t cols = jt + nt - jr < nr ? jt + nt - jr : nr;
         for (int64_t ir = 0; ir < mc; ir += mr) {
             int64_t rows = mc - ir < mr ? mc - ir : mr;
@@ -204,9 +247,18 @@ static void run_task(const gemm_job *j, int64_t t, float *ap)
     }
 }
 
-/* Each pool thread claims items until none is left. Every panel is
- * claimed before any task, so a task waits only for panels other threads
- * are packing right now. */
+static void wait_for(atomic_llong *count, int64_t want)
+{
+    while (atomic_load_explicit(count, memory_order_acquire) < want)
+        sched_yield();
+}
+
+static int64_t tasks_of(const gemm_job *j, int64_t g)
+{
+    return j->item0[g + 1] - j->item0[g] - j->panels;
+}
+
+/* Each pool thread claims items until none is left. */
 static void gemm_worker(void *ctx, int64_t begin, int64_t end, int worker)
 {
     (void)begin;
@@ -214,17 +266,20 @@ static void gemm_worker(void *ctx, int64_t begin, int64_t end, int worker)
     gemm_job *j = ctx;
     float *ap = j->apack + (size_t)worker * j->apack_floats;
     for (;;) {
-        int64_t t = atomic_fetch_add(&j->next, 1);
-        if (t >= j->panels + j->tasks)
+        int64_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->item0[j->ngroups])
             return;
+        int64_t g = group_of(j, i), t = i - j->item0[g];
         if (t < j->panels) {
-            pack_b_panel(j, t);
-            atomic_fetch_add_explicit(&j->packed, 1, memory_order_release);
+            if (g >= j->slots)
+                wait_for(&j->done[g - j->slots], tasks_of(j, g - j->slots));
+            pack_b_panel(j, g, t);
+            atomic_fetch_add_explicit(&j->packed[g], 1, memory_order_release);
             continue;
         }
-        while (atomic_load_explicit(&j->packed, memory_order_acquire) < j->panels)
-            sched_yield();
-        run_task(j, t - j->panels, ap);
+        wait_for(&j->packed[g], j->panels);
+        run_task(j, g, t - j->panels, ap);
+        atomic_fetch_add_explicit(&j->done[g], 1, memory_order_release);
     }
 }
 
@@ -247,10 +302,19 @@ size_t tsi_cpu_gemm_pack_floats(const tsi_cpu_kernels *k, int64_t n, size_t *a_f
     return (size_t)(b.kc * round_up(nc_max, k->gemm_nr));
 }
 
+static int64_t row_blocks(const gemm_job *j, int64_t mc)
+{
+    int64_t blocks = 0;
+    for (int64_t g = 0; g < j->ngroups; g++)
+        blocks += (j->g[g].rows + mc - 1) / mc;
+    return blocks;
+}
+
 /* How one (KC x NC) block is cut into tasks for `threads` threads: rows
- * in blocks of at most mc_max, shrunk so there are a few tasks per
- * thread; when M alone cannot give each thread work, columns split too. */
-static void split(gemm_job *j, int threads, int64_t mc_max)
+ * (of all groups together) in blocks of at most mc_max, shrunk so there
+ * are a few tasks per thread; when rows alone cannot give each thread
+ * work, columns split too. */
+static void split(gemm_job *j, int threads, int64_t m, int64_t mc_max)
 {
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     int64_t want = (int64_t)threads * GEMM_TASKS_PER_THREAD;
@@ -259,10 +323,10 @@ static void split(gemm_job *j, int threads, int64_t mc_max)
     j->ntasks = 1;
     if (threads <= 1)
         return;
-    int64_t mc = round_up((j->m + want - 1) / want, mr);
+    int64_t mc = round_up((m + want - 1) / want, mr);
     if (mc < j->mc)
         j->mc = mc < mr ? mr : mc;
-    int64_t mtasks = (j->m + j->mc - 1) / j->mc;
+    int64_t mtasks = row_blocks(j, j->mc);
     if (mtasks >= want)
         return;
     int64_t panels = (j->nc + nr - 1) / nr;
@@ -271,12 +335,22 @@ static void split(gemm_job *j, int threads, int64_t mc_max)
     j->ntasks = (j->nc + j->nt - 1) / j->nt;
 }
 
-/* The blocked loops; pool NULL runs every task on the caller. apack holds
- * apack_floats per pool thread. */
+/* What one blocked run needs beside its operands; counters and item0
+ * hold one entry per group (item0 one more). */
+typedef struct gemm_space {
+    float *apack, *bpack;
+    size_t apack_floats;
+    int64_t mc_max, slots;
+    int64_t *item0;
+    atomic_llong *packed, *done;
+} gemm_space;
+
+/* The blocked loops over every group; pool NULL runs every task on the
+ * caller. */
 static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool trans_a, bool trans_b,
-                         int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                         const float *b, int64_t ldb, float *c, int64_t ldc, float *apack,
-                         size_t apack_floats, int64_t mc_max, float *bpack)
+                         int64_t ngroups, const tsi_cpu_gemm_group *groups, int64_t n, int64_t k,
+                         const float *a, int64_t lda, int64_t ldb, float *c, int64_t ldc,
+                         const gemm_space *sp)
 {
     gemm_blocking blk = blocking_for(kt);
     int threads = pool ? tsi_cpu_pool_threads(pool) : 1;
@@ -284,31 +358,44 @@ static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool tra
                   .trans_a = trans_a,
                   .trans_b = trans_b,
                   .a = a,
-                  .b = b,
                   .lda = lda,
                   .ldb = ldb,
                   .c = c,
                   .ldc = ldc,
-                  .m = m,
-                  .apack = apack,
-                  .apack_floats = apack_floats,
-                  .bpack = bpack};
-    int64_t nr = kt->gemm_nr;
+                  .g = groups,
+                  .ngroups = ngroups,
+                  .apack = sp->apack,
+                  .apack_floats = sp->apack_floats,
+                  .bpack = sp->bpack,
+                  .slots = sp->slots,
+                  .item0 = sp->item0,
+                  .packed = sp->packed,
+                  .done = sp->done};
+    int64_t nr = kt->gemm_nr, m = 0;
+    for (int64_t g = 0; g < ngroups; g++)
+        m += groups[g].rows;
+    j.slot_floats = blk.kc * round_up(n < blk.nc ? n : blk.nc, nr);
     for (int64_t jc = 0; jc < n; jc += blk.nc) {
         j.jc = jc;
         j.nc = n - jc < blk.nc ? n - jc : blk.nc;
-        split(&j, threads, mc_max);
-        j.tasks = (m + j.mc - 1) / j.mc * j.ntasks;
+        split(&j, threads, m, sp->mc_max);
         j.panels = (j.nc + nr - 1) / nr;
+        j.item0[0] = 0;
+        for (int64_t g = 0; g < ngroups; g++)
+            j.item0[g + 1] = j.item0[g] + j.panels + (groups[g].rows + j.mc - 1) / j.mc * j.ntasks;
+        int64_t tasks = j.item0[ngroups] - ngroups * j.panels;
         for (int64_t pc = 0; pc < k; pc += blk.kc) {
             j.pc = pc;
             j.kc = k - pc < blk.kc ? k - pc : blk.kc;
             atomic_init(&j.next, 0);
-            atomic_init(&j.packed, 0);
+            for (int64_t g = 0; g < ngroups; g++) {
+                atomic_init(&j.packed[g], 0);
+                atomic_init(&j.done[g], 0);
+            }
             /* One item per thread: each runs gemm_worker, which claims the
              * real items itself; cost: a thread's share of the block. */
-            int64_t share = j.mc * j.nt * j.kc * (j.tasks / threads + 1);
-            if (pool && j.tasks > 1)
+            int64_t share = j.mc * j.nt * j.kc * (tasks / threads + 1);
+            if (pool && tasks > 1)
                 tsi_cpu_pool_for(pool, threads, share, gemm_worker, &j);
             else
                 gemm_worker(&j, 0, 1, 0);
@@ -321,28 +408,41 @@ void tsi_cpu_gemm_serial(const tsi_cpu_kernels *k, bool trans_a, bool trans_b, i
                          float *c, int64_t ldc, float *apack, float *bpack)
 {
     gemm_blocking blk = blocking_for(k);
-    int64_t mc = serial_mc(k, &blk);
-    gemm_blocked(NULL, k, trans_a, trans_b, m, n, kk, a, lda, b, ldb, c, ldc, apack,
-                 (size_t)(mc * blk.kc), mc, bpack);
+    int64_t item0[2];
+    atomic_llong packed, done;
+    tsi_cpu_gemm_group g = {.row = 0, .rows = m, .b = b};
+    gemm_space sp = {.apack = apack,
+                     .bpack = bpack,
+                     .mc_max = serial_mc(k, &blk),
+                     .slots = 1,
+                     .item0 = item0,
+                     .packed = &packed,
+                     .done = &done};
+    sp.apack_floats = (size_t)(sp.mc_max * blk.kc);
+    gemm_blocked(NULL, k, trans_a, trans_b, 1, &g, n, kk, a, lda, ldb, c, ldc, &sp);
 }
 
-ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
-                              int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                              float *c, int64_t ldc)
+/* The device's packing buffers, grown to hold what a pool-wide run over
+ * `ngroups` groups of at most `rows` rows and n columns needs; kept
+ * between calls: allocating (and page-faulting) fresh panels costs as
+ * much as a whole small GEMM. */
+static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t rows, int64_t n,
+                            gemm_space *sp)
 {
     int threads = tsi_cpu_pool_threads(dev->pool);
     gemm_blocking blk = blocking_for(dev->k);
-    /* A task never packs more rows than M (rounded to MR) needs. */
-    int64_t mc = round_up(m, dev->k->gemm_mr);
-    if (mc > blk.mc)
-        mc = blk.mc;
-    size_t a_floats = (size_t)(mc * blk.kc), unused;
+    /* A task never packs more rows than a group (rounded to MR) needs. */
+    sp->mc_max = round_up(rows, dev->k->gemm_mr);
+    if (sp->mc_max > blk.mc)
+        sp->mc_max = blk.mc;
+    sp->slots = ngroups < GEMM_GROUP_SLOTS ? ngroups : GEMM_GROUP_SLOTS;
+    size_t unused, a_floats = (size_t)(sp->mc_max * blk.kc);
     size_t b_floats = tsi_cpu_gemm_pack_floats(dev->k, n, &unused);
     size_t a_bytes = tsi_cpu_align_up(a_floats * sizeof(float));
-    size_t b_bytes = tsi_cpu_align_up(b_floats * sizeof(float));
-    size_t bytes = b_bytes + a_bytes * (size_t)threads;
-    /* Kept between calls: allocating (and page-faulting) fresh panels costs
-     * as much as a whole small GEMM. */
+    size_t b_bytes = tsi_cpu_align_up(b_floats * sizeof(float)) * (size_t)sp->slots;
+    size_t c_bytes = tsi_cpu_align_up((size_t)ngroups * 2 * sizeof(atomic_llong));
+    size_t i_bytes = tsi_cpu_align_up((size_t)(ngroups + 1) * sizeof(int64_t));
+    size_t bytes = b_bytes + a_bytes * (size_t)threads + c_bytes + i_bytes;
     if (bytes > dev->gemm_pack_bytes) {
         void *p = aligned_alloc(TSI_CPU_ALIGN, bytes);
         if (!p) {
@@ -353,8 +453,42 @@ ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64
         dev->gemm_pack = p;
         dev->gemm_pack_bytes = bytes;
     }
-    float *bpack = dev->gemm_pack, *apack = (float *)((char *)dev->gemm_pack + b_bytes);
-    gemm_blocked(dev->pool, dev->k, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, apack,
-                 a_bytes / sizeof(float), mc, bpack);
+    char *base = dev->gemm_pack;
+    sp->bpack = (float *)base;
+    sp->apack = (float *)(base + b_bytes);
+    sp->apack_floats = a_bytes / sizeof(float);
+    sp->packed = (atomic_llong *)(base + b_bytes + a_bytes * (size_t)threads);
+    sp->done = sp->packed + ngroups;
+    sp->item0 = (int64_t *)((char *)sp->packed + c_bytes);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                              int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                              float *c, int64_t ldc)
+{
+    gemm_space sp;
+    ts_status st = pool_space(dev, 1, m, n, &sp);
+    if (st != TS_OK)
+        return st;
+    tsi_cpu_gemm_group g = {.row = 0, .rows = m, .b = b};
+    gemm_blocked(dev->pool, dev->k, trans_a, trans_b, 1, &g, n, k, a, lda, ldb, c, ldc, &sp);
+    return TS_OK;
+}
+
+ts_status tsi_cpu_gemm_grouped(tsi_device *dev, int64_t ngroups, const tsi_cpu_gemm_group *groups,
+                               int64_t n, int64_t k, const float *a, int64_t lda, int64_t ldb,
+                               float *c, int64_t ldc)
+{
+    int64_t rows = 0;
+    for (int64_t g = 0; g < ngroups; g++)
+        rows = groups[g].rows > rows ? groups[g].rows : rows;
+    if (ngroups == 0 || rows == 0)
+        return TS_OK;
+    gemm_space sp;
+    ts_status st = pool_space(dev, ngroups, rows, n, &sp);
+    if (st != TS_OK)
+        return st;
+    gemm_blocked(dev->pool, dev->k, false, false, ngroups, groups, n, k, a, lda, ldb, c, ldc, &sp);
     return TS_OK;
 }

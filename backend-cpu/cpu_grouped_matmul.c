@@ -2,15 +2,20 @@
  * group e, zeros past the last group. Runs at record time, so the offsets
  * are read straight from host memory (clamped as core/op.h says).
  *
- * Groups big enough to keep a GEMM busy run one by one as full GEMMs over
- * the whole pool: f32 on tsi_cpu_sgemm (OpenBLAS, which spreads one GEMM
- * over its threads, else tessel's pool GEMM), f16 / bf16 on tessel's
- * 16-bit GEMM (cpu_gemm16.c), which widens panels while packing and adds
- * the bias before its single rounding, so a weight matrix is never
- * converted whole. Everything else (small groups) runs as (group, row
- * tile, column tile) tasks spread over the pool, each a whole GEMM on the
- * calling worker: tessel's serial f32 kernel, or the 16-bit GEMM with
- * its per-worker workspace. */
+ * Groups big enough to keep a GEMM busy run as full GEMMs over the whole
+ * pool. f32: a group with many rows per thread is one OpenBLAS GEMM (its
+ * kernel is the fastest there, and it spreads one GEMM over its threads);
+ * the others run together as one grouped GEMM on tessel's kernel
+ * (tsi_cpu_gemm_grouped: threads over every group's tiles, each B block
+ * packed once), since OpenBLAS loses most of its speed when each thread
+ * gets only a few dozen rows (an expert of 512 rows on 16 threads), and
+ * all of it goes there without OpenBLAS. f16 / bf16 groups run one by
+ * one on tessel's 16-bit GEMM (cpu_gemm16.c), which widens panels while
+ * packing and adds the bias before its single rounding, so a weight
+ * matrix is never converted whole. Everything else (small groups) runs as
+ * (group, row tile, column tile) tasks spread over the pool, each a whole
+ * GEMM on the calling worker: tessel's serial f32 kernel, or the 16-bit
+ * GEMM with its per-worker workspace. */
 #include <string.h>
 
 #include "backend-cpu/cpu_gemm16.h"
@@ -21,6 +26,12 @@
 /* A group of at least this many multiply-adds runs as one GEMM (as in
  * cpu_matmul.c: below it, threading one GEMM costs more than it gains). */
 #define GM_BIG_MACS (64 * 64 * 64)
+/* An f32 group of at least this many rows per pool thread runs on
+ * OpenBLAS alone. Measured on 2 threads (tessel-bench moe --experts E,
+ * d 1024, ff 4096, 2 x 2048 / E rows per expert): groups of 256 rows ran
+ * about 10 % faster one by one on OpenBLAS, groups of 128 and 64 rows
+ * 5-15 % faster together on the grouped GEMM. */
+#define GM_BLAS_ROWS_PER_THREAD 96
 
 typedef struct gm_job {
     const tsi_cpu_kernels *k;
@@ -35,7 +46,7 @@ typedef struct gm_job {
     const int64_t *first; /* [E+1] first pooled row tile of each group */
     char *work;           /* per-worker regions */
     size_t per_worker, ga_off, gb_off;
-    char *big;            /* 16-bit big groups: the pool GEMM's workspace */
+    char *big; /* big groups: the 16-bit pool GEMM's workspace, or the f32 groups */
 } gm_job;
 
 static size_t floats_bytes(int64_t count)
@@ -43,11 +54,12 @@ static size_t floats_bytes(int64_t count)
     return tsi_cpu_align_up((size_t)count * sizeof(float));
 }
 
-/* Workspace: the clamped offsets and tile starts, for 16-bit dtypes the
+/* Workspace: the clamped offsets and tile starts; for 16-bit dtypes the
  * 16-bit GEMM's workspace for a big group on the pool (sized for all R
- * rows: it caps itself at a few MiB), then one region per worker: tessel's
- * f32 GEMM packing panels, or the 16-bit GEMM's workspace for one tile.
- * Plan and record both lay it out here. */
+ * rows: it caps itself at a few MiB), for f32 the list of groups the
+ * grouped GEMM runs; then one region per worker: tessel's f32 GEMM
+ * packing panels, or the 16-bit GEMM's workspace for one tile. Plan and
+ * record both lay it out here. */
 static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
 {
     j->e = op->in[1].shape[1];
@@ -63,6 +75,7 @@ static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
             tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, GM_MT, GM_NT, j->kk, 1));
         return shared;
     }
+    shared += tsi_cpu_align_up((size_t)j->e * sizeof(tsi_cpu_gemm_group));
     size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, GM_NT, &ga);
     j->ga_off = 0;
     j->gb_off = j->ga_off + floats_bytes((int64_t)ga);
@@ -168,23 +181,58 @@ static void gm_whole16(tsi_device *dev, const gm_job *j, int64_t e)
     tsi_cpu_gemm16(dev->pool, dev->k, &j->kn, &g, j->big);
 }
 
-/* One big group as a single GEMM, then its bias. */
+/* One big f32 group as a single GEMM, then its bias. */
 static ts_status gm_whole(tsi_device *dev, const gm_job *j, int64_t e)
 {
-    if (j->dt != TS_F32) {
-        gm_whole16(dev, j, e);
-        return TS_OK;
-    }
     int64_t r0 = j->o[e], m = j->o[e + 1] - r0;
     float *c = (float *)j->y + r0 * j->n;
-    ts_status st = tsi_cpu_sgemm(dev, false, false, m, j->n, j->kk,
-                                 (const float *)j->x + r0 * j->kk, j->kk,
-                                 (const float *)j->w + e * j->kk * j->n, j->n, c, j->n);
+    ts_status st =
+        tsi_cpu_sgemm(dev, false, false, m, j->n, j->kk, (const float *)j->x + r0 * j->kk, j->kk,
+                      (const float *)j->w + e * j->kk * j->n, j->n, c, j->n);
     if (st != TS_OK)
         return st;
     if (j->bias)
         add_bias_f32(j, c, j->n, m, j->n, (const float *)j->bias + e * j->n);
     return TS_OK;
+}
+
+static bool on_blas(tsi_device *dev, int64_t rows)
+{
+    return dev->state->blas->sgemm &&
+           rows >= GM_BLAS_ROWS_PER_THREAD * (int64_t)tsi_cpu_pool_threads(dev->pool);
+}
+
+/* The big groups: 16-bit ones one by one; f32 ones with many rows per
+ * thread on OpenBLAS, the rest in one grouped GEMM, then their bias. */
+static ts_status gm_big(tsi_device *dev, const gm_job *j)
+{
+    tsi_cpu_gemm_group *groups = (tsi_cpu_gemm_group *)j->big;
+    int64_t ng = 0;
+    for (int64_t e = 0; e < j->e; e++) {
+        int64_t r0 = j->o[e], rows = j->o[e + 1] - r0;
+        if (rows == 0 || !runs_whole(j, rows))
+            continue;
+        if (j->dt != TS_F32) {
+            gm_whole16(dev, j, e);
+        } else if (on_blas(dev, rows)) {
+            ts_status st = gm_whole(dev, j, e);
+            if (st != TS_OK)
+                return st;
+        } else {
+            groups[ng++] = (tsi_cpu_gemm_group){
+                .row = r0, .rows = rows, .b = (const float *)j->w + e * j->kk * j->n};
+        }
+    }
+    if (ng == 0)
+        return TS_OK;
+    ts_status st = tsi_cpu_gemm_grouped(dev, ng, groups, j->n, j->kk, (const float *)j->x, j->kk,
+                                        j->n, (float *)j->y, j->n);
+    for (int64_t g = 0; st == TS_OK && j->bias && g < ng; g++) {
+        int64_t e = (groups[g].b - (const float *)j->w) / (j->kk * j->n); /* its expert */
+        add_bias_f32(j, (float *)j->y + groups[g].row * j->n, j->n, groups[g].rows, j->n,
+                     (const float *)j->bias + e * j->n);
+    }
+    return st;
 }
 
 ts_status tsi_cpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
@@ -217,13 +265,9 @@ ts_status tsi_cpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
         int64_t rows = o[e + 1] - o[e];
         first[e + 1] = first[e] + (runs_whole(&j, rows) ? 0 : (rows + GM_MT - 1) / GM_MT);
     }
-    for (int64_t e = 0; e < j.e; e++) {
-        if (o[e + 1] > o[e] && runs_whole(&j, o[e + 1] - o[e])) {
-            ts_status st = gm_whole(dev, &j, e);
-            if (st != TS_OK)
-                return st;
-        }
-    }
+    ts_status st = gm_big(dev, &j);
+    if (st != TS_OK)
+        return st;
     if (first[j.e] > 0)
         tsi_cpu_pool_for(dev->pool, first[j.e] * j.ntn, GM_MT * GM_NT * j.kk, gm_tasks, &j);
     if (o[j.e] < r)

@@ -164,5 +164,18 @@ void tsi_cpu_gemm_serial(const tsi_cpu_kernels *k, bool trans_a, bool trans_b, i
 ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64_t m, int64_t n,
                               int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                               float *c, int64_t ldc);
+/* Rows [row, row + rows) of A and C that multiply their own B (k x n,
+ * not transposed); rows > 0. */
+typedef struct tsi_cpu_gemm_group {
+    int64_t row, rows;
+    const float *b;
+} tsi_cpu_gemm_group;
+/* tessel's packed GEMM over several row groups at once, in one pool job
+ * per (column, depth) block: the threads share every group's tasks, and
+ * each group's B panels are packed once per block. A and C row-major,
+ * not transposed; every B has leading dimension ldb. */
+ts_status tsi_cpu_gemm_grouped(tsi_device *dev, int64_t ngroups, const tsi_cpu_gemm_group *groups,
+                               int64_t n, int64_t k, const float *a, int64_t lda, int64_t ldb,
+                               float *c, int64_t ldc);
 
 #endif

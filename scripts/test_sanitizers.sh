@@ -21,7 +21,7 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(asan tsan)
 
 sel_asan='^(api|alloc_failure_.*|threads_.*|cache_damage_.*|soak_.*|fuzz_.*|sanitize_ops_.*)$'
-sel_tsan='^(api|threads_cpu|sanitize_ops_cpu)$'
+sel_tsan='^(api|threads_cpu|sanitize_ops_cpu|sanitize_ops_cpu_owngemm)$'
 
 for step in "${steps[@]}"; do
   case "$step" in

@@ -87,5 +87,13 @@ function(tessel_sanitize_ops_tests)
       LABELS "sanitize;${b}"
       ENVIRONMENT "TESSEL_BACKENDS=${b};TESSEL_MODULE_PATH=${CMAKE_BINARY_DIR}/lib")
   endforeach()
+  # tessel's own grouped f32 GEMM (threads wait on each other's packed
+  # panels there; the plain GEMM is its one-group case), on cases big
+  # enough to take its pool path.
+  add_test(NAME sanitize_ops_cpu_owngemm COMMAND test_ops --backend cpu --op grouped_matmul
+           --full)
+  set_tests_properties(sanitize_ops_cpu_owngemm PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
+    LABELS "sanitize;cpu"
+    ENVIRONMENT "TESSEL_BACKENDS=cpu;TESSEL_OPENBLAS=off;TESSEL_MODULE_PATH=${CMAKE_BINARY_DIR}/lib")
 endfunction()
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL tessel_sanitize_ops_tests)

@@ -51,8 +51,9 @@ typedef struct bench_args {
     int n_sizes;
     int repeats; /* timed runs per case (after one warm-up) */
     const char *json_path;
-    /* gemm options (other suites ignore them): --dtype f32|f16|bf16
-     * (repeatable or a comma list; n_dtypes == 0: f32), --shape MxNxK
+    /* gemm options (attention and moe read --dtype too, other suites
+     * ignore them): --dtype f32|f16|bf16 (repeatable or a comma list;
+     * n_dtypes == 0: the suite's default, f32 for gemm), --shape MxNxK
      * (several; with --sizes N adding N x N x N), --trans NN|NT|TN|TT (T:
      * that operand is a transpose view), --own (cpu: also the own GEMM
      * against OpenBLAS in the same process). */
@@ -65,8 +66,9 @@ typedef struct bench_args {
     /* --compare-tuning: the suite with the built-in tuning values
      * (TESSEL_TUNED=off), then with the tuned ones, in one run. */
     int compare_tuning;
-    int decode; /* attention --decode: the decode-step suite (bench_decode.c) */
+    int decode;       /* attention --decode: the decode-step suite (bench_decode.c) */
     int64_t head_dim; /* attention --head-dim D; 0: the suite's default (64) */
+    int64_t experts;  /* moe --experts E; 0: the suite's default (8) */
     ts_context *ctx;
     ts_device *dev;
     ts_device_info info;

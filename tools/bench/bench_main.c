@@ -6,6 +6,7 @@
  *   gemm also: [--dtype f32|f16|bf16[,...]] [--shape MxNxK ...]
  *              [--trans NN|NT|TN|TT] [--own]
  *   attention also: [--dtype ...] [--head-dim D] [--decode]
+ *   moe also: [--dtype ...] [--experts E]
  *   any suite: [--compare-tuning] (built-in vs tuned values in one run)
  * Suites come from the table below (see bench_common.h to add one). */
 #define _POSIX_C_SOURCE 200809L /* setenv: --compare-tuning */
@@ -47,6 +48,7 @@ static void usage(FILE *fp)
                 "       gemm also: [--dtype f32|f16|bf16[,...]] [--shape MxNxK ...] "
                 "[--trans NN|NT|TN|TT] [--own]\n"
                 "       attention also: [--dtype ...] [--head-dim D] [--decode]\n"
+                "       moe also: [--dtype f32|bf16|f16[,...]] [--experts E]\n"
                 "       any suite: [--compare-tuning] (built-in vs tuned values, one run)\n"
                 "suites:\n");
     for (size_t i = 0; i < SUITE_COUNT; i++)
@@ -157,6 +159,11 @@ static int parse(int argc, char **argv, bench_args *a, const char **device)
         } else if (strcmp(o, "--head-dim") == 0 && v) {
             a->head_dim = atoi(v);
             if (a->head_dim < 1)
+                return 1;
+            i++;
+        } else if (strcmp(o, "--experts") == 0 && v) {
+            a->experts = atoi(v);
+            if (a->experts < 1)
                 return 1;
             i++;
         } else if (strcmp(o, "--dtype") == 0 && v) {

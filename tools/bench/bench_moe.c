@@ -15,7 +15,9 @@
  * --quick: the same shapes at T 256, d 256, ff 512 (route share: T 4096,
  * E 64, d 128, ff 256) for CI and software GPUs. --sizes T1[,T2] sets the
  * token count of the main cases and of the E 64 routing-share case (not
- * run when T2 is not given). */
+ * run when T2 is not given). --experts E sets the main cases' expert
+ * count (with skewed, capacity factor 2 then gives C = 4T/E); --dtype
+ * picks the dtypes of the main cases (default f32 and bf16). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,9 +252,13 @@ int bench_moe(const bench_args *args, bench_report *rep)
         main.t = args->sizes[0];
         big.t = args->n_sizes > 1 ? args->sizes[1] : 0;
     }
-    static const ts_dtype dtypes[] = {TS_F32, TS_BF16};
+    if (args->experts > 0)
+        main.e = args->experts;
+    static const ts_dtype both[] = {TS_F32, TS_BF16};
+    const ts_dtype *dtypes = args->n_dtypes > 0 ? args->dtypes : both;
+    int n_dtypes = args->n_dtypes > 0 ? args->n_dtypes : 2;
     int rc = 0;
-    for (int di = 0; di < 2 && rc == 0; di++) {
+    for (int di = 0; di < n_dtypes && rc == 0; di++) {
         rc = one_case(args, rep, dtypes[di], main, 0, 1);
         if (rc == 0)
             rc = one_case(args, rep, dtypes[di], main, 1, 1);
