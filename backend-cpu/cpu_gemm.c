@@ -162,20 +162,6 @@ typedef struct gemm_job {
     atomic_llong *packed, *done; /* per group: panels packed, tasks run */
 } gemm_job;
 
-/* The group holding item i: the last g with item0[g] <= i. */
-static int64_t group_of(const gemm_job *j, int64_t i)
-{
-    int64_t lo = 0, hi = j->ngroups - 1;
-    while (lo < hi) {
-        int64_t mid = (lo + hi + 1) / 2;
-        if (j->item0[mid] <= i)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
-
 static float *slot_of(const gemm_job *j, int64_t g)
 {
     return j->bpack + (g % j->slots) * j->slot_floats;
@@ -269,7 +255,7 @@ static void gemm_worker(void *ctx, int64_t begin, int64_t end, int worker)
         int64_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->item0[j->ngroups])
             return;
-        int64_t g = group_of(j, i), t = i - j->item0[g];
+        int64_t g = tsi_cpu_group_of(j->item0, j->ngroups, i), t = i - j->item0[g];
         if (t < j->panels) {
             if (g >= j->slots)
                 wait_for(&j->done[g - j->slots], tasks_of(j, g - j->slots));

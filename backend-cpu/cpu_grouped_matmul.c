@@ -140,15 +140,7 @@ static void gm_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     char *work = j->work + (size_t)worker * j->per_worker;
     for (int64_t t = begin; t < end; t++) {
         int64_t rt = t / j->ntn, c0 = (t % j->ntn) * GM_NT;
-        /* The group holding row tile rt: the last e with first[e] <= rt. */
-        int64_t lo = 0, hi = j->e - 1;
-        while (lo < hi) {
-            int64_t mid = (lo + hi + 1) / 2;
-            if (j->first[mid] <= rt)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
+        int64_t lo = tsi_cpu_group_of(j->first, j->e, rt); /* the group of row tile rt */
         int64_t r0 = j->o[lo] + (rt - j->first[lo]) * GM_MT;
         int64_t m = j->o[lo + 1] - r0 < GM_MT ? j->o[lo + 1] - r0 : GM_MT;
         int64_t nt = j->n - c0 < GM_NT ? j->n - c0 : GM_NT;

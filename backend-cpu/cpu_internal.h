@@ -69,6 +69,21 @@ static inline size_t tsi_cpu_align_up(size_t bytes)
     return (bytes + TSI_CPU_ALIGN - 1) & ~(size_t)(TSI_CPU_ALIGN - 1);
 }
 
+/* The group holding item v, given each group's first item in start[0..n)
+ * (non-decreasing, start[0] <= v): the last g with start[g] <= v. */
+static inline int64_t tsi_cpu_group_of(const int64_t *start, int64_t n, int64_t v)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (start[mid] <= v)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 /* n floats rounded up the same way: the stride of aligned f32 rows. */
 static inline size_t tsi_cpu_align_floats(size_t n)
 {
