@@ -29,7 +29,7 @@ const tune_candidate tune_candidates[] = {
     /* GEMM, CPU-type drivers: operands read directly; outputs per
      * invocation decide the vector width the driver's compiler finds. */
     /* One row-block high (wptm = bm): a's loads are uniform across the
-     * workgroup, which llvmpipe issues once for all SIMD lanes. */
+     * workgroup, which newer llvmpipe issues once for all SIMD lanes. */
     {"gemm", GPU_BACKENDS, CPUK, true, "gemm.bm=16 gemm.bn=64 gemm.bk=16 gemm.wptm=16 gemm.wptn=4 gemm.shared=0 gemm.vec=4"},
     /* 16 x 8 per invocation, 8 invocations (one SIMD batch on llvmpipe,
      * fewer loads per product): there 1024^3 f32 1.34x the row above but
@@ -56,6 +56,22 @@ const tune_candidate tune_candidates[] = {
     {"gemm", GPU_BACKENDS, GPUK, false, "gemm.bm=32 gemm.bn=64 gemm.bk=16 gemm.wptm=4 gemm.wptn=4 gemm.shared=1 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, GPUK, false, "gemm.bm=32 gemm.bn=32 gemm.bk=8 gemm.wptm=2 gemm.wptn=2 gemm.shared=1 gemm.vec=1"},
     {"gemm", GPU_BACKENDS, GPUK, false, "gemm.bm=128 gemm.bn=128 gemm.bk=8 gemm.wptm=8 gemm.wptn=8 gemm.shared=1 gemm.vec=4"},
+
+    /* GEMM tiles for f16 / bf16 operands (gemm16.*, read over gemm.*):
+     * their loads and conversions differ from f32's, and so can the best
+     * tile (llvmpipe: 16 x 4 for f16, 16 x 8 for f32). */
+    {"gemm16", GPU_BACKENDS, CPUK, true, "gemm16.bm=16 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=16 gemm16.wptn=4 gemm16.shared=0 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, CPUK, true, "gemm16.bm=16 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=16 gemm16.wptn=8 gemm16.shared=0 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, CPUK, false, "gemm16.bm=16 gemm16.bn=128 gemm16.bk=16 gemm16.wptm=16 gemm16.wptn=8 gemm16.shared=0 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, CPUK, false, "gemm16.bm=32 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=32 gemm16.wptn=4 gemm16.shared=0 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, CPUK, false, "gemm16.bm=8 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=8 gemm16.wptn=8 gemm16.shared=0 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, CPUK, false, "gemm16.bm=64 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=8 gemm16.wptn=4 gemm16.shared=0 gemm16.vec=1"},
+    {"gemm16", GPU_BACKENDS, GPUK, true, "gemm16.bm=64 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=4 gemm16.wptn=4 gemm16.shared=1 gemm16.vec=1"},
+    {"gemm16", GPU_BACKENDS, GPUK, true, "gemm16.bm=64 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=4 gemm16.wptn=4 gemm16.shared=1 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, GPUK, true, "gemm16.bm=128 gemm16.bn=128 gemm16.bk=16 gemm16.wptm=8 gemm16.wptn=8 gemm16.shared=1 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, GPUK, true, "gemm16.bm=128 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=8 gemm16.wptn=4 gemm16.shared=1 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, GPUK, false, "gemm16.bm=32 gemm16.bn=64 gemm16.bk=16 gemm16.wptm=4 gemm16.wptn=4 gemm16.shared=1 gemm16.vec=4"},
+    {"gemm16", GPU_BACKENDS, GPUK, false, "gemm16.bm=32 gemm16.bn=32 gemm16.bk=16 gemm16.wptm=2 gemm16.wptn=2 gemm16.shared=1 gemm16.vec=1"},
 
     /* Attention tiles (query rows per workgroup, keys per step). */
     /* One query row per invocation (CPU drivers: SIMD lanes of one

@@ -22,8 +22,11 @@ const tune_case tune_cases[] = {
     {"matmul", "f32.large", "gemm", true, TS_F32, {512, 512, 512}, 0},
     {"matmul", "f32.skinny", "gemm", true, TS_F32, {8, 1024, 1024}, 0},
     {"matmul", "f32.1024", "gemm", false, TS_F32, {1024, 1024, 1024}, 0},
-    {"matmul", "f16.small", "gemm", false, TS_F16, {128, 128, 128}, 0},
-    {"matmul", "f16.large", "gemm", true, TS_F16, {512, 512, 512}, 0},
+    /* 16-bit operands: their own tiles (gemm16.*). */
+    {"matmul", "f16.small", "gemm16", false, TS_F16, {128, 128, 128}, 0},
+    {"matmul", "f16.large", "gemm16", true, TS_F16, {512, 512, 512}, 0},
+    {"matmul", "bf16.large", "gemm16", true, TS_BF16, {512, 512, 512}, 0},
+    {"matmul", "f16.1024", "gemm16", false, TS_F16, {1024, 1024, 1024}, 0},
     /* CLBlast's GEMM (OpenCL): its own Xgemm parameters. */
     {"matmul", "clblast.f32.512", "clblast", true, TS_F32, {512, 512, 512}, 0},
     {"matmul", "clblast.f32.1024", "clblast", false, TS_F32, {1024, 1024, 1024}, 0},
@@ -108,6 +111,32 @@ static float from_half(uint16_t h)
     return f;
 }
 
+static bool is16(ts_dtype dt)
+{
+    return dt == TS_F16 || dt == TS_BF16;
+}
+
+/* f16 or bf16 bits of f, rounded to nearest even (f finite). */
+static uint16_t to16(ts_dtype dt, float f)
+{
+    if (dt == TS_F16)
+        return to_half(f);
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    x += 0x7fffu + ((x >> 16) & 1u);
+    return (uint16_t)(x >> 16);
+}
+
+static float from16(ts_dtype dt, uint16_t h)
+{
+    if (dt == TS_F16)
+        return from_half(h);
+    uint32_t x = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
 /* A tensor of the case's dtype holding v (rounded to that dtype in place). */
 static ts_tensor *upload(tune_work *w, ts_dtype dt, int nd, const int64_t *shape, float *v,
                          int64_t n)
@@ -116,15 +145,15 @@ static ts_tensor *upload(tune_work *w, ts_dtype dt, int nd, const int64_t *shape
     if (ts_tensor_create(w->dev, dt, nd, shape, &t) != TS_OK)
         return NULL;
     ts_status st;
-    if (dt == TS_F16) {
+    if (is16(dt)) {
         uint16_t *h = malloc((size_t)n * 2);
         if (!h) {
             ts_tensor_destroy(t);
             return NULL;
         }
         for (int64_t i = 0; i < n; i++) {
-            h[i] = to_half(v[i]);
-            v[i] = from_half(h[i]);
+            h[i] = to16(dt, v[i]);
+            v[i] = from16(dt, h[i]);
         }
         st = ts_tensor_write(t, h, (size_t)n * 2);
         free(h);
@@ -285,9 +314,9 @@ static bool build(tune_work *w, float **h)
     const tune_case *c = w->c;
     const int64_t *d = c->d;
     ts_dtype dt = c->dtype;
-    /* Half precision: inputs are exact, the output is rounded once, and
-     * the kernels accumulate in f32 (K terms). */
-    w->tol = dt == TS_F16 ? 2e-3 : 1e-4;
+    /* 16-bit: inputs are exact, the output is rounded once (bf16 keeps 8
+     * significant bits, f16 11), and the kernels accumulate in f32. */
+    w->tol = dt == TS_BF16 ? 8e-3 : dt == TS_F16 ? 2e-3 : 1e-4;
     switch (w->op) {
     case OP_MATMUL: {
         int64_t sa[2] = {d[0], d[1]}, sb[2] = {d[1], d[2]}, so[2] = {d[0], d[2]};
@@ -421,14 +450,14 @@ bool tune_work_check(tune_work *w, double *err)
 {
     *err = INFINITY;
     size_t n = (size_t)w->n_out;
-    if (w->c->dtype == TS_F16) {
+    if (is16(w->c->dtype)) {
         uint16_t *h = malloc(n * 2);
         if (!h || ts_tensor_read(w->out, h, n * 2) != TS_OK) {
             free(h);
             return false;
         }
         for (size_t i = 0; i < n; i++)
-            w->host_out[i] = from_half(h[i]);
+            w->host_out[i] = from16(w->c->dtype, h[i]);
         free(h);
     } else if (ts_tensor_read(w->out, w->host_out, n * sizeof(float)) != TS_OK) {
         return false;

@@ -43,16 +43,27 @@ typedef struct tune_group {
      * own database): tried wherever a candidate fits. */
     bool own_keys;
     const char *opencl_gemm; /* TESSEL_OPENCL_GEMM while measuring, or NULL */
+    /* The key whose built-in rows decide where the group applies (NULL:
+     * its candidates' first key). gemm16.* keys are read over gemm.*, so
+     * they apply wherever gemm.* does. */
+    const char *gate;
+    /* Keys read in place of the group's where it sets none ("gemm."): when
+     * the built-in values stay but such a key got a winner, the built-in
+     * values are written too, so that winner does not reach this group's
+     * ops unmeasured. */
+    const char *falls_back_to;
 } tune_group;
 
 static const tune_group groups[] = {
     /* On OpenCL the own GEMM kernel, which CLBlast otherwise replaces. */
-    {"gemm", false, false, false, "own"},
-    {"attention", false, false, false, NULL},
-    {"rows", true, false, false, NULL},
-    {"fftconv", false, true, false, NULL},
+    {"gemm", false, false, false, "own", NULL, NULL},
+    /* f16 / bf16 operands' tiles (full sets, so f32's winner plays no part). */
+    {"gemm16", false, false, false, "own", "gemm.bm", "gemm."},
+    {"attention", false, false, false, NULL, NULL, NULL},
+    {"rows", true, false, false, NULL, NULL, NULL},
+    {"fftconv", false, true, false, NULL, NULL, NULL},
     /* Last: CLBlast keeps an override for the rest of the process. */
-    {"clblast", true, false, true, "clblast"},
+    {"clblast", true, false, true, "clblast", NULL, NULL},
 };
 
 typedef struct options {
@@ -149,6 +160,19 @@ static int apply(const tuner *t, const char *values)
     return 0;
 }
 
+/* A key's value as the backends read it without this run's overrides:
+ * gemm16.<name> falls back to gemm.<name> (backend-gpu/gpu_gemm_tiles.c). */
+static bool resolve_builtin(const tuner *t, const char *key, int64_t *v)
+{
+    if (tsi_tuning_resolve(&t->info, key, v, NULL, NULL, 0))
+        return true;
+    char f32_key[64];
+    if (strncmp(key, "gemm16.", 7) != 0 ||
+        snprintf(f32_key, sizeof f32_key, "gemm.%s", key + 7) >= (int)sizeof f32_key)
+        return false;
+    return tsi_tuning_resolve(&t->info, f32_key, v, NULL, NULL, 0);
+}
+
 /* The built-in values of the keys a candidate names, for the log. */
 static void builtin_values(const tuner *t, const char *like, char *out, size_t len)
 {
@@ -162,7 +186,7 @@ static void builtin_values(const tuner *t, const char *like, char *out, size_t l
         if (eq)
             *eq = '\0';
         int64_t v;
-        int n = tsi_tuning_resolve(&t->info, tok, &v, NULL, NULL, 0)
+        int n = resolve_builtin(t, tok, &v)
                     ? snprintf(out + pos, len - pos, "%s%s=%lld", pos ? " " : "", tok, (long long)v)
                     : snprintf(out + pos, len - pos, "%s%s=(none)", pos ? " " : "", tok);
         if (n < 0 || (size_t)n >= len - pos)
@@ -289,6 +313,16 @@ static void keep_winner(tuner *t, const char *values)
     snprintf(t->winners + pos, sizeof t->winners - pos, "%s%s", pos ? " " : "", values);
 }
 
+/* Has this run a winner whose key starts with prefix? */
+static bool won_with_prefix(const tuner *t, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = t->winners; (p = strstr(p, prefix)) != NULL; p += n)
+        if (p == t->winners || p[-1] == ' ')
+            return true;
+    return false;
+}
+
 static double score(const double *times, const double *base, int n)
 {
     double s = 0;
@@ -385,6 +419,12 @@ static void tune_plain(tuner *t, const tune_group *g, const int *cases, int n_ca
     } else {
         printf("  %-9s winner    built-in (no candidate %.0f%% faster)\n", g->name,
                (1.0 / MARGIN - 1.0) * 100.0);
+        if (g->falls_back_to && won_with_prefix(t, g->falls_back_to) &&
+            !strstr(builtin, "(none)")) {
+            printf("  %-9s kept      %s (over the new %s* values)\n", g->name, builtin,
+                   g->falls_back_to);
+            keep_winner(t, builtin);
+        }
     }
 done:
     for (int i = 0; i < n_cases; i++)
@@ -467,9 +507,9 @@ static void tune_group_run(tuner *t, const tune_group *g)
     }
     if (!n_cases || !n_cands)
         return;
-    /* The group applies where the device's rows define its first key. */
+    /* The group applies where the device's rows define its gate key. */
     char first[64];
-    snprintf(first, sizeof first, "%s", tune_candidates[cands[0]].values);
+    snprintf(first, sizeof first, "%s", g->gate ? g->gate : tune_candidates[cands[0]].values);
     char *eq = strchr(first, '=');
     if (eq)
         *eq = '\0';
