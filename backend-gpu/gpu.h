@@ -39,6 +39,13 @@ typedef struct tsi_gpu_caps {
     /* Subgroup shuffles in compute shaders (Vulkan modules <entry>_sg,
      * shaders/wg_reduce.h); always false on OpenCL. */
     bool subgroup_shuffle;
+    /* Read-only buffers can also be bound as 32-bit texel buffers (Vulkan
+     * modules <entry>_tx, TS_TEXEL_BUFS in shaders/lang/glsl.h): up to
+     * texel_words words from an offset that is a multiple of texel_align
+     * bytes. 0 on OpenCL. CPU drivers fetch texels with vector gathers
+     * where their SSBO loads go lane by lane (Mesa 22.3's llvmpipe). */
+    uint64_t texel_words;
+    uint32_t texel_align;
 } tsi_gpu_caps;
 
 /* The subgroup variant of a row kernel's module (entry "<entry>_sg") where
@@ -67,6 +74,9 @@ typedef struct tsi_gpu_launch {
     const void *params;
     uint32_t params_bytes;
     uint32_t groups[3];
+    /* Bit i: binding i is also bound as a texel buffer (entries <entry>_tx
+     * only, where caps->texel_words allows; TSG_LAUNCH leaves it 0). */
+    uint32_t texel_mask;
 } tsi_gpu_launch;
 
 /* ---- declaring a family's interface in C ------------------------------- */
@@ -138,5 +148,8 @@ static inline uint64_t tsi_gpu_ceil_div(uint64_t a, uint64_t b)
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev);
 /* Record one launch (pipeline / program built and cached on first use). */
 ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l);
+/* Can buf, whole, be bound as a texel buffer too (caps->texel_words and
+ * texel_align)? Always false on OpenCL. */
+bool tsi_gpu_texel_ok(tsi_device *dev, const tsi_buffer *buf);
 
 #endif

@@ -33,9 +33,18 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev)
     return &dev->gpu;
 }
 
+bool tsi_gpu_texel_ok(tsi_device *dev, const tsi_buffer *buf)
+{
+    (void)dev;
+    (void)buf;
+    return false;
+}
 
 ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l)
 {
+    if (l->texel_mask)
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "%s: texel-buffer bindings are Vulkan only",
+                            l->entry);
     char defs[TSI_CL_DEFINES_LEN] = "";
     for (int i = 0; i < l->n_consts; i++)
         tsi_cl_appendf(defs, sizeof defs, "%s-D%s=%uu", i ? " " : "", l->const_names[i],

@@ -6,6 +6,7 @@
  * (bounded work per submission keeps driver watchdogs quiet) or runs out of
  * descriptor sets. TSI_VK_FRAMES frames rotate so the host records the next
  * batch while the device runs the previous one. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vk_internal.h"
@@ -20,8 +21,11 @@ ts_status tsi_vk_exec_init(tsi_device *d)
     VkResult r = vkCreateCommandPool(d->dev, &pci, NULL, &d->cmd_pool);
     if (r != VK_SUCCESS)
         return tsi_vk_result(r, "vkCreateCommandPool");
-    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                               TSI_VK_SETS_PER_FRAME * d->n_bindings};
+    /* Each dispatch takes a set of storage buffers, and one of texel
+     * buffers where its module reads them (tsi_vk_dispatch). */
+    VkDescriptorPoolSize ps[2] = {
+        {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, TSI_VK_SETS_PER_FRAME * d->n_bindings},
+        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, TSI_VK_SETS_PER_FRAME * d->n_bindings}};
     for (int i = 0; i < TSI_VK_FRAMES; i++) {
         tsi_vk_frame *f = &d->frames[i];
         VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -36,9 +40,9 @@ ts_status tsi_vk_exec_init(tsi_device *d)
         if (r != VK_SUCCESS)
             return tsi_vk_result(r, "vkCreateFence");
         VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                          .maxSets = TSI_VK_SETS_PER_FRAME,
-                                          .poolSizeCount = 1,
-                                          .pPoolSizes = &ps};
+                                          .maxSets = 2 * TSI_VK_SETS_PER_FRAME,
+                                          .poolSizeCount = 2,
+                                          .pPoolSizes = ps};
         r = vkCreateDescriptorPool(d->dev, &dpi, NULL, &f->pool);
         if (r != VK_SUCCESS)
             return tsi_vk_result(r, "vkCreateDescriptorPool");
@@ -47,10 +51,21 @@ ts_status tsi_vk_exec_init(tsi_device *d)
     return TS_OK;
 }
 
+/* The frame's texel views, once its work is done (or never submitted). */
+static void destroy_views(tsi_device *d, tsi_vk_frame *f)
+{
+    for (uint32_t i = 0; i < f->n_views; i++)
+        vkDestroyBufferView(d->dev, f->views[i], NULL);
+    f->n_views = 0;
+}
+
 void tsi_vk_exec_destroy(tsi_device *d)
 {
     for (int i = 0; i < TSI_VK_FRAMES; i++) {
         tsi_vk_frame *f = &d->frames[i];
+        destroy_views(d, f);
+        free(f->views);
+        f->views = NULL;
         if (f->pool)
             vkDestroyDescriptorPool(d->dev, f->pool, NULL);
         if (f->fence)
@@ -113,6 +128,7 @@ ts_status tsi_vk_cmd(tsi_device *d, VkCommandBuffer *out)
     if (!f->recording) {
         TSI_VK_TRY(frame_wait(d, f));
         vkResetDescriptorPool(d->dev, f->pool, 0);
+        destroy_views(d, f);
         VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
         VkResult r = vkBeginCommandBuffer(f->cmd, &bi);
@@ -216,6 +232,69 @@ void tsi_vk_grid_1d(const tsi_device *d, uint64_t groups, uint32_t *gx, uint32_t
     *gy = (uint32_t)((groups + *gx - 1) / *gx);
 }
 
+/* An R32_UINT view of buf, kept until the frame's work is done. */
+static ts_status texel_view(tsi_device *d, tsi_vk_frame *f, const tsi_buffer *buf,
+                            VkBufferView *out)
+{
+    if (f->n_views == f->cap_views) {
+        uint32_t cap = f->cap_views ? 2 * f->cap_views : 64;
+        VkBufferView *v = realloc(f->views, cap * sizeof *v);
+        if (!v)
+            return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory for texel views");
+        f->views = v;
+        f->cap_views = cap;
+    }
+    /* The caller (tsi_gpu_launch's texel_mask) checked the offset's
+     * alignment; the range is clamped to whole words within the limit. */
+    VkDeviceSize words = buf->size / 4;
+    if (words > d->limits.maxTexelBufferElements)
+        words = d->limits.maxTexelBufferElements;
+    VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                 .buffer = buf->block->buf,
+                                 .format = VK_FORMAT_R32_UINT,
+                                 .offset = buf->offset,
+                                 .range = words * 4};
+    VkResult r = vkCreateBufferView(d->dev, &vi, NULL, out);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateBufferView");
+    f->views[f->n_views++] = *out;
+    return TS_OK;
+}
+
+/* Set 1 for the bindings marked texel: their texel views. */
+static ts_status bind_texels(tsi_device *d, tsi_vk_frame *f, VkCommandBuffer cmd,
+                             const tsi_vk_binding *b, int nb)
+{
+    VkDescriptorSet set;
+    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                      .descriptorPool = f->pool,
+                                      .descriptorSetCount = 1,
+                                      .pSetLayouts = &d->texel_layout};
+    VkResult r = vkAllocateDescriptorSets(d->dev, &ai, &set);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkAllocateDescriptorSets");
+    VkBufferView views[TSI_VK_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[TSI_VK_MAX_BINDINGS];
+    uint32_t n = 0;
+    for (int i = 0; i < nb; i++) {
+        if (!b[i].texel || !b[i].buf)
+            continue;
+        TSI_VK_TRY(texel_view(d, f, b[i].buf, &views[n]));
+        writes[n] =
+            (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                   .dstSet = set,
+                                   .dstBinding = (uint32_t)i,
+                                   .descriptorCount = 1,
+                                   .descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                   .pTexelBufferView = &views[n]};
+        n++;
+    }
+    vkUpdateDescriptorSets(d->dev, n, writes, 0, NULL);
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pipe_layout, 1, 1, &set, 0,
+                            NULL);
+    return TS_OK;
+}
+
 ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_binding *b, int nb,
                           const void *push, uint32_t push_bytes, uint32_t gx, uint32_t gy,
                           uint32_t gz)
@@ -272,6 +351,11 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d->pipe_layout, 0, 1, &set, 0,
                             NULL);
+    bool texels = false;
+    for (int i = 0; i < nb; i++)
+        texels |= b[i].texel && b[i].buf;
+    if (texels)
+        TSI_VK_TRY(bind_texels(d, f, cmd, b, nb));
     if (push_bytes)
         vkCmdPushConstants(cmd, d->pipe_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
     vkCmdDispatch(cmd, gx, gy, gz);

@@ -29,6 +29,13 @@ void tsi_vk_gpu_caps_init(tsi_device *d)
         .coop_f16 = d->phys->coop_mnk == 16,
         .subgroup_shuffle = d->phys->subgroup_shuffle,
     };
+    /* R32_UINT uniform texel buffers are required by the spec; asked anyway. */
+    VkFormatProperties fp;
+    vkGetPhysicalDeviceFormatProperties(d->phys->pd, VK_FORMAT_R32_UINT, &fp);
+    if (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) {
+        d->gpu.texel_words = l->maxTexelBufferElements;
+        d->gpu.texel_align = (uint32_t)l->minTexelBufferOffsetAlignment;
+    }
 }
 
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *d)
@@ -36,6 +43,11 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *d)
     return &d->gpu;
 }
 
+bool tsi_gpu_texel_ok(tsi_device *d, const tsi_buffer *buf)
+{
+    return buf && d->gpu.texel_words && d->gpu.texel_align &&
+           buf->offset % d->gpu.texel_align == 0 && buf->size / 4 <= d->gpu.texel_words;
+}
 
 ts_status tsi_gpu_launch_record(tsi_device *d, const tsi_gpu_launch *l)
 {
@@ -51,7 +63,7 @@ ts_status tsi_gpu_launch_record(tsi_device *d, const tsi_gpu_launch *l)
     TSI_VK_TRY(tsi_vk_pipeline(d, spv, l->consts, l->n_consts, &p));
     tsi_vk_binding b[TSI_VK_MAX_BINDINGS];
     for (int i = 0; i < l->n_bufs; i++)
-        b[i] = (tsi_vk_binding){l->bufs[i], l->writes[i]};
+        b[i] = (tsi_vk_binding){l->bufs[i], l->writes[i], (int)(l->texel_mask >> i & 1u)};
     return tsi_vk_dispatch(d, p, b, l->n_bufs, l->params, l->params_bytes, l->groups[0],
                            l->groups[1], l->groups[2]);
 }

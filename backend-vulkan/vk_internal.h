@@ -134,6 +134,12 @@ typedef struct tsi_vk_block {
     struct tsi_vk_block *next;
 } tsi_vk_block;
 
+/* Tensor memory: storage buffers, copies, and texel views of read-only
+ * operands (<entry>_tx modules, vk_exec.c). */
+#define TSI_VK_TENSOR_USAGE                                                                        \
+    (VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |               \
+     VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+
 struct tsi_buffer {
     tsi_vk_block *block;
     VkDeviceSize offset, size; /* size rounded up to the alignment */
@@ -165,6 +171,10 @@ typedef struct tsi_vk_frame {
     VkCommandBuffer cmd;
     VkFence fence;
     VkDescriptorPool pool;
+    /* Texel-buffer views of this frame's dispatches, destroyed once the
+     * frame's work has completed. */
+    VkBufferView *views;
+    uint32_t n_views, cap_views;
     uint32_t sets, dispatches;
     uint64_t serial;
     bool recording, in_flight;
@@ -203,6 +213,7 @@ struct tsi_device {
     VkDeviceSize staging_size;
 
     VkDescriptorSetLayout set_layout;
+    VkDescriptorSetLayout texel_layout; /* set 1: the same bindings as texel buffers */
     VkPipelineLayout pipe_layout;
     VkPipelineCache cache;
     VkShaderModule *modules; /* one per embedded shader, created lazily */
@@ -243,6 +254,7 @@ void tsi_vk_defer_free(tsi_device *d, tsi_buffer *b);
 typedef struct tsi_vk_binding {
     tsi_buffer *buf; /* NULL: dummy */
     int write;
+    int texel; /* also bound as an R32_UINT texel buffer in set 1, same binding */
 } tsi_vk_binding;
 
 ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_binding *b, int nb,

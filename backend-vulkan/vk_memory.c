@@ -36,11 +36,8 @@ ts_status tsi_vk_memory_init(tsi_device *d)
     tsi_vk_memory *m = &d->memory;
     const VkPhysicalDeviceMemoryProperties *mp = &d->phys->mem;
     /* Probe the memory types a storage buffer may use. */
-    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = 4096,
-                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkBufferCreateInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096, .usage = TSI_VK_TENSOR_USAGE};
     VkBuffer probe;
     VkResult r = vkCreateBuffer(d->dev, &bi, NULL, &probe);
     if (r != VK_SUCCESS)
@@ -128,11 +125,8 @@ static ts_status block_create(tsi_device *d, VkDeviceSize size, tsi_vk_block **o
     b->size = size;
     m->in_use += size;
     ts_status st = TS_OK;
-    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = size,
-                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkBufferCreateInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = TSI_VK_TENSOR_USAGE};
     VkResult r = vkCreateBuffer(d->dev, &bi, NULL, &b->buf);
     if (r != VK_SUCCESS) {
         st = tsi_vk_result(r, "vkCreateBuffer");

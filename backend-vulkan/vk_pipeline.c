@@ -146,10 +146,18 @@ ts_status tsi_vk_pipelines_init(tsi_device *d)
     VkResult r = vkCreateDescriptorSetLayout(d->dev, &li, NULL, &d->set_layout);
     if (r != VK_SUCCESS)
         return tsi_vk_result(r, "vkCreateDescriptorSetLayout");
+    /* Set 1: the same bindings as texel buffers, bound only by the modules
+     * that read them (<entry>_tx); a pipeline needs only the sets it uses. */
+    for (uint32_t i = 0; i < d->n_bindings; i++)
+        lb[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    r = vkCreateDescriptorSetLayout(d->dev, &li, NULL, &d->texel_layout);
+    if (r != VK_SUCCESS)
+        return tsi_vk_result(r, "vkCreateDescriptorSetLayout");
+    VkDescriptorSetLayout sets[2] = {d->set_layout, d->texel_layout};
     VkPushConstantRange pr = {VK_SHADER_STAGE_COMPUTE_BIT, 0, TSI_VK_PUSH_BYTES};
     VkPipelineLayoutCreateInfo pli = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                      .setLayoutCount = 1,
-                                      .pSetLayouts = &d->set_layout,
+                                      .setLayoutCount = 2,
+                                      .pSetLayouts = sets,
                                       .pushConstantRangeCount = 1,
                                       .pPushConstantRanges = &pr};
     r = vkCreatePipelineLayout(d->dev, &pli, NULL, &d->pipe_layout);
@@ -198,6 +206,8 @@ void tsi_vk_pipelines_destroy(tsi_device *d)
         vkDestroyPipelineLayout(d->dev, d->pipe_layout, NULL);
     if (d->set_layout)
         vkDestroyDescriptorSetLayout(d->dev, d->set_layout, NULL);
+    if (d->texel_layout)
+        vkDestroyDescriptorSetLayout(d->dev, d->texel_layout, NULL);
 }
 
 /* The module's words as the device gets them: a copy (the embedded bytes

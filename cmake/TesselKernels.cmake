@@ -8,15 +8,16 @@
 # The families and their entry points are listed here, one line each, so a
 # half-written kernel in the folder never breaks the build. An entry
 # <entry>_sg is the Vulkan module of <entry> built with TS_SUBGROUP=1
-# (subgroup reductions, shaders/wg_reduce.h; kernel_gen.cmake); OpenCL
-# builds one program per family and ignores it.
+# (subgroup reductions, shaders/wg_reduce.h; kernel_gen.cmake), and
+# <entry>_tx the one built with TS_TEXEL=1 (operands read as texel
+# buffers); OpenCL builds one program per family and ignores both.
 set(TESSEL_KERNEL_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(TESSEL_KERNEL_GEN ${CMAKE_CURRENT_LIST_DIR}/kernel_gen.cmake)
 set(TESSEL_KERNEL_FAMILIES
   "attention:attention_fwd,attention_merge,attention_rows"
   "elementwise:ew_unary,ew_binary"
   "conv1d:conv1d_causal"
-  "matmul:matmul"
+  "matmul:matmul,matmul_tx"
   "softmax:softmax,softmax_sg"
   "reduce:reduce,reduce_sg"
   "norm:norm,norm_sg"

@@ -5,11 +5,16 @@
 # gets its #version line here because cpp cannot pass it through.
 # An entry named <entry>_sg is <entry> again with TS_SUBGROUP=1: the
 # subgroup variant (shaders/wg_reduce.h), a module of its own because its
-# subgroup capability must not reach devices without it.
+# subgroup capability must not reach devices without it. An entry named
+# <entry>_tx is <entry> with TS_TEXEL=1: its read-only operands also come
+# through texel buffers (shaders/lang/glsl.h, TS_TEXEL_BUFS).
 if(LANG STREQUAL "glsl")
   set(defs -DTS_LANG_GLSL=1)
   set(head "#version 450\n")
-  if(ENTRY MATCHES "^(.+)_sg$")
+  if(ENTRY MATCHES "^(.+)_tx$")
+    set(ENTRY ${CMAKE_MATCH_1})
+    list(APPEND defs -DTS_TEXEL=1)
+  elseif(ENTRY MATCHES "^(.+)_sg$")
     set(ENTRY ${CMAKE_MATCH_1})
     list(APPEND defs -DTS_SUBGROUP=1)
     string(APPEND head "#extension GL_KHR_shader_subgroup_basic : require\n"
