@@ -3,8 +3,6 @@
  * (the gemm.* keys of core/tuning_defaults.txt) or TESSEL_GEMM_TILES, then
  * shrinks it until the workgroup and the shared tiles fit the device, so a
  * row can only ever ask for less than the device has. */
-#include <stdlib.h>
-
 #include "backend-gpu/gpu.h"
 #include "backend-gpu/gpu_gemm_tiles.h"
 #include "backend-gpu/gpu_kernels.h"
@@ -108,21 +106,6 @@ static ts_status coop_record(tsi_device *dev, const tsi_op *op, mm_params *pc)
     return tsi_gpu_launch_record(dev, &l);
 }
 
-/* a and b through texel buffers (module matmul_tx) on the direct paths
- * where the device's tuning asks for it (gemm.texel=1: CPU drivers, whose
- * texel fetches are vector gathers; TESSEL_GEMM_TEXEL=0|1 overrides) and
- * both buffers can be bound so. */
-static bool texel_operands(tsi_device *dev, const tsi_gpu_caps *c, const tsi_gemm_tiles *t,
-                           const tsi_view *a, const tsi_view *b)
-{
-    const char *env = getenv("TESSEL_GEMM_TEXEL");
-    bool want = env && (env[0] == '0' || env[0] == '1') && env[1] == '\0'
-                    ? env[0] == '1'
-                    : c->host->tuning(c->info, "gemm.texel", 0) == 1;
-    return want && !t->shared && c->texel_words && tsi_gpu_texel_ok(dev, a->buf) &&
-           tsi_gpu_texel_ok(dev, b->buf);
-}
-
 ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
@@ -154,7 +137,7 @@ ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
         return coop_record(dev, op, &cp);
     }
     TSG_LAUNCH(l, "matmul", matmul, MATMUL_CONSTS, consts, MATMUL_BUFS, bufs, &pc);
-    if (texel_operands(dev, c, &t, a, b)) {
+    if (tsi_gemm_texel(dev, &t, a->buf, b->buf)) {
         l.entry = "matmul_tx";
         l.texel_mask = 1u << 0 | 1u << 1;
     }

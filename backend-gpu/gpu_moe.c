@@ -95,6 +95,10 @@ ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
         .y_off = (uint32_t)y->offset,
     };
     TSG_LAUNCH(l, "moe", grouped_matmul, MOE_CONSTS, consts, GMM_BUFS, bufs, &pc);
+    if (tsi_gemm_texel(dev, &t, x->buf, w->buf)) {
+        l.entry = "grouped_matmul_tx";
+        l.texel_mask = 1u << 0 | 1u << 1;
+    }
     if (!tsi_gpu_grid(c, pc.groups, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "grouped_matmul: too many tiles");
     return tsi_gpu_launch_record(dev, &l);

@@ -10,7 +10,7 @@
 # <entry>_sg is the Vulkan module of <entry> built with TS_SUBGROUP=1
 # (subgroup reductions, shaders/wg_reduce.h; kernel_gen.cmake), and
 # <entry>_tx the one built with TS_TEXEL=1 (operands read as texel
-# buffers); OpenCL builds one program per family and ignores both.
+# buffers: matmul, grouped_matmul); OpenCL builds one program per family and ignores both.
 set(TESSEL_KERNEL_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(TESSEL_KERNEL_GEN ${CMAKE_CURRENT_LIST_DIR}/kernel_gen.cmake)
 set(TESSEL_KERNEL_FAMILIES
@@ -23,7 +23,7 @@ set(TESSEL_KERNEL_FAMILIES
   "norm:norm,norm_sg"
   "topk:topk"
   "index:gather_rows,scatter_plan,scatter_add"
-  "moe:grouped_matmul,place_count,place_scan,place_rows,moe_combine"
+  "moe:grouped_matmul,grouped_matmul_tx,place_count,place_scan,place_rows,moe_combine"
   "fft:fft_pass,fft_row"
   "conv1d_long:conv1d_long"
 )
