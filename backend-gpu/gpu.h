@@ -131,6 +131,12 @@ typedef struct tsi_gpu_launch {
  * indices (the kernels' index type in both languages) within one binding. */
 bool tsi_gpu_views_fit(const tsi_gpu_caps *c, const tsi_op *op);
 bool tsi_gpu_view_fits(const tsi_gpu_caps *c, const tsi_view *v);
+/* Do the kernels with a texel variant (<entry>_tx) read their operands a
+ * and b (buffers) through texel buffers? Where the device's `texel` key asks
+ * for it (CPU drivers, whose texel fetches are vector gathers;
+ * TESSEL_VULKAN_TEXEL=0|1 overrides) and both can be bound so (b may be
+ * NULL). */
+bool tsi_gpu_texels(tsi_device *dev, const tsi_buffer *a, const tsi_buffer *b);
 /* Split a flat workgroup count into x * y within the device's limits
  * (kernels recover the flat index with FLAT_GROUP); false when too many. */
 bool tsi_gpu_grid(const tsi_gpu_caps *c, uint64_t groups, uint32_t out[3]);

@@ -360,8 +360,13 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
     }
     TSG_LAUNCH(l, "attention", attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
     TSG_LAUNCH(lr, "attention", attention_rows, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
-    if (rows)
+    if (rows) {
         l = lr;
+        if (tsi_gpu_texels(dev, op->in[1].buf, op->in[2].buf)) {
+            l.entry = "attention_rows_tx";
+            l.texel_mask = 1u << 1 | 1u << 2;
+        }
+    }
     if (!tsi_gpu_grid(c, groups(op, plan), l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: too many query tiles");
     if (tpl <= 0 && nsplit == 1)

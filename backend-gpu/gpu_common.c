@@ -2,6 +2,7 @@
  * per view, and workgroup grids within the device's counts. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "backend-gpu/gpu.h"
 
@@ -67,4 +68,16 @@ ts_status tsi_gpu_fail(tsi_device *dev, ts_status status, const char *fmt, ...)
     va_end(ap);
     c->host->set_error("%s: %s", c->backend, msg);
     return status;
+}
+
+bool tsi_gpu_texels(tsi_device *dev, const tsi_buffer *a, const tsi_buffer *b)
+{
+    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    if (!c->texel_words)
+        return false;
+    const char *env = getenv("TESSEL_VULKAN_TEXEL");
+    bool want = env && (env[0] == '0' || env[0] == '1') && env[1] == '\0'
+                    ? env[0] == '1'
+                    : c->host->tuning(c->info, "texel", 0) == 1;
+    return want && tsi_gpu_texel_ok(dev, a) && (!b || tsi_gpu_texel_ok(dev, b));
 }

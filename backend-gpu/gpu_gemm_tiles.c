@@ -134,18 +134,6 @@ tsi_gemm_tiles tsi_gemm_tiles_of_plan(const tsi_plan *plan)
                             (uint32_t)tile[PLAN_WORK] >> 16};
 }
 
-bool tsi_gemm_texel(tsi_device *dev, const tsi_gemm_tiles *t, const tsi_buffer *a,
-                    const tsi_buffer *b)
-{
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
-    const char *env = getenv("TESSEL_GEMM_TEXEL");
-    bool want = env && (env[0] == '0' || env[0] == '1') && env[1] == '\0'
-                    ? env[0] == '1'
-                    : c->host->tuning(c->info, "gemm.texel", 0) == 1;
-    return want && !t->shared && c->texel_words && tsi_gpu_texel_ok(dev, a) &&
-           tsi_gpu_texel_ok(dev, b);
-}
-
 uint64_t tsi_gemm_loop_count(const tsi_gemm_tiles *t, uint64_t k)
 {
     uint64_t wg = tsi_gemm_work_group(t);

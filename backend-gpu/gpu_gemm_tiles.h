@@ -27,11 +27,5 @@ tsi_gemm_tiles tsi_gemm_tiles_of_plan(const tsi_plan *plan);
  * and the tile loads; the WM and WN loops unroll), for drivers with a
  * loop limit (caps->loop_cap, llvmpipe). */
 uint64_t tsi_gemm_loop_count(const tsi_gemm_tiles *t, uint64_t k);
-/* Read the operands a and b through texel buffers (modules <entry>_tx) on
- * the direct path: where the device's tuning asks for it (gemm.texel=1:
- * CPU drivers, whose texel fetches are vector gathers; TESSEL_GEMM_TEXEL=
- * 0|1 overrides) and both buffers can be bound so. */
-bool tsi_gemm_texel(tsi_device *dev, const tsi_gemm_tiles *t, const tsi_buffer *a,
-                    const tsi_buffer *b);
 
 #endif

@@ -137,7 +137,8 @@ ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
         return coop_record(dev, op, &cp);
     }
     TSG_LAUNCH(l, "matmul", matmul, MATMUL_CONSTS, consts, MATMUL_BUFS, bufs, &pc);
-    if (tsi_gemm_texel(dev, &t, a->buf, b->buf)) {
+    /* The direct paths only: a and b through texel buffers (matmul_tx). */
+    if (!t.shared && tsi_gpu_texels(dev, a->buf, b->buf)) {
         l.entry = "matmul_tx";
         l.texel_mask = 1u << 0 | 1u << 1;
     }

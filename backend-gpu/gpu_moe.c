@@ -95,7 +95,7 @@ ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
         .y_off = (uint32_t)y->offset,
     };
     TSG_LAUNCH(l, "moe", grouped_matmul, MOE_CONSTS, consts, GMM_BUFS, bufs, &pc);
-    if (tsi_gemm_texel(dev, &t, x->buf, w->buf)) {
+    if (!t.shared && tsi_gpu_texels(dev, x->buf, w->buf)) {
         l.entry = "grouped_matmul_tx";
         l.texel_mask = 1u << 0 | 1u << 1;
     }

@@ -424,7 +424,7 @@ static const struct env_key {
     {"gemm.wptm", NULL, "TESSEL_GEMM_TILES", 3, 6},
     {"gemm.wptn", NULL, "TESSEL_GEMM_TILES", 4, 6},
     {"gemm.shared", NULL, "TESSEL_GEMM_TILES", 5, 6},
-    {"gemm.texel", "vulkan", "TESSEL_GEMM_TEXEL", 0, 1},
+    {"texel", "vulkan", "TESSEL_VULKAN_TEXEL", 0, 1},
     {"attention.q_tile", NULL, "TESSEL_ATTENTION_TILES", 0, 2},
     {"attention.k_tile", NULL, "TESSEL_ATTENTION_TILES", 1, 2},
     {"row_wg", "vulkan", "TESSEL_VULKAN_WG", 0, 2},

@@ -556,8 +556,8 @@ static void test_defaults_for_known_devices(void **state)
     assert_int_equal(tsi_tuning_lookup(&lvp, "gemm16.wptn", -1), 4);
     assert_int_equal(tsi_tuning_lookup(&nv, "gemm16.wptn", -1), -1);
     /* Texel-buffer operands on lavapipe only (vector gathers there). */
-    assert_int_equal(tsi_tuning_lookup(&lvp, "gemm.texel", 0), 1);
-    assert_int_equal(tsi_tuning_lookup(&nv, "gemm.texel", 0), 0);
+    assert_int_equal(tsi_tuning_lookup(&lvp, "texel", 0), 1);
+    assert_int_equal(tsi_tuning_lookup(&nv, "texel", 0), 0);
     ts_device_info pocl = device("opencl", 0x8086, TS_DEVICE_SOFTWARE,
                                  "pthread-skylake-avx512-Intel(R) Xeon(R) Processor",
                                  "Portable Computing Language 3.1+debian");

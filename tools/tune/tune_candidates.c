@@ -47,8 +47,6 @@ const tune_candidate tune_candidates[] = {
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=128 gemm.bn=64 gemm.bk=16 gemm.wptm=8 gemm.wptn=8 gemm.shared=0 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=64 gemm.bn=32 gemm.bk=16 gemm.wptm=8 gemm.wptn=4 gemm.shared=0 gemm.vec=4"},
     {"gemm", GPU_BACKENDS, CPUK, false, "gemm.bm=32 gemm.bn=32 gemm.bk=16 gemm.wptm=4 gemm.wptn=4 gemm.shared=1 gemm.vec=1"},
-    /* Operands as storage buffers rather than texel buffers (Vulkan). */
-    {"gemm", "vulkan", CPUK, true, "gemm.texel=0"},
     /* GEMM, GPUs: K slices staged in shared memory. */
     {"gemm", GPU_BACKENDS, GPUK, true, "gemm.bm=64 gemm.bn=64 gemm.bk=16 gemm.wptm=4 gemm.wptn=4 gemm.shared=1 gemm.vec=1"},
     {"gemm", GPU_BACKENDS, GPUK, true, "gemm.bm=64 gemm.bn=64 gemm.bk=16 gemm.wptm=4 gemm.wptn=4 gemm.shared=1 gemm.vec=4"},
