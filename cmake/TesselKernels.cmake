@@ -10,7 +10,8 @@
 # <entry>_sg is the Vulkan module of <entry> built with TS_SUBGROUP=1
 # (subgroup reductions, shaders/wg_reduce.h; kernel_gen.cmake), and
 # <entry>_tx the one built with TS_TEXEL=1 (operands read as texel
-# buffers: matmul, grouped_matmul, attention_rows); OpenCL builds one program per family and ignores both.
+# buffers: matmul, grouped_matmul, attention_rows); OpenCL builds one
+# program per family and ignores both.
 set(TESSEL_KERNEL_DIR ${CMAKE_SOURCE_DIR}/shaders)
 set(TESSEL_KERNEL_GEN ${CMAKE_CURRENT_LIST_DIR}/kernel_gen.cmake)
 set(TESSEL_KERNEL_FAMILIES
