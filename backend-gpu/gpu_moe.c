@@ -7,6 +7,7 @@
 #include "backend-gpu/gpu.h"
 #include "backend-gpu/gpu_gemm_tiles.h"
 #include "backend-gpu/gpu_kernels.h"
+#include "shaders/matmul.h"
 #include "shaders/moe.h"
 
 TSG_PARAMS(gmm_params, GMM_PARAMS);
@@ -72,14 +73,31 @@ ts_status tsi_gpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_pla
     return TS_OK;
 }
 
+/* The VEC constant (shaders/moe.h, bits of shaders/matmul.h): the tile asks
+ * for the vector path (gemm.vec=4) on the direct path; then 4-element
+ * loads of w where its rows start on multiples of 4 (N and its offset) and
+ * of x where its rows do (K and its offset). x, w and y are contiguous. */
+static uint32_t vec_bits(const tsi_gemm_tiles *t, const tsi_view *x, const tsi_view *w)
+{
+    if (t->vec != 4 || t->shared || t->wn % 4 != 0)
+        return 0;
+    uint32_t v = MATMUL_VEC_PATH;
+    if (w->shape[3] % 4 == 0 && w->offset % 4 == 0)
+        v |= MATMUL_VEC_B;
+    if (x->shape[3] % 4 == 0 && x->offset % 4 == 0)
+        v |= MATMUL_VEC_A;
+    return v;
+}
+
 ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
 {
     const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
     const tsi_view *x = &op->in[0], *w = &op->in[1], *off = &op->in[2], *bias = &op->in[3];
     const tsi_view *y = &op->out[0];
     tsi_gemm_tiles t = tsi_gemm_tiles_of_plan(&op->plan);
-    uint32_t consts[] = {tsi_gemm_work_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn,
-                         t.shared};
+    uint32_t consts[] = {
+        tsi_gemm_work_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn, t.shared,
+        vec_bits(&t, x, w)};
     tsi_buffer *bufs[] = {x->buf, w->buf, off->buf, bias->buf, y->buf};
     gmm_params pc = {
         .r = (uint32_t)x->shape[2],
@@ -182,7 +200,7 @@ ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op)
         .s_off = (uint32_t)stats->offset,
         .rt_off = rt->buf ? (uint32_t)rt->offset : 0u,
     };
-    uint32_t consts[] = {wg, 0, 1, 1, 1, 1, 1, 0};
+    uint32_t consts[] = {wg, 0, 1, 1, 1, 1, 1, 0, 0};
     tsi_buffer *count_bufs[] = {expert->buf, op->workspace};
     TSG_LAUNCH(lc, "moe", place_count, MOE_CONSTS, consts, PLACE_COUNT_BUFS, count_bufs, &pc);
     if (!tsi_gpu_grid(c, s.nb, lc.groups))
@@ -234,7 +252,7 @@ ts_status tsi_gpu_moe_combine_record(tsi_device *dev, const tsi_op *op)
         .g_off = (uint32_t)gates->offset,
         .y_off = (uint32_t)y->offset,
     };
-    uint32_t consts[] = {wg, (uint32_t)y->dtype, 1, 1, 1, 1, 1, 0};
+    uint32_t consts[] = {wg, (uint32_t)y->dtype, 1, 1, 1, 1, 1, 0, 0};
     tsi_buffer *bufs[] = {h->buf, rows->buf, gates->buf, y->buf};
     TSG_LAUNCH(l, "moe", moe_combine, MOE_CONSTS, consts, COMBINE_BUFS, bufs, &pc);
     if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(pc.total, wg), l.groups))

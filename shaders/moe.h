@@ -8,10 +8,12 @@
  * for each launch's constants, so every entry sees every name. WG is the
  * workgroup width. grouped_matmul: WG = (BM / WM) * (BN / WN); DT the
  * dtype of x, w, bias and y; tiles as in shaders/matmul.h (SHARED 1:
- * BK-deep slices staged in shared memory). moe_combine: DT of h and y.
- * moe_place: WG only; the others are 1 (DT 0) where unused. */
+ * BK-deep slices staged in shared memory; VEC the MATMUL_VEC_* bits of
+ * shaders/matmul.h on the direct path, with x's rows as a and w's as b).
+ * moe_combine: DT of h and y. moe_place: WG only; the others are 1 (DT,
+ * SHARED and VEC 0) where unused. */
 #define MOE_CONSTS(X)                                                                              \
-    X(0, WG) X(1, DT) X(2, BM) X(3, BN) X(4, BK) X(5, WM) X(6, WN) X(7, SHARED)
+    X(0, WG) X(1, DT) X(2, BM) X(3, BN) X(4, BK) X(5, WM) X(6, WN) X(7, SHARED) X(8, VEC)
 
 /* ---- grouped_matmul -------------------------------------------------------- */
 
