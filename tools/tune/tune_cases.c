@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/half.h"
 #include "tune.h"
 
 enum { OP_MATMUL, OP_GROUPED, OP_ATTENTION, OP_RMSNORM, OP_LAYERNORM, OP_SOFTMAX, OP_FFTCONV };
@@ -80,61 +81,20 @@ static void fill(float *v, int64_t n, uint64_t seed)
         v[i] = (float)((double)(next(&s) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
 
-static uint16_t to_half(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    int32_t e = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-    uint32_t m = x & 0x7fffffu;
-    if (e <= 0)
-        return (uint16_t)sign; /* inputs are in [-1, 1): tiny values flush */
-    if (e >= 31)
-        return (uint16_t)(sign | 0x7c00u);
-    uint32_t h = sign | (uint32_t)e << 10 | m >> 13;
-    uint32_t rest = m & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
-        h++; /* round to nearest even */
-    return (uint16_t)h;
-}
-
-static float from_half(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-    uint32_t x;
-    if (e == 0)
-        x = sign; /* no subnormals among these values */
-    else
-        x = sign | (e - 15 + 127) << 23 | m << 13;
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
-}
-
 static bool is16(ts_dtype dt)
 {
     return dt == TS_F16 || dt == TS_BF16;
 }
 
-/* f16 or bf16 bits of f, rounded to nearest even (f finite). */
+/* f16 or bf16 bits of f and back (core/half.h: nearest-even, like the library). */
 static uint16_t to16(ts_dtype dt, float f)
 {
-    if (dt == TS_F16)
-        return to_half(f);
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    x += 0x7fffu + ((x >> 16) & 1u);
-    return (uint16_t)(x >> 16);
+    return dt == TS_F16 ? tsi_f32_to_f16(f) : tsi_f32_to_bf16(f);
 }
 
 static float from16(ts_dtype dt, uint16_t h)
 {
-    if (dt == TS_F16)
-        return from_half(h);
-    uint32_t x = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
+    return dt == TS_F16 ? tsi_f16_to_f32(h) : tsi_bf16_to_f32(h);
 }
 
 /* A tensor of the case's dtype holding v (rounded to that dtype in place). */
