@@ -195,14 +195,14 @@ uvec2 ts_pack4(vec4 v, uint dt)
 }
 
 /* ---- texel buffers (modules <entry>_tx, TS_TEXEL=1) -------------------------
- * TS_TEXEL_BUFS(BUFS) declares each binding again in set 1 as an R32_UINT
- * texel buffer (the host binds views only for the bindings it marks,
- * backend-vulkan/vk_exec.c); TLOADF / TLOAD4F read elements through it.
- * Why: Mesa 22.3's llvmpipe loads every SSBO element lane by lane in a
- * loop with a branch per lane, while a texel fetch of 32-bit texels is one
- * vector gather for all lanes. */
+ * In a TS_TEXEL module, TS_TEXEL_BUFS(BUFS) declares each binding again in
+ * set 1 as an R32_UINT texel buffer (the host binds views only for the
+ * bindings it marks, backend-vulkan/vk_exec.c) and TXLOADF / TXLOAD4F read
+ * elements through it; elsewhere they are LOADF / LOAD4F and
+ * TS_TEXEL_BUFS declares nothing. Why: Mesa 22.3's llvmpipe loads every
+ * SSBO element lane by lane in a loop with a branch per lane, while a
+ * texel fetch of 32-bit texels is one vector gather for all lanes. */
 #define TS_TEXEL_DECL_(b, acc, name) layout(set = 1, binding = b) uniform usamplerBuffer name##_tx;
-#define TS_TEXEL_BUFS(LIST) LIST(TS_TEXEL_DECL_)
 #define TLOADW(arr, w) texelFetch(arr##_tx, int(w)).x
 #define TLOADF(arr, dt, i) ts_word_to_f32(TLOADW(arr, ts_word_index(dt, uint(i))), dt, uint(i))
 /* Four elements from a multiple of 4: four words (f32) or two (16-bit). */
@@ -211,6 +211,15 @@ uvec2 ts_pack4(vec4 v, uint dt)
          ? uintBitsToFloat(uvec4(TLOADW(arr, uint(i)), TLOADW(arr, uint(i) + 1u),                  \
                                  TLOADW(arr, uint(i) + 2u), TLOADW(arr, uint(i) + 3u)))            \
          : ts_unpack4(uvec2(TLOADW(arr, uint(i) >> 1), TLOADW(arr, (uint(i) >> 1) + 1u)), dt))
+#if defined(TS_TEXEL) && TS_TEXEL
+#define TS_TEXEL_BUFS(LIST) LIST(TS_TEXEL_DECL_)
+#define TXLOADF(arr, dt, i) TLOADF(arr, dt, i)
+#define TXLOAD4F(arr, dt, i) TLOAD4F(arr, dt, i)
+#else
+#define TS_TEXEL_BUFS(LIST)
+#define TXLOADF(arr, dt, i) LOADF(arr, dt, i)
+#define TXLOAD4F(arr, dt, i) LOAD4F(arr, dt, i)
+#endif
 
 #define LOAD4F(arr, dt, i)                                                                         \
     ((dt) == 0u ? uintBitsToFloat(arr##_v4[uint(i) >> 2]) : ts_unpack4(arr##_v2[uint(i) >> 2], dt))

@@ -140,3 +140,8 @@ inline void ts_store4f(global uint *p, uint dt, uint i, float4 v)
 
 #define LOAD4F(arr, dt, i) ts_load4f((global const uint *)(arr), (dt), (uint)(i))
 #define STORE4F(arr, dt, i, v) ts_store4f((arr), (dt), (uint)(i), (v))
+/* Texel buffers are a Vulkan module variant (<entry>_tx, glsl.h); an
+ * OpenCL program reads its buffers directly. */
+#define TS_TEXEL_BUFS(LIST)
+#define TXLOADF(arr, dt, i) LOADF(arr, dt, i)
+#define TXLOAD4F(arr, dt, i) LOAD4F(arr, dt, i)
