@@ -24,6 +24,8 @@ static unsigned long long read_xcr0(void)
 #define XCR0_OPMASK (1ull << 5)
 #define XCR0_ZMM_HI256 (1ull << 6)
 #define XCR0_HI16_ZMM (1ull << 7)
+#define XCR0_TILECFG (1ull << 17)
+#define XCR0_TILEDATA (1ull << 18)
 
 static void detect_x86(tsi_cpu_features *f)
 {
@@ -48,6 +50,7 @@ static void detect_x86(tsi_cpu_features *f)
                                 (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM);
 
     bool cpu_avx2 = false, cpu_avx512 = false, cpu_bf16 = false, cpu_fp16 = false;
+    bool cpu_amx = false;
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
         unsigned int max_sub = a;
@@ -56,6 +59,7 @@ static void detect_x86(tsi_cpu_features *f)
         unsigned int need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
         cpu_avx512 = (b & need) == need;
         cpu_fp16 = d & (1u << 23);
+        cpu_amx = (d & (1u << 22)) && (d & (1u << 24)); /* AMX-BF16, AMX-TILE */
         if (max_sub >= 1) {
             __cpuid_count(7, 1, a, b, c, d);
             cpu_bf16 = a & (1u << 5);
@@ -68,6 +72,8 @@ static void detect_x86(tsi_cpu_features *f)
     f->avx512 = cpu_avx512 && os_zmm;
     f->avx512_bf16 = f->avx512 && cpu_bf16;
     f->avx512_fp16 = f->avx512 && cpu_fp16;
+    f->amx_bf16 = f->avx512_bf16 && cpu_amx &&
+                  (xcr0 & (XCR0_TILECFG | XCR0_TILEDATA)) == (XCR0_TILECFG | XCR0_TILEDATA);
     if (f->avx2 && f->fma && f->f16c)
         f->best = f->avx512 ? TSI_CPU_SIMD_AVX512 : TSI_CPU_SIMD_AVX2;
 }

@@ -22,6 +22,9 @@ typedef struct tsi_cpu_features {
     bool avx, avx2, fma, f16c, avx512; /* avx512 = F+BW+VL+DQ together */
     /* Extensions on top of avx512 (the 16-bit GEMM kernels, cpu_gemm16.c). */
     bool avx512_bf16, avx512_fp16;
+    /* AMX tiles with bf16 (cpuid AMX-TILE + AMX-BF16, XCR0 tile state); the
+     * OS may still refuse them per process (cpu_gemm16_amx.c asks). */
+    bool amx_bf16;
     tsi_cpu_simd best;                 /* highest level the machine runs */
     tsi_cpu_simd simd;                 /* chosen: best, lowered by TESSEL_CPU_SIMD */
 } tsi_cpu_features;

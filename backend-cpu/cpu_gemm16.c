@@ -18,12 +18,12 @@
 #define G16_MC 120                    /* rows per task, rounded down to a multiple of mr */
 #define G16_NC 2048                   /* columns per block */
 #define G16_ACC_BYTES ((size_t)4 << 20) /* f32 accumulation block of a row chunk */
-#define G16_KC_MAX 512                /* deepest kc any descriptor asks for */
+#define G16_RUN 512                     /* values converted per step while packing */
 
 /* Block sizes of one GEMM, from the kernel and the shape. */
 typedef struct g16_dims {
     int mr, nr;
-    int64_t kc, mc, nc, mch, ld_acc;
+    int64_t kc, kx, mc, nc, mch, ld_acc; /* kx: packed depth of a full block */
     size_t asz, bsz; /* bytes per packed element */
     size_t acc_off, bias_off, b_off, a_off, a_bytes, total;
 } g16_dims;
@@ -47,17 +47,20 @@ static void g16_dims_of(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *
     d->asz = kn->a_panel == TSI_G16_F32 ? sizeof(float) : sizeof(uint16_t);
     d->bsz = kn->b_panel == TSI_G16_F32 ? sizeof(float) : sizeof(uint16_t);
     d->kc = round_up(min64(kk > 0 ? kk : 1, kn->kc), 2);
-    d->mc = d->mr * (G16_MC / d->mr > 0 ? G16_MC / d->mr : 1);
-    d->nc = min64(round_up(n > 0 ? n : 1, d->nr), G16_NC / d->nr * d->nr);
-    d->ld_acc = d->nc;
+    d->kx = round_up(d->kc, kn->kpad > 0 ? kn->kpad : 1) * (kn->terms > 1 ? kn->terms : 1);
+    int mc = kn->mc > 0 ? kn->mc : G16_MC;
+    d->mc = d->mr * (mc / d->mr > 0 ? mc / d->mr : 1);
+    int64_t nc = kn->nc > 0 ? kn->nc : G16_NC;
+    d->nc = min64(round_up(n > 0 ? n : 1, d->nr), nc / d->nr * d->nr);
+    d->ld_acc = d->nc + 16; /* rows 64 bytes off a power of two apart */
     int64_t rows = (int64_t)(G16_ACC_BYTES / ((size_t)d->ld_acc * sizeof(float)));
     rows = rows / d->mc * d->mc;
     d->mch = min64(rows > d->mc ? rows : d->mc, round_up(m > 0 ? m : 1, d->mr));
     d->acc_off = 0;
     d->bias_off = d->acc_off + tsi_cpu_align_up((size_t)(d->mch * d->ld_acc) * sizeof(float));
     d->b_off = d->bias_off + tsi_cpu_align_up((size_t)round_up(n > 0 ? n : 1, 16) * sizeof(float));
-    d->a_off = d->b_off + tsi_cpu_align_up((size_t)(d->kc * d->nc) * d->bsz);
-    d->a_bytes = tsi_cpu_align_up((size_t)(d->mc * d->kc) * d->asz);
+    d->a_off = d->b_off + tsi_cpu_align_up((size_t)(d->kx * d->nc) * d->bsz);
+    d->a_bytes = tsi_cpu_align_up((size_t)(d->mc * d->kx) * d->asz);
     d->total = d->a_off + d->a_bytes * (size_t)workers;
 }
 
@@ -77,8 +80,8 @@ typedef struct g16_job {
     char *work;
     int64_t ic0, mch;   /* row chunk */
     int64_t jc, nc;     /* column block */
-    int64_t pc, kc;     /* depth block: kc values, packed as kcp (even for pairs) */
-    int64_t kcp;
+    int64_t pc, kc;     /* depth block: kc values, padded to kcp (the kernel's kpad) */
+    int64_t kcp, kx;    /* kx: packed depth, kcp times the kernel's terms */
     bool last;          /* the last depth block: tasks store into c */
     int64_t nt, ntasks; /* columns per task and tasks per row block */
 } g16_job;
@@ -88,34 +91,87 @@ static const uint16_t *u16(const void *p)
     return (const uint16_t *)p;
 }
 
+static int terms_of(const g16_job *j)
+{
+    return j->kn->terms > 1 ? j->kn->terms : 1;
+}
+
+/* Term s of a 16-bit line from its split v = {hi, hf, lo}: with several
+ * terms (f16 as bf16 hi + lo), A's blocks are hi|hf|lo|lo and B's
+ * hi|lo|hf|lo, so their product pairs every hi and lo once; hf, the hi
+ * of the finite values, meets the other's lo (cpu_gemm16_amx.c). */
+static const uint16_t *term(bool is_b, int s, uint16_t *const v[3])
+{
+    static const int a_terms[4] = {0, 1, 2, 2}, b_terms[4] = {0, 2, 1, 2};
+    return v[is_b ? b_terms[s] : a_terms[s]];
+}
+
+/* n 16-bit values from depth p0 on into panel column `slot`. */
+static void put_line(tsi_g16_panel fmt, int64_t kx, int width, int slot, int64_t p0,
+                     const uint16_t *v, int64_t n, char *dst)
+{
+    uint16_t *d = (uint16_t *)(void *)dst;
+    if (fmt == TSI_G16_TILES) {
+        for (int64_t p = p0; p < p0 + n; p += 32) /* p0, n: multiples of 32 */
+            memcpy(d + ((p >> 5) * width + slot) * 32, v + (p - p0), 32 * sizeof(uint16_t));
+        return;
+    }
+    for (int64_t p = p0; p < p0 + n; p++)
+        d[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = v[p - p0];
+}
+
 /* One row of A or column of B (src, dstride elements per depth step) into
  * panel column `slot` of a packed block `width` wide: kvalid values, zeros
- * up to kc. Any strides and both layouts; row-major B and A have faster
+ * up to kcp, as each of the kernel's terms; in runs of G16_RUN depth
+ * values. Any strides and both layouts; row-major B and A have faster
  * loops below. */
-static void pack_line(const g16_job *j, tsi_g16_panel fmt, const uint16_t *src, int64_t dstride,
-                      int64_t kc, int64_t kvalid, char *dst, int width, int slot)
+static void pack_line(const g16_job *j, tsi_g16_panel fmt, bool is_b, const uint16_t *src,
+                      int64_t dstride, int64_t kvalid, char *dst, int width, int slot)
 {
-    if (fmt == TSI_G16_F32) {
-        float tmp[G16_KC_MAX];
-        tsi_cpu_load_f32(j->k, j->g->dt, src, dstride, tmp, (size_t)kvalid);
-        float *d = (float *)dst + slot;
-        for (int64_t p = 0; p < kvalid; p++)
-            d[p * width] = tmp[p];
-        for (int64_t p = kvalid; p < kc; p++)
-            d[p * width] = 0.0f;
-    } else {
-        uint16_t *d = (uint16_t *)dst + 2 * slot;
-        for (int64_t p = 0; p < kc; p++)
-            d[(p >> 1) * 2 * width + (p & 1)] = p < kvalid ? src[p * dstride] : 0;
+    int64_t kc = j->kcp;
+    float tmp[G16_RUN];
+    uint16_t split[3][G16_RUN];
+    uint16_t *const v[3] = {split[0], split[1], split[2]};
+    for (int64_t p0 = 0; p0 < kc; p0 += G16_RUN) {
+        int64_t n = min64(G16_RUN, kc - p0), nv = kvalid - p0 < 0 ? 0 : min64(n, kvalid - p0);
+        const uint16_t *s = src + (nv > 0 ? p0 * dstride : 0);
+        if (fmt == TSI_G16_F32) {
+            tsi_cpu_load_f32(j->k, j->g->dt, s, dstride, tmp, (size_t)nv);
+            float *d = (float *)dst + slot;
+            for (int64_t p = 0; p < n; p++)
+                d[(p0 + p) * width] = p < nv ? tmp[p] : 0.0f;
+            continue;
+        }
+        if (terms_of(j) == 1) {
+            for (int64_t p = 0; p < n; p++)
+                split[0][p] = p < nv ? s[p * dstride] : 0;
+        } else {
+#if defined(TESSEL_CPU_AMX)
+            if (j->g->dt == TS_F16 && dstride == 1) {
+                tsi_cpu_amx_split_f16(s, (size_t)nv, v[0], v[1], v[2]);
+                for (int t = 0; t < 3; t++)
+                    memset(v[t] + nv, 0, (size_t)(n - nv) * sizeof(uint16_t));
+            } else {
+                tsi_cpu_load_f32(j->k, j->g->dt, s, dstride, tmp, (size_t)nv);
+                memset(tmp + nv, 0, (size_t)(n - nv) * sizeof(float));
+                tsi_cpu_amx_split(tmp, (size_t)n, v[0], v[1], v[2]);
+            }
+#endif
+        }
+        for (int t = 0; t < terms_of(j); t++)
+            put_line(fmt, j->kx, width, slot, t * kc + p0, term(is_b, t, v), n, dst);
     }
 }
 
 /* Zeros for a panel line past the operand's edge. */
-static void zero_line(tsi_g16_panel fmt, int64_t kc, char *dst, int width, int slot)
+static void zero_line(const g16_job *j, tsi_g16_panel fmt, char *dst, int width, int slot)
 {
-    for (int64_t p = 0; p < kc; p++) {
+    int64_t kx = fmt == TSI_G16_F32 ? j->kcp : j->kx;
+    for (int64_t p = 0; p < kx; p++) {
         if (fmt == TSI_G16_F32)
             ((float *)dst)[p * width + slot] = 0.0f;
+        else if (fmt == TSI_G16_TILES)
+            ((uint16_t *)dst)[((p >> 5) * width + slot) * 32 + (p & 31)] = 0;
         else
             ((uint16_t *)dst)[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = 0;
     }
@@ -141,9 +197,9 @@ static void pack_b_panel(const g16_job *j, int64_t jr, char *dst)
     const uint16_t *b = u16(g->b) + j->pc * g->b_rs + col0 * g->b_cs;
     for (int q = 0; q < nr; q++) {
         if (q < cols)
-            pack_line(j, fmt, b + q * g->b_cs, g->b_rs, j->kcp, j->kc, dst, nr, q);
+            pack_line(j, fmt, true, b + q * g->b_cs, g->b_rs, j->kc, dst, nr, q);
         else
-            zero_line(fmt, j->kcp, dst, nr, q);
+            zero_line(j, fmt, dst, nr, q);
     }
 }
 
@@ -151,7 +207,7 @@ static void pack_b_task(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const g16_job *j = ctx;
     char *bpack = j->work + j->d.b_off;
-    size_t panel = (size_t)(j->kcp * j->d.nr) * j->d.bsz;
+    size_t panel = (size_t)(j->kx * j->d.nr) * j->d.bsz;
     for (int64_t t = begin; t < end; t++)
         pack_b_panel(j, t * j->d.nr, bpack + (size_t)t * panel);
 }
@@ -166,26 +222,50 @@ static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
     const tsi_gemm16 *g = j->g;
     int nr = j->d.nr;
     tsi_g16_panel fmt = j->kn->b_panel;
-    size_t panel = (size_t)(j->kcp * nr) * j->d.bsz;
+    size_t panel = (size_t)(j->kx * nr) * j->d.bsz;
     char *bpack = j->work + j->d.b_off;
-    int64_t panels = (j->nc + nr - 1) / nr;
-    float tmp[G16_NC];
+    int terms = terms_of(j);
+    /* Columns in runs of G16_RUN (a multiple of every nr), so that the
+     * converted rows stay a few KiB on the stack. */
+    float tmp[G16_RUN];
+    uint16_t split[6][G16_RUN]; /* f16 as terms: hi, hf, lo of rows p and p+1 */
+    uint16_t *const v0[3] = {split[0], split[1], split[2]};
+    uint16_t *const v1[3] = {split[3], split[4], split[5]};
     for (int64_t t = begin; t < end; t++) {
         int64_t p = fmt == TSI_G16_PAIRS ? 2 * t : t;
-        const uint16_t *row = u16(g->b) + (j->pc + p) * g->b_rs + j->jc;
-        if (fmt == TSI_G16_F32 && p < j->kc)
-            tsi_cpu_load_f32(j->k, g->dt, row, 1, tmp, (size_t)j->nc);
-        for (int64_t q = 0; q < panels; q++) {
-            int64_t c0 = q * nr, cols = p < j->kc ? min64(nr, j->nc - c0) : 0;
-            char *base = bpack + (size_t)q * panel;
-            if (fmt == TSI_G16_F32) {
-                float *d = (float *)(void *)base + p * nr;
-                memcpy(d, tmp + c0, (size_t)cols * sizeof(float));
-                memset(d + cols, 0, (size_t)(nr - cols) * sizeof(float));
-            } else {
-                uint16_t *d = (uint16_t *)(void *)base + p * nr;
-                pairs_from_rows(row + c0, p + 1 < j->kc ? row + g->b_rs + c0 : NULL, cols, d);
-                memset(d + 2 * cols, 0, (size_t)(nr - cols) * 2 * sizeof(uint16_t));
+        for (int64_t r0 = 0; r0 < j->nc; r0 += G16_RUN) {
+            int64_t run = min64(G16_RUN, j->nc - r0);
+            const uint16_t *row = u16(g->b) + (j->pc + p) * g->b_rs + j->jc + r0;
+            const uint16_t *r1 = p + 1 < j->kc ? row + g->b_rs : NULL;
+            if (fmt == TSI_G16_F32 && p < j->kc)
+                tsi_cpu_load_f32(j->k, g->dt, row, 1, tmp, (size_t)run);
+#if defined(TESSEL_CPU_AMX)
+            for (int r = 0; terms > 1 && r < 2 && p + r < j->kc; r++) {
+                uint16_t *const *v = r ? v1 : v0;
+                if (g->dt == TS_F16) {
+                    tsi_cpu_amx_split_f16(r ? r1 : row, (size_t)run, v[0], v[1], v[2]);
+                    continue;
+                }
+                tsi_cpu_load_f32(j->k, g->dt, r ? r1 : row, 1, tmp, (size_t)run);
+                tsi_cpu_amx_split(tmp, (size_t)run, v[0], v[1], v[2]);
+            }
+#endif
+            for (int64_t c0 = 0; c0 < run; c0 += nr) {
+                int64_t cols = p < j->kc ? min64(nr, run - c0) : 0;
+                char *base = bpack + (size_t)((r0 + c0) / nr) * panel;
+                if (fmt == TSI_G16_F32) {
+                    float *d = (float *)(void *)base + p * nr;
+                    memcpy(d, tmp + c0, (size_t)cols * sizeof(float));
+                    memset(d + cols, 0, (size_t)(nr - cols) * sizeof(float));
+                    continue;
+                }
+                for (int s = 0; s < terms; s++) {
+                    const uint16_t *s0 = terms > 1 ? term(true, s, v0) : row;
+                    const uint16_t *s1 = terms > 1 ? term(true, s, v1) : r1;
+                    uint16_t *d = (uint16_t *)(void *)base + (p + s * j->kcp) * nr;
+                    pairs_from_rows(s0 + c0, r1 ? s1 + c0 : NULL, cols, d);
+                    memset(d + 2 * cols, 0, (size_t)(nr - cols) * 2 * sizeof(uint16_t));
+                }
             }
         }
     }
@@ -197,7 +277,7 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
     const tsi_gemm16 *g = j->g;
     int mr = j->d.mr;
     tsi_g16_panel fmt = j->kn->a_panel;
-    size_t panel = (size_t)(j->kcp * mr) * j->d.asz;
+    size_t panel = (size_t)(j->kx * mr) * j->d.asz;
     for (int64_t ir = 0; ir < rows; ir += mr, dst += panel) {
         if (fmt == TSI_G16_F32 && g->a_rs == 1 && g->a_cs != 1) {
             /* Transposed A: a panel's rows lie side by side per depth. */
@@ -212,7 +292,7 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
         }
         for (int i = 0; i < mr; i++) {
             if (ir + i >= rows) {
-                zero_line(fmt, j->kcp, dst, mr, i);
+                zero_line(j, fmt, dst, mr, i);
                 continue;
             }
             const uint16_t *src = u16(g->a) + (r0 + ir + i) * g->a_rs + j->pc * g->a_cs;
@@ -228,7 +308,17 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
                 }
                 continue;
             }
-            pack_line(j, fmt, src, g->a_cs, j->kcp, j->kc, dst, mr, i);
+            if (fmt == TSI_G16_TILES && g->a_cs == 1 && terms_of(j) == 1) {
+                /* Row-major A: runs of 32 copied whole, the last one padded. */
+                uint16_t *d = (uint16_t *)(void *)dst + i * 32;
+                for (int64_t p = 0; p < j->kcp; p += 32, d += 32 * mr) {
+                    int64_t n = min64(32, j->kc - p);
+                    memcpy(d, src + p, (size_t)n * sizeof(uint16_t));
+                    memset(d + n, 0, (size_t)(32 - n) * sizeof(uint16_t));
+                }
+                continue;
+            }
+            pack_line(j, fmt, false, src, g->a_cs, j->kc, dst, mr, i);
         }
     }
 }
@@ -236,9 +326,9 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
 static void micro(const g16_job *j, const char *ap, const char *bp, float *c, int acc)
 {
     if (j->kn->micro)
-        j->kn->micro((size_t)j->kcp, ap, bp, c, (size_t)j->d.ld_acc, acc);
+        j->kn->micro((size_t)j->kx, ap, bp, c, (size_t)j->d.ld_acc, acc);
     else
-        j->k->gemm_micro((size_t)j->kcp, (const float *)(const void *)ap,
+        j->k->gemm_micro((size_t)j->kx, (const float *)(const void *)ap,
                          (const float *)(const void *)bp, c, (size_t)j->d.ld_acc, acc);
 }
 
@@ -266,7 +356,10 @@ static void tile_task(void *ctx, int64_t begin, int64_t end, int worker)
     char *ap = j->work + j->d.a_off + (size_t)worker * j->d.a_bytes;
     const char *bpack = j->work + j->d.b_off;
     float *acc = (float *)(void *)(j->work + j->d.acc_off);
-    size_t apanel = (size_t)(j->kcp * mr) * j->d.asz, bpanel = (size_t)(j->kcp * nr) * j->d.bsz;
+    size_t apanel = (size_t)(j->kx * mr) * j->d.asz;
+    size_t bpanel = (size_t)(j->kx * nr) * j->d.bsz;
+    if (j->kn->begin)
+        j->kn->begin();
     for (int64_t t = begin; t < end; t++) {
         int64_t r = (t / j->ntasks) * j->d.mc, c0 = (t % j->ntasks) * j->nt;
         int64_t rows = min64(j->d.mc, j->mch - r), cols = min64(j->nt, j->nc - c0);
@@ -280,6 +373,8 @@ static void tile_task(void *ctx, int64_t begin, int64_t end, int worker)
         if (j->last)
             store_block(j, r, rows, c0, cols);
     }
+    if (j->kn->end)
+        j->kn->end();
 }
 
 /* k = 0: c is the bias (or zeros). */
@@ -326,15 +421,14 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
             j.ntasks = (j.nc + j.nt - 1) / j.nt;
             for (j.pc = 0; j.pc < g->k; j.pc += j.d.kc) {
                 j.kc = min64(j.d.kc, g->k - j.pc);
-                j.kcp = round_up(j.kc, 2);
-                if (kn->a_panel != TSI_G16_PAIRS && kn->b_panel != TSI_G16_PAIRS)
-                    j.kcp = j.kc;
+                j.kcp = round_up(j.kc, kn->kpad > 0 ? kn->kpad : 1);
+                j.kx = j.kcp * (kn->terms > 1 ? kn->terms : 1);
                 j.last = j.pc + j.kc >= g->k;
                 bool rows = g->b_cs == 1;
                 int64_t btasks = rows ? (kn->b_panel == TSI_G16_PAIRS ? j.kcp / 2 : j.kcp) : panels;
                 int64_t bcost = rows ? j.nc : j.kcp * j.d.nr;
                 tsi_cpu_task_fn bfn = rows ? pack_b_rows : pack_b_task;
-                int64_t tasks = mtasks * j.ntasks, tcost = j.d.mc * j.nt * j.kcp;
+                int64_t tasks = mtasks * j.ntasks, tcost = j.d.mc * j.nt * j.kx;
                 if (pool) {
                     tsi_cpu_pool_for(pool, btasks, bcost, bfn, &j);
                     tsi_cpu_pool_for(pool, tasks, tcost, tile_task, &j);
@@ -370,6 +464,15 @@ void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels 
 {
 #if defined(__x86_64__)
     if (k->level == TSI_CPU_SIMD_AVX512) {
+#if defined(TESSEL_CPU_AMX)
+        /* AMX unless the vdpbf16ps kernel is forced (its test). */
+        const char *dot = getenv("TESSEL_CPU_BF16_DOT");
+        bool dot_forced = dt == TS_BF16 && dot && strcmp(dot, "on") == 0;
+        if (f->amx_bf16 && !dot_forced && tsi_cpu_amx_ready()) {
+            *out = dt == TS_BF16 ? tsi_cpu_gemm16_amx_bf16 : tsi_cpu_gemm16_amx_f16;
+            return;
+        }
+#endif
         if (dt == TS_BF16)
             *out = bf16_dot_pays(f) ? tsi_cpu_gemm16_avx512_bf16dp : tsi_cpu_gemm16_avx512_bf16;
         else
@@ -382,6 +485,8 @@ void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels 
                                    .mr = k->gemm_mr,
                                    .nr = k->gemm_nr,
                                    .kc = 256,
+                                   .kpad = 1,
+                                   .terms = 1,
                                    .a_panel = TSI_G16_F32,
                                    .b_panel = TSI_G16_F32,
                                    .micro = NULL};

@@ -22,6 +22,9 @@ typedef enum tsi_g16_panel {
     TSI_G16_F32,   /* widened to f32 while packing: [k][width] floats */
     TSI_G16_PAIRS, /* 16-bit, [k/2][width][2]: k-pairs side by side, as the
                     * dot-product instructions take them (odd k: 0 pad) */
+    TSI_G16_TILES, /* 16-bit, [k/32][width][32]: each line's depth in runs
+                    * of 32, a run per line side by side, so that 16 lines'
+                    * run is one contiguous 1 KiB AMX tile (A) */
 } tsi_g16_panel;
 
 typedef void (*tsi_g16_micro_fn)(size_t k, const void *a, const void *b, float *c, size_t ldc,
@@ -31,11 +34,22 @@ typedef struct tsi_cpu_gemm16_kernel {
     const char *name; /* what tessel-info says: "avx512_bf16", "avx512 f16c" */
     int mr, nr;       /* tile: a panels are mr wide, b panels nr wide */
     int kc;           /* depth of one packed block (even) */
+    int mc, nc;       /* rows of A per task, columns per block; 0: defaults */
+    int kpad;         /* a block's depth is packed to a multiple of this */
+    /* 16-bit panels only: 1, or 4 for f16 run as bf16 terms (hi = bf16(x),
+     * lo = bf16(x - hi)): the packed depth is four blocks of it, A's
+     * hi|hi|lo|lo against B's hi|lo|hi|lo, so one bf16 product sums all
+     * four partial products (cpu_gemm16_amx.c). */
+    int terms;
     tsi_g16_panel a_panel, b_panel;
     /* c[i*ldc + j] = (acc ? c : 0) + sum_p a(i,p) b(p,j) over a full mr x nr
      * tile, p < k (k even for PAIRS panels). NULL: the SIMD table's f32
      * gemm_micro on F32 panels, with its gemm_mr / gemm_nr. */
     tsi_g16_micro_fn micro;
+    /* Called by a pool task before its first and after its last micro
+     * call (AMX loads and releases its tile configuration), or NULL. */
+    void (*begin)(void);
+    void (*end)(void);
 } tsi_cpu_gemm16_kernel;
 
 /* One 16-bit GEMM: c = a * b (+ bias), a and b of dtype dt (f16 / bf16)
@@ -82,6 +96,21 @@ extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16;
 /* How much faster the vdpbf16ps kernel ran than the f32 one, measured on
  * first call (cpu_gemm16_avx512.c says why); only with AVX512_BF16. */
 float tsi_cpu_gemm16_avx512_dot_speedup(void);
+#endif
+
+#if defined(TESSEL_CPU_AMX)
+/* cpu_gemm16_amx.c: bf16 on AMX tiles, and f16 as four bf16 terms. Only
+ * where cpu_features.c found AMX-BF16 and tsi_cpu_amx_ready() said yes. */
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16;
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16;
+/* Asks the OS for the tile registers, once per process; false when it
+ * refuses or TESSEL_CPU_AMX=off. */
+bool tsi_cpu_amx_ready(void);
+/* x[0..n) into bf16 hi = bf16(x), hf = hi of the finite values (0 for
+ * Inf, NaN) and lo = bf16(x - hi) (0 for Inf, NaN). */
+void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
+/* The same from contiguous f16 values. */
+void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
 #endif
 
 #endif

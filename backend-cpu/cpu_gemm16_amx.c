@@ -1,0 +1,206 @@
+/* AMX micro-kernel of the 16-bit GEMM (cpu_gemm16.h): TDPBF16PS on tile
+ * registers, f32 accumulation. One call covers a 32 x 32 tile of c as four
+ * 16 x 16 accumulator tiles, fed per 32-deep step by two A tiles (16 rows
+ * of 32 bf16, 1 KiB each in a TILES panel) and two B tiles (16 k-pairs of
+ * 16 columns, the two halves of a PAIRS panel's 128-byte pair rows). One
+ * TDPBF16PS does 16 x 16 x 32 multiply-adds, 16 times an AVX-512 FMA's, so
+ * even this simple loop leaves the f32 path far behind.
+ *
+ * f16 has no AMX instruction on these cores (AMX-FP16 came later). It runs
+ * as bf16 terms instead: x = hi + lo, hi = bf16(x) and lo = bf16(x - hi),
+ * which is exact (f16's 11 significant bits are hi's 8 plus at most 3 in
+ * lo). The packing writes A as hi|hf|lo|lo and B as hi|lo|hf|lo along the
+ * depth (cpu_gemm16.c), so one product four times as deep sums all four
+ * partial products: each is exact in the f32 accumulator, so the result
+ * is the f32-accumulated product of the f16 values, as on the other
+ * paths. Inf and NaN live in hi alone: their lo is 0, and hf, the hi that
+ * meets the other operand's lo, is 0 for them (an Inf times a lo of 0
+ * would be NaN where the f32 product is Inf).
+ *
+ * Linux hands out the tile registers only on request (arch_prctl), once
+ * per process; the tile configuration is per thread, so every pool task
+ * loads it before its first tile and releases the registers after its
+ * last (a thread holding tiles makes each context switch save 8 KiB). */
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include "backend-cpu/cpu_gemm16.h"
+
+#define MR 32
+#define NR 32
+
+/* The 64-byte operand of LDTILECFG, palette 1. */
+typedef struct amx_config {
+    uint8_t palette, start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_config;
+
+/* Tiles 0-3: c, 4-5: a, 6-7: b; each 16 rows of 64 bytes. A static
+ * constant: gcc 12 drops stores to a local config it cannot see
+ * _tile_loadconfig read. */
+static const amx_config tile_config = {
+    .palette = 1,
+    .colsb = {64, 64, 64, 64, 64, 64, 64, 64},
+    .rows = {16, 16, 16, 16, 16, 16, 16, 16},
+};
+
+static void amx_begin(void)
+{
+    _tile_loadconfig(&tile_config);
+}
+
+static void amx_end(void)
+{
+    _tile_release();
+}
+
+/* a: [k/32][MR][32] bf16 runs, b: [k/2][NR][2] k-pairs; k a multiple of
+ * 32. Each step's two A tiles and two B tiles are 4 KiB in one run. */
+static void amx_micro(size_t k, const void *ap, const void *bp, float *c, size_t ldc, int acc)
+{
+    const char *a = ap, *b = bp;
+    size_t cs = ldc * sizeof(float);
+    float *c1 = c + 16 * ldc;
+    if (acc) {
+        _tile_loadd(0, c, cs);
+        _tile_loadd(1, c + 16, cs);
+        _tile_loadd(2, c1, cs);
+        _tile_loadd(3, c1 + 16, cs);
+    } else {
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+    }
+    /* 32 values of depth: 64 bytes of each a row, 16 pair rows of b. */
+    for (size_t p = 0; p < k; p += 32) {
+        const char *aq = a + p * MR * sizeof(uint16_t);
+        const char *bq = b + p / 2 * NR * 2 * sizeof(uint16_t);
+        _tile_loadd(4, aq, 64);
+        _tile_loadd(5, aq + 16 * 64, 64);
+        _tile_loadd(6, bq, NR * 2 * sizeof(uint16_t));
+        _tile_loadd(7, bq + 64, NR * 2 * sizeof(uint16_t));
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, c, cs);
+    _tile_stored(1, c + 16, cs);
+    _tile_stored(2, c1, cs);
+    _tile_stored(3, c1 + 16, cs);
+}
+
+/* 16 values into hi, hf and lo (cpu_gemm16.h). */
+static void split16(__m512 v, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+{
+    __m256bh h = _mm512_cvtneps_pbh(v);
+    __m512 hv = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)h), 16));
+    __mmask16 finite = _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_EQ_OQ);
+    __m512 r = _mm512_maskz_sub_ps(finite, v, hv);
+    _mm256_storeu_si256((__m256i *)(void *)hi, (__m256i)h);
+    _mm256_storeu_si256((__m256i *)(void *)hf, _mm256_maskz_mov_epi16(finite, (__m256i)h));
+    _mm256_storeu_si256((__m256i *)(void *)lo, (__m256i)_mm512_cvtneps_pbh(r));
+}
+
+void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        split16(_mm512_loadu_ps(x + i), hi + i, hf + i, lo + i);
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        uint16_t th[16], tf[16], tl[16];
+        split16(_mm512_maskz_loadu_ps(m, x + i), th, tf, tl);
+        memcpy(hi + i, th, (n - i) * sizeof(uint16_t));
+        memcpy(hf + i, tf, (n - i) * sizeof(uint16_t));
+        memcpy(lo + i, tl, (n - i) * sizeof(uint16_t));
+    }
+}
+
+void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        split16(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(x + i))),
+                hi + i, hf + i, lo + i);
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        uint16_t th[16], tf[16], tl[16];
+        split16(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)), th, tf, tl);
+        memcpy(hi + i, th, (n - i) * sizeof(uint16_t));
+        memcpy(hf + i, tf, (n - i) * sizeof(uint16_t));
+        memcpy(lo + i, tl, (n - i) * sizeof(uint16_t));
+    }
+}
+
+#if defined(__linux__)
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+#endif
+
+static bool amx_granted;
+
+static void request_tiles(void)
+{
+    const char *env = getenv("TESSEL_CPU_AMX");
+    if (env && strcmp(env, "off") == 0)
+        return;
+#if defined(__linux__)
+    amx_granted = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#endif
+}
+
+bool tsi_cpu_amx_ready(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, request_tiles);
+    return amx_granted;
+}
+
+/* Blocks: deep (2048 packed values), because each depth block reloads and
+ * stores the 4 KiB accumulator tiles and that, not L1 residency, set the
+ * speed here (a 32 x 2048 panel of A and of B come from L2); 512 columns,
+ * so that B's block (2 MiB) stays in L2 and the workspace under core's
+ * 8 MiB keep limit. f16 packs four terms per value, so a quarter as deep.
+ * Measured on a 2-core Sapphire Rapids-class VM: kc 256-1024 ran 10-25 %
+ * slower, 256 or 2048 columns and 192-512 rows per task no faster. */
+const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16 = {
+    .name = "amx_bf16",
+    .mr = MR,
+    .nr = NR,
+    .kc = 2048,
+    .kpad = 32,
+    .mc = 96,
+    .nc = 512,
+    .terms = 1,
+    .a_panel = TSI_G16_TILES,
+    .b_panel = TSI_G16_PAIRS,
+    .micro = amx_micro,
+    .begin = amx_begin,
+    .end = amx_end,
+};
+
+const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16 = {
+    .name = "amx_bf16 x4 (f16 as bf16 hi+lo)",
+    .mr = MR,
+    .nr = NR,
+    .kc = 512,
+    .kpad = 32,
+    .mc = 96,
+    .nc = 512,
+    .terms = 4,
+    .a_panel = TSI_G16_TILES,
+    .b_panel = TSI_G16_PAIRS,
+    .micro = amx_micro,
+    .begin = amx_begin,
+    .end = amx_end,
+};
