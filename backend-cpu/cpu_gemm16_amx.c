@@ -130,8 +130,8 @@ void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *
 {
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        split16(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(x + i))),
-                hi + i, hf + i, lo + i);
+        split16(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(x + i))), hi + i,
+                hf + i, lo + i);
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
         uint16_t th[16], tf[16], tl[16];
