@@ -21,6 +21,10 @@
  * (their own bits, no conversion; half the bytes of f32 panels), S from
  * unscaled Q then scaled in f32, P rounded to bf16 pairs for P.V (the
  * row sums l stay f32); accumulation is f32 throughout (DESIGN.md).
+ * Where the 16-bit GEMM runs on AMX tiles (cpu_gemm16_amx.c), f16 and bf16
+ * run both products on its 32 x 32 tile kernel the same way: bf16 as is,
+ * f16 as bf16 hi + lo parts (hi.hi + hi.lo + lo.hi: each product to
+ * 2^-16), P split the same way, so that f16's precision is kept.
  *
  * Query i of batch b sees keys [lo_i, hi_i) (key_len, causal offset and
  * window, core/op.h); a query tile reads only the key tiles that meet the
@@ -56,6 +60,9 @@ typedef struct attn_job {
     int64_t offset, window; /* bounded by core (core/op.h) */
     int64_t n_ktiles;
     tsi_g16_micro_fn dp;                 /* bf16 k-pair micro-kernel, or NULL: f32 panels */
+    tsi_cpu_gemm16_kernel amx;           /* AMX tiles (amx.micro set), else unused */
+    int terms;                           /* AMX: 1 (bf16), 4 (f16 as hi + lo) */
+    int64_t dpad;                        /* AMX: d rounded up to a tile's 32 */
     size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
     float *packed_k, *packed_v;          /* [heads * n_ktiles] tiles each */
     int64_t heads;                       /* (batch, kv head) pairs packed per round */
@@ -67,7 +74,37 @@ typedef struct attn_job {
 typedef struct attn_work {
     float *qp, *kp, *vp, *s, *pp, *o, *m, *l, *row;
     float *kbuf, *vbuf; /* this worker's K / V tile when K and V are not prepacked */
+    uint16_t *parts;    /* AMX: a row's hi, hf and lo parts */
 } attn_work;
+
+static bool use_amx(const attn_job *j)
+{
+    return j->amx.micro != NULL;
+}
+
+/* Floats of one packed Q, K, V and P tile: f32 panels, or bf16 on the AMX
+ * path (terms sections of the depth each). */
+static size_t q_floats(const attn_job *j)
+{
+    return (size_t)(use_amx(j) ? j->qtp * j->terms * j->dpad / 2 : j->qtp * j->d);
+}
+
+static size_t k_floats(const attn_job *j)
+{
+    return (size_t)(use_amx(j) ? j->ktp * j->terms * j->dpad / 2 : j->ktp * j->d);
+}
+
+static size_t v_floats(const attn_job *j)
+{
+    return (size_t)(use_amx(j) ? j->dvp * j->terms * j->ktp / 2 : j->dvp * j->ktp);
+}
+
+static size_t p_floats(const attn_job *j)
+{
+    if (use_amx(j))
+        return (size_t)(j->qtp * j->terms * j->ktp / 2);
+    return (size_t)(j->dp ? j->qtp * j->ktp : 0);
+}
 
 static int64_t round_up(int64_t x, int64_t m)
 {
@@ -79,20 +116,26 @@ static size_t carve(const attn_job *j, char *base, attn_work *w)
 {
     int64_t row = j->dvp > j->ktp ? j->dvp : j->ktp;
     row = row > j->d ? row : j->d;
-    /* pp: P as bf16 k-pair panels, on the vdpbf16ps path only (f32 P.V
+    row = row > j->dpad ? row : j->dpad;
+    /* pp: P as bf16 panels, on the vdpbf16ps and AMX paths only (f32 P.V
      * reads the score tile in place). */
     size_t sizes[] = {
-        (size_t)(j->qtp * j->d),   (size_t)(j->qtp * j->ktp), (size_t)(j->dp ? j->qtp * j->ktp : 0),
-        (size_t)(j->qtp * j->dvp), (size_t)j->qtp,            (size_t)j->qtp,
-        (size_t)row,               (size_t)(j->ktp * j->d),   (size_t)(j->dvp * j->ktp),
+        q_floats(j),    (size_t)(j->qtp * j->ktp),
+        p_floats(j),    (size_t)(j->qtp * j->dvp),
+        (size_t)j->qtp, (size_t)j->qtp,
+        (size_t)row,    k_floats(j),
+        v_floats(j),    use_amx(j) ? (size_t)(3 * row + 1) / 2 : 0,
     };
-    float **slots[] = {&w->qp, &w->s, &w->pp, &w->o, &w->m, &w->l, &w->row, &w->kbuf, &w->vbuf};
+    float *parts = NULL;
+    float **slots[] = {&w->qp, &w->s,   &w->pp,   &w->o,    &w->m,
+                       &w->l,  &w->row, &w->kbuf, &w->vbuf, &parts};
     size_t off = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (base)
             *slots[i] = (float *)(base + off);
         off += tsi_cpu_align_up(sizes[i] * sizeof(float));
     }
+    w->parts = (uint16_t *)(void *)parts;
     return off;
 }
 
@@ -242,9 +285,138 @@ static void pack_kv_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g,
     }
 }
 
+/* AMX path. A row's parts (hi, hf, lo; bf16: the bits as hi) at
+ * w->parts, n values then zeros up to npad: from a 16-bit input row src,
+ * or from f32 values x (P). Term t of an A line (Q, P) reads part
+ * a_part[t], of a B line (K, V) b_part[t], as in cpu_gemm16.c. */
+static const int a_part[4] = {0, 1, 2, 2}, b_part[4] = {0, 2, 1, 2};
+
+static void amx_parts(const attn_job *j, attn_work *w, const void *src, const float *x, int64_t n,
+                      int64_t npad)
+{
+    uint16_t *p[3] = {w->parts, w->parts + npad, w->parts + 2 * npad};
+#if defined(TESSEL_CPU_AMX)
+    if (j->terms > 1) {
+        if (src)
+            tsi_cpu_amx_split_f16(src, (size_t)n, p[0], p[1], p[2]);
+        else
+            tsi_cpu_amx_split(x, (size_t)n, p[0], p[1], p[2]);
+        for (int t = 0; t < 3; t++)
+            memset(p[t] + n, 0, (size_t)(npad - n) * sizeof(uint16_t));
+        return;
+    }
+#endif
+    if (src)
+        memcpy(p[0], src, (size_t)n * sizeof(uint16_t));
+    else
+        j->k->f32_to_bf16(x, p[0], (size_t)n);
+    memset(p[0] + n, 0, (size_t)(npad - n) * sizeof(uint16_t));
+}
+
+/* Row r of an A operand (32-row panels of [kx/32][32][32] runs, as the
+ * AMX kernel reads A) from w->parts: term t's npad values at depth t*npad. */
+static void amx_put_a(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t r, int64_t npad)
+{
+    int64_t kx = j->terms * npad;
+    dst += (r / 32) * kx * 32 + r % 32 * 32;
+    for (int t = 0; t < j->terms; t++)
+        for (int64_t p = 0; p < npad; p += 32)
+            memcpy(dst + (t * npad + p) / 32 * 32 * 32, w->parts + a_part[t] * npad + p,
+                   32 * sizeof(uint16_t));
+}
+
+/* Key c's row of K into B panels ([kx/2][32][2] per 32 keys, depth d). */
+static void amx_put_k(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
+{
+    int64_t kx = j->terms * j->dpad;
+    dst += (c / 32) * kx * 32 + c % 32 * 2;
+    for (int t = 0; t < j->terms; t++) {
+        const uint16_t *v = w->parts + b_part[t] * j->dpad;
+        uint16_t *d = dst + t * j->dpad * 32;
+        for (int64_t p = 0; p < j->dpad; p += 2) {
+            d[p * 32] = v[p];
+            d[p * 32 + 1] = v[p + 1];
+        }
+    }
+}
+
+/* Key c's row of V into B panels ([kx/2][32][2] per 32 columns of Dv,
+ * depth the tile's keys). */
+static void amx_put_v(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
+{
+    int64_t kx = j->terms * j->ktp;
+    for (int t = 0; t < j->terms; t++) {
+        const uint16_t *v = w->parts + b_part[t] * j->dvp;
+        int64_t p = t * j->ktp + c;
+        uint16_t *d = dst + (p >> 1) * 64 + (p & 1);
+        for (int64_t x = 0; x < j->dvp; x++)
+            d[(x / 32) * kx * 32 + x % 32 * 2] = v[x];
+    }
+}
+
+static void pack_q_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
+                       int64_t nq)
+{
+    const tsi_view *q = &j->op->in[0];
+    for (int64_t r = 0; r < round_up(nq, 32); r++) {
+        int64_t row = r0 + r;
+        const char *src = r < nq ? row_ptr(q, b, row_head(j, g, row), row % j->lq) : NULL;
+        amx_parts(j, w, src, NULL, src ? j->d : 0, j->dpad);
+        amx_put_a(j, w, (uint16_t *)w->qp, r, j->dpad);
+    }
+}
+
+/* Keys past the batch's key_len are packed as zeros in V (P is 0 there, and
+ * V may hold anything, NaN included). */
+static void pack_kv_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
+                        int64_t nk)
+{
+    const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
+    int64_t valid = batch_range(j, b).kl - j0;
+    valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
+    for (int64_t c = 0; c < j->ktp; c++) {
+        const char *k = c < nk ? row_ptr(kv, b, g, j0 + c) : NULL;
+        amx_parts(j, w, k, NULL, k ? j->d : 0, j->dpad);
+        amx_put_k(j, w, (uint16_t *)w->kp, c);
+        const char *v = c < valid ? row_ptr(vv, b, g, j0 + c) : NULL;
+        amx_parts(j, w, v, NULL, v ? j->dv : 0, j->dvp);
+        amx_put_v(j, w, (uint16_t *)w->vp, c);
+    }
+}
+
+static void scores_amx(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+{
+    int64_t kx = j->terms * j->dpad;
+    const uint16_t *qp = (const uint16_t *)w->qp, *kp = (const uint16_t *)w->kp;
+    for (int64_t pi = 0; pi < round_up(nq, 32) / 32; pi++)
+        for (int64_t pj = 0; pj < round_up(nk, 32) / 32; pj++)
+            j->amx.micro((size_t)kx, qp + pi * kx * 32, kp + pj * kx * 32,
+                         w->s + pi * 32 * j->ktp + pj * 32, (size_t)j->ktp, 0);
+}
+
+/* O += P.V: P's rows (zeros past nk) into A panels, then the tiles. */
+static void accumulate_pv_amx(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+{
+    int64_t kx = j->terms * j->ktp;
+    uint16_t *pp = (uint16_t *)w->pp;
+    for (int64_t r = 0; r < round_up(nq, 32); r++) {
+        amx_parts(j, w, NULL, w->s + r * j->ktp, r < nq ? nk : 0, j->ktp);
+        amx_put_a(j, w, pp, r, j->ktp);
+    }
+    const uint16_t *vp = (const uint16_t *)w->vp;
+    for (int64_t pi = 0; pi < round_up(nq, 32) / 32; pi++)
+        for (int64_t pd = 0; pd < j->dvp / 32; pd++)
+            j->amx.micro((size_t)kx, pp + pi * kx * 32, vp + pd * kx * 32,
+                         w->o + pi * 32 * j->dvp + pd * 32, (size_t)j->dvp, 1);
+}
+
 /* S tile = qp . kp over nq x nk (whole micro tiles; padding is harmless). */
 static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
+    if (use_amx(j)) {
+        scores_amx(j, w, nq, nk);
+        return;
+    }
     if (j->dp) {
         int64_t half = j->d / 2;
         for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
@@ -304,6 +476,10 @@ static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow
 static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
     int64_t rows = round_up(nq, j->mr);
+    if (use_amx(j)) {
+        accumulate_pv_amx(j, w, nq, nk);
+        return;
+    }
     if (j->dp) {
         /* P rows rounded to bf16 (the second half of pp), then their
          * 32-bit key pairs transposed into mr-row panels by the same
@@ -389,7 +565,9 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     /* Key tiles wholly outside the rows' ranges are skipped. */
     int64_t kv_beg = range_lo(j, &kr, first) / j->kt * j->kt, kv_end = range_hi(j, &kr, last);
 
-    if (j->dp)
+    if (use_amx(j))
+        pack_q_amx(j, w, b, g, r0, nq);
+    else if (j->dp)
         pack_q_pairs(j, w, b, g, r0, nq);
     else
         pack_q(j, w, b, g, r0, nq);
@@ -406,7 +584,9 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         } else {
             w->kp = w->kbuf;
             w->vp = w->vbuf;
-            if (j->dp)
+            if (use_amx(j))
+                pack_kv_amx(j, w, b, g, j0, nk);
+            else if (j->dp)
                 pack_kv_pairs(j, w, b, g, j0, nk);
             else
                 pack_kv(j, w, b, g, j0, nk);
@@ -417,7 +597,7 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
             int64_t i = (r0 + r) % j->lq;
-            if (j->dp)
+            if (j->dp || use_amx(j))
                 for (int64_t c = 0; c < nk; c++)
                     srow[c] *= j->scale;
             /* Row i sees tile columns [a, e). */
@@ -447,7 +627,9 @@ static void pack_task(void *ctx, int64_t begin, int64_t end, int worker)
         int64_t j0 = t * j->kt, nk = j->lk - j0 < j->kt ? j->lk - j0 : j->kt;
         w.kp = packed_tile(j, j->packed_k, j->k_tile_floats, bg / j->hkv, bg % j->hkv, j0);
         w.vp = packed_tile(j, j->packed_v, j->v_tile_floats, bg / j->hkv, bg % j->hkv, j0);
-        if (j->dp)
+        if (use_amx(j))
+            pack_kv_amx(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
+        else if (j->dp)
             pack_kv_pairs(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
         else
             pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
@@ -459,8 +641,12 @@ static void attn_task(void *ctx, int64_t begin, int64_t end, int worker)
     const attn_job *j = ctx;
     attn_work w;
     carve(j, j->scratch + (size_t)worker * j->per_worker, &w);
+    if (j->amx.begin)
+        j->amx.begin();
     for (int64_t u = begin; u < end; u++)
         run_tile(j, &w, u);
+    if (j->amx.end)
+        j->amx.end();
 }
 
 /* f32 working set of one task: packed Q and the O accumulator (q x d
@@ -497,12 +683,21 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
         .offset = op->p.attention.offset,
         .window = op->p.attention.window,
     };
-    if (j->dt == TS_BF16 && j->d % 2 == 0) {
+    if (j->dt == TS_BF16 || j->dt == TS_F16) {
         tsi_cpu_gemm16_kernel kn;
-        tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, TS_BF16, &kn);
-        if (kn.micro && kn.a_panel == TSI_G16_PAIRS && kn.b_panel == TSI_G16_PAIRS &&
-            kn.mr == j->mr && kn.nr == j->nr)
+        tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &kn);
+        if (kn.micro && kn.a_panel == TSI_G16_TILES && kn.mr == 32 && kn.nr == 32) {
+            j->amx = kn;
+            /* f16: three of the GEMM's four terms; lo.lo, under 2^-16 of
+             * each product, is left out (the kernel's time is mostly the
+             * softmax and the packing, and the fourth term cost 10 %). */
+            j->terms = kn.terms > 1 ? 3 : 1;
+            j->mr = j->nr = 32;
+            j->dpad = round_up(j->d, 32);
+        } else if (j->dt == TS_BF16 && j->d % 2 == 0 && kn.micro && kn.a_panel == TSI_G16_PAIRS &&
+                   kn.b_panel == TSI_G16_PAIRS && kn.mr == j->mr && kn.nr == j->nr) {
             j->dp = kn.micro;
+        }
     }
     j->qtp = round_up(j->qt, j->mr);
     j->ktp = round_up(j->kt, j->nr);
@@ -512,8 +707,8 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
     attn_work unused;
     j->per_worker = carve(j, NULL, &unused);
     j->n_ktiles = (j->lk + j->kt - 1) / j->kt;
-    j->k_tile_floats = tsi_cpu_align_up((size_t)(j->ktp * j->d) * sizeof(float)) / sizeof(float);
-    j->v_tile_floats = tsi_cpu_align_up((size_t)(j->dvp * j->ktp) * sizeof(float)) / sizeof(float);
+    j->k_tile_floats = tsi_cpu_align_up(k_floats(j) * sizeof(float)) / sizeof(float);
+    j->v_tile_floats = tsi_cpu_align_up(v_floats(j) * sizeof(float)) / sizeof(float);
     size_t head = (size_t)j->n_ktiles * (j->k_tile_floats + j->v_tile_floats) * sizeof(float);
     int64_t pairs = j->b * j->hkv, fit = (int64_t)(ATTN_PACK_BUDGET / head);
     j->heads = fit < 1 ? 1 : fit > pairs ? pairs : fit;

@@ -263,6 +263,12 @@ static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
                     const uint16_t *s0 = terms > 1 ? term(true, s, v0) : row;
                     const uint16_t *s1 = terms > 1 ? term(true, s, v1) : r1;
                     uint16_t *d = (uint16_t *)(void *)base + (p + s * j->kcp) * nr;
+#if defined(TESSEL_CPU_AMX)
+                    if (nr == 32 && cols == 32 && r1 && j->kn->a_panel == TSI_G16_TILES) {
+                        tsi_cpu_amx_pairs32(s0 + c0, s1 + c0, d);
+                        continue;
+                    }
+#endif
                     pairs_from_rows(s0 + c0, r1 ? s1 + c0 : NULL, cols, d);
                     memset(d + 2 * cols, 0, (size_t)(nr - cols) * 2 * sizeof(uint16_t));
                 }
@@ -313,6 +319,10 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
                 uint16_t *d = (uint16_t *)(void *)dst + i * 32;
                 for (int64_t p = 0; p < j->kcp; p += 32, d += 32 * mr) {
                     int64_t n = min64(32, j->kc - p);
+                    if (n == 32) { /* a constant size: inlined, not a libc call */
+                        memcpy(d, src + p, 32 * sizeof(uint16_t));
+                        continue;
+                    }
                     memcpy(d, src + p, (size_t)n * sizeof(uint16_t));
                     memset(d + n, 0, (size_t)(32 - n) * sizeof(uint16_t));
                 }

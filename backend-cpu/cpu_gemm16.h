@@ -109,6 +109,9 @@ bool tsi_cpu_amx_ready(void);
 /* x[0..n) into bf16 hi = bf16(x), hf = hi of the finite values (0 for
  * Inf, NaN) and lo = bf16(x - hi) (0 for Inf, NaN). */
 void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
+/* 32 values of two depth rows interleaved into one pair row: d[2i] = r0[i],
+ * d[2i+1] = r1[i]. */
+void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d);
 /* The same from contiguous f16 values. */
 void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
 #endif

@@ -142,6 +142,16 @@ void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *
     }
 }
 
+void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d)
+{
+    __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
+    __m512i lo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9, 40, 8, 39,
+                                  7, 38, 6, 37, 5, 36, 4, 35, 3, 34, 2, 33, 1, 32, 0);
+    __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+    _mm512_storeu_si512(d, _mm512_permutex2var_epi16(a, lo, b));
+    _mm512_storeu_si512(d + 32, _mm512_permutex2var_epi16(a, hi, b));
+}
+
 #if defined(__linux__)
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
@@ -180,7 +190,7 @@ const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16 = {
     .kc = 2048,
     .kpad = 32,
     .mc = 96,
-    .nc = 512,
+    .nc = 1024,
     .terms = 1,
     .a_panel = TSI_G16_TILES,
     .b_panel = TSI_G16_PAIRS,
