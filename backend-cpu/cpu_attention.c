@@ -61,7 +61,7 @@ typedef struct attn_job {
     int64_t n_ktiles;
     tsi_g16_micro_fn dp;                 /* bf16 k-pair micro-kernel, or NULL: f32 panels */
     tsi_cpu_gemm16_kernel amx;           /* AMX tiles (amx.micro set), else unused */
-    int terms;                           /* AMX: 1 (bf16), 4 (f16 as hi + lo) */
+    int terms;                           /* AMX: 1 (bf16), 3 (f16 as hi + lo) */
     int64_t dpad;                        /* AMX: d rounded up to a tile's 32 */
     size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
     float *packed_k, *packed_v;          /* [heads * n_ktiles] tiles each */
@@ -361,7 +361,16 @@ static void pack_q_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, in
     for (int64_t r = 0; r < round_up(nq, 32); r++) {
         int64_t row = r0 + r;
         const char *src = r < nq ? row_ptr(q, b, row_head(j, g, row), row % j->lq) : NULL;
-        amx_parts(j, w, src, NULL, src ? j->d : 0, j->dpad);
+        if (src && j->terms > 1) {
+            /* Scaled before the split: q.scale is one f32 rounding, far
+             * below the 2^-16 of the split, and S needs no scaling pass. */
+            tsi_cpu_load_f32(j->k, j->dt, src, 1, w->row, (size_t)j->d);
+            for (int64_t x = 0; x < j->d; x++)
+                w->row[x] *= j->scale;
+            amx_parts(j, w, NULL, w->row, j->d, j->dpad);
+        } else {
+            amx_parts(j, w, src, NULL, src ? j->d : 0, j->dpad);
+        }
         amx_put_a(j, w, (uint16_t *)w->qp, r, j->dpad);
     }
 }
@@ -597,9 +606,8 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
             int64_t i = (r0 + r) % j->lq;
-            if (j->dp || use_amx(j))
-                for (int64_t c = 0; c < nk; c++)
-                    srow[c] *= j->scale;
+            if (j->dp || (use_amx(j) && j->terms == 1)) /* bf16: Q unscaled */
+                j->k->unary(TSI_UNARY_SCALE_SHIFT, srow, srow, (size_t)nk, j->scale, 0.0f);
             /* Row i sees tile columns [a, e). */
             int64_t a = clamp_i64(range_lo(j, &kr, i) - j0, 0, nk);
             int64_t e = clamp_i64(range_hi(j, &kr, i) - j0, 0, nk);
