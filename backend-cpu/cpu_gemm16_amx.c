@@ -99,46 +99,36 @@ static void amx_micro(size_t k, const void *ap, const void *bp, float *c, size_t
     _tile_stored(3, c1 + 16, cs);
 }
 
-/* 16 values into hi, hf and lo (cpu_gemm16.h). */
-static void split16(__m512 v, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+/* The values of v under mask m into hi, hf and lo (cpu_gemm16.h). */
+static void split16(__m512 v, __mmask16 m, uint16_t *hi, uint16_t *hf, uint16_t *lo)
 {
     __m256bh h = _mm512_cvtneps_pbh(v);
     __m512 hv = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)h), 16));
     __mmask16 finite = _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_EQ_OQ);
     __m512 r = _mm512_maskz_sub_ps(finite, v, hv);
-    _mm256_storeu_si256((__m256i *)(void *)hi, (__m256i)h);
-    _mm256_storeu_si256((__m256i *)(void *)hf, _mm256_maskz_mov_epi16(finite, (__m256i)h));
-    _mm256_storeu_si256((__m256i *)(void *)lo, (__m256i)_mm512_cvtneps_pbh(r));
+    _mm256_mask_storeu_epi16(hi, m, (__m256i)h);
+    _mm256_mask_storeu_epi16(hf, m, _mm256_maskz_mov_epi16(finite, (__m256i)h));
+    _mm256_mask_storeu_epi16(lo, m, (__m256i)_mm512_cvtneps_pbh(r));
+}
+
+static __mmask16 first(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
 }
 
 void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        split16(_mm512_loadu_ps(x + i), hi + i, hf + i, lo + i);
-    if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        uint16_t th[16], tf[16], tl[16];
-        split16(_mm512_maskz_loadu_ps(m, x + i), th, tf, tl);
-        memcpy(hi + i, th, (n - i) * sizeof(uint16_t));
-        memcpy(hf + i, tf, (n - i) * sizeof(uint16_t));
-        memcpy(lo + i, tl, (n - i) * sizeof(uint16_t));
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = first(n - i);
+        split16(_mm512_maskz_loadu_ps(m, x + i), m, hi + i, hf + i, lo + i);
     }
 }
 
 void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        split16(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(x + i))), hi + i,
-                hf + i, lo + i);
-    if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-        uint16_t th[16], tf[16], tl[16];
-        split16(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)), th, tf, tl);
-        memcpy(hi + i, th, (n - i) * sizeof(uint16_t));
-        memcpy(hf + i, tf, (n - i) * sizeof(uint16_t));
-        memcpy(lo + i, tl, (n - i) * sizeof(uint16_t));
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = first(n - i);
+        split16(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)), m, hi + i, hf + i, lo + i);
     }
 }
 
