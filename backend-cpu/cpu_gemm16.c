@@ -264,6 +264,7 @@ static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
                     const uint16_t *s1 = terms > 1 ? term(true, s, v1) : r1;
                     uint16_t *d = (uint16_t *)(void *)base + (p + s * j->kcp) * nr;
 #if defined(TESSEL_CPU_AMX)
+                    /* TILES: an AMX kernel, so the CPU has AVX-512 BW. */
                     if (nr == 32 && cols == 32 && r1 && j->kn->a_panel == TSI_G16_TILES) {
                         tsi_cpu_amx_pairs32(s0 + c0, s1 + c0, d);
                         continue;

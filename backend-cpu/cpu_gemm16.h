@@ -4,8 +4,9 @@
  * accumulated in f32 and rounded once on store. A kernel descriptor says
  * how the panels are laid out for its micro-kernel; the descriptors with
  * ISA extensions beyond the SIMD table (AVX512_BF16's vdpbf16ps, 16-bit
- * loads widened in registers) live in cpu_gemm16_avx512.c, and every other
- * machine runs the SIMD table's f32 micro-kernel on widened panels. */
+ * loads widened in registers) live in cpu_gemm16_avx512.c, the AMX tile
+ * kernel in cpu_gemm16_amx.c, and every other machine runs the SIMD
+ * table's f32 micro-kernel on widened panels. */
 #ifndef TESSEL_BACKEND_CPU_GEMM16_H
 #define TESSEL_BACKEND_CPU_GEMM16_H
 
@@ -37,9 +38,9 @@ typedef struct tsi_cpu_gemm16_kernel {
     int mc, nc;       /* rows of A per task, columns per block; 0: defaults */
     int kpad;         /* a block's depth is packed to a multiple of this */
     /* 16-bit panels only: 1, or 4 for f16 run as bf16 terms (hi = bf16(x),
-     * lo = bf16(x - hi)): the packed depth is four blocks of it, A's
-     * hi|hi|lo|lo against B's hi|lo|hi|lo, so one bf16 product sums all
-     * four partial products (cpu_gemm16_amx.c). */
+     * lo = bf16(x - hi), hf = hi of the finite values): the packed depth
+     * is four blocks of it, A's hi|hf|lo|lo against B's hi|lo|hf|lo, so
+     * one bf16 product sums all four partial products (cpu_gemm16_amx.c). */
     int terms;
     tsi_g16_panel a_panel, b_panel;
     /* c[i*ldc + j] = (acc ? c : 0) + sum_p a(i,p) b(p,j) over a full mr x nr
@@ -109,11 +110,11 @@ bool tsi_cpu_amx_ready(void);
 /* x[0..n) into bf16 hi = bf16(x), hf = hi of the finite values (0 for
  * Inf, NaN) and lo = bf16(x - hi) (0 for Inf, NaN). */
 void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
+/* The same from contiguous f16 values. */
+void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
 /* 32 values of two depth rows interleaved into one pair row: d[2i] = r0[i],
  * d[2i+1] = r1[i]. */
 void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d);
-/* The same from contiguous f16 values. */
-void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
 #endif
 
 #endif
