@@ -287,9 +287,8 @@ static void pack_kv_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g,
 
 /* AMX path. A row's parts (hi, hf, lo; bf16: the bits as hi) at
  * w->parts, n values then zeros up to npad: from a 16-bit input row src,
- * or from f32 values x (P). Term t of an A line (Q, P) reads part
- * a_part[t], of a B line (K, V) b_part[t], as in cpu_gemm16.c. */
-static const int a_part[4] = {0, 1, 2, 2}, b_part[4] = {0, 2, 1, 2};
+ * or from f32 values x (P). Term t of an A line (Q, P) or a B line (K, V)
+ * reads part tsi_g16_term_part(is_b, t), as in cpu_gemm16.c. */
 
 static void amx_parts(const attn_job *j, attn_work *w, const void *src, const float *x, int64_t n,
                       int64_t npad)
@@ -321,8 +320,8 @@ static void amx_put_a(const attn_job *j, const attn_work *w, uint16_t *dst, int6
     dst += (r / 32) * kx * 32 + r % 32 * 32;
     for (int t = 0; t < j->terms; t++)
         for (int64_t p = 0; p < npad; p += 32)
-            memcpy(dst + (t * npad + p) / 32 * 32 * 32, w->parts + a_part[t] * npad + p,
-                   32 * sizeof(uint16_t));
+            memcpy(dst + (t * npad + p) / 32 * 32 * 32,
+                   w->parts + tsi_g16_term_part(false, t) * npad + p, 32 * sizeof(uint16_t));
 }
 
 /* Key c's row of K into B panels ([kx/2][32][2] per 32 keys, depth d). */
@@ -331,7 +330,7 @@ static void amx_put_k(const attn_job *j, const attn_work *w, uint16_t *dst, int6
     int64_t kx = j->terms * j->dpad;
     dst += (c / 32) * kx * 32 + c % 32 * 2;
     for (int t = 0; t < j->terms; t++) {
-        const uint16_t *v = w->parts + b_part[t] * j->dpad;
+        const uint16_t *v = w->parts + tsi_g16_term_part(true, t) * j->dpad;
         uint16_t *d = dst + t * j->dpad * 32;
         for (int64_t p = 0; p < j->dpad; p += 2) {
             d[p * 32] = v[p];
@@ -346,7 +345,7 @@ static void amx_put_v(const attn_job *j, const attn_work *w, uint16_t *dst, int6
 {
     int64_t kx = j->terms * j->ktp;
     for (int t = 0; t < j->terms; t++) {
-        const uint16_t *v = w->parts + b_part[t] * j->dvp;
+        const uint16_t *v = w->parts + tsi_g16_term_part(true, t) * j->dvp;
         int64_t p = t * j->ktp + c;
         uint16_t *d = dst + (p >> 1) * 64 + (p & 1);
         for (int64_t x = 0; x < j->dvp; x++)

@@ -96,14 +96,10 @@ static int terms_of(const g16_job *j)
     return j->kn->terms > 1 ? j->kn->terms : 1;
 }
 
-/* Term s of a 16-bit line from its split v = {hi, hf, lo}: with several
- * terms (f16 as bf16 hi + lo), A's blocks are hi|hf|lo|lo and B's
- * hi|lo|hf|lo, so their product pairs every hi and lo once; hf, the hi
- * of the finite values, meets the other's lo (cpu_gemm16_amx.c). */
+/* Term s of a 16-bit line from its split v = {hi, hf, lo} (cpu_gemm16.h). */
 static const uint16_t *term(bool is_b, int s, uint16_t *const v[3])
 {
-    static const int a_terms[4] = {0, 1, 2, 2}, b_terms[4] = {0, 2, 1, 2};
-    return v[is_b ? b_terms[s] : a_terms[s]];
+    return v[tsi_g16_term_part(is_b, s)];
 }
 
 /* n 16-bit values from depth p0 on into panel column `slot`. */

@@ -28,6 +28,15 @@ typedef enum tsi_g16_panel {
                     * run is one contiguous 1 KiB AMX tile (A) */
 } tsi_g16_panel;
 
+/* Which split part (0 hi, 1 hf, 2 lo) term t of a line holds when f16 runs
+ * as bf16 terms: A lines hi|hf|lo|lo, B lines hi|lo|hf|lo, so the product
+ * pairs every hi and lo once and hf (hi of the finite values) meets lo. */
+static inline int tsi_g16_term_part(bool is_b, int t)
+{
+    static const int a_part[4] = {0, 1, 2, 2}, b_part[4] = {0, 2, 1, 2};
+    return is_b ? b_part[t] : a_part[t];
+}
+
 typedef void (*tsi_g16_micro_fn)(size_t k, const void *a, const void *b, float *c, size_t ldc,
                                  int acc);
 
