@@ -734,9 +734,22 @@ static size_t packed_bytes(const attn_job *j)
     return (size_t)kv_tiles * (j->k_tile_floats + j->v_tile_floats) * sizeof(float);
 }
 
-/* Tiles: the tuning entry's defaults (rows of about half an L2 at D = 64),
- * shrunk until a task's working set fits the cache budget, then fitted to
- * the problem (query rows counted over the kv head's whole group). */
+/* qt in whole micro-kernel row panels (14 rows on the f32 AVX-512 kernel,
+ * 32 on AMX tiles), the nearest multiple: 56 runs four full 14-row panels
+ * on the one and two 32-row tiles on the other, where 64 would pad a
+ * fifth panel to 70 rows. */
+static int whole_panels(tsi_device *dev, const tsi_op *op, int qt, int kt)
+{
+    attn_job j;
+    job_init(dev, op, qt, kt, &j);
+    int64_t n = (qt + j.mr / 2) / j.mr;
+    return (int)((n < 1 ? 1 : n) * j.mr);
+}
+
+/* Tiles: the tuning entry's defaults (about a quarter of an L2 at
+ * D = 64), shrunk until a task's working set fits the cache budget, in
+ * whole row panels, then fitted to the problem (query rows counted over
+ * the kv head's whole group). */
 ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan)
 {
     if (tsi_cpu_attention_decode_plan(dev, op, plan)) /* few query rows: split-K */
@@ -753,6 +766,7 @@ ts_status tsi_cpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *pl
             kt /= 2;
         while (working_set(qt, kt, d) > budget && qt > 12)
             qt /= 2;
+        qt = whole_panels(dev, op, qt, kt);
     }
     int64_t rows = op->in[0].shape[2] * (op->in[0].shape[1] / op->in[1].shape[1]);
     qt = tsi_tile_fit(qt, rows);

@@ -260,7 +260,7 @@ static void test_user_file_overrides(void **state)
     assert_int_equal(tsi_tuning_load(), TS_OK);
     assert_int_equal(log_count, 0);
     assert_int_equal(tsi_tuning_lookup(&cpu, "attention.q_tile", -1), 48);
-    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.k_tile", -1), 128); /* built-in */
+    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.k_tile", -1), 512); /* built-in */
     assert_int_equal(tsi_tuning_lookup(&cpu, "no.such.key", -1), -1);
 
     /* What the CPU backend is handed, and what tessel-info prints. */
@@ -271,7 +271,7 @@ static void test_user_file_overrides(void **state)
     char line[1024];
     assert_int_equal(ts_device_tuning_summary(dev, line, sizeof line), TS_OK);
     assert_non_null(strstr(line, "attention.q_tile=48* "));
-    assert_non_null(strstr(line, "attention.k_tile=128 "));
+    assert_non_null(strstr(line, "attention.k_tile=512 "));
     assert_non_null(strstr(line, path));
     assert_int_equal(ts_device_tuning_summary(NULL, line, sizeof line), TS_ERR_INVALID_ARGUMENT);
     ts_context_destroy(ctx);
@@ -283,11 +283,11 @@ static void test_user_file_overrides(void **state)
     snprintf(path, sizeof path, "%s/tessel/tuning.txt", tmp_dir);
     write_file(path, "cpu * cpu * * attention.k_tile=64\n");
     assert_int_equal(tsi_tuning_load(), TS_OK);
-    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.q_tile", -1), 96);
+    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.q_tile", -1), 56);
     assert_int_equal(tsi_tuning_lookup(&cpu, "attention.k_tile", -1), 64);
     remove(path);
     assert_int_equal(tsi_tuning_load(), TS_OK);
-    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.k_tile", -1), 128);
+    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.k_tile", -1), 512);
     assert_int_equal(log_count, 0); /* an absent cache-folder file is the usual case */
 }
 
@@ -307,7 +307,7 @@ static void test_malformed_user_file_ignored(void **state)
     assert_non_null(strstr(log_last, path));
     assert_non_null(strstr(log_last, "line 2"));
     /* The whole file is ignored, its good first line too. */
-    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.q_tile", -1), 96);
+    assert_int_equal(tsi_tuning_lookup(&cpu, "attention.q_tile", -1), 56);
     ts_device *dev = NULL;
     char line[1024];
     assert_int_equal(ts_device_find(ctx, "cpu:0", &dev), TS_OK);
@@ -459,7 +459,7 @@ typedef struct attn_ref {
 } attn_ref;
 
 static const attn_ref attn_table[] = {
-    {"cpu", 0, -1, {96, 128, 256 << 10, 1}}, {NULL, 0, TS_DEVICE_SOFTWARE, {32, 64, 0, 0}},
+    {"cpu", 0, -1, {56, 512, 512 << 10, 1}}, {NULL, 0, TS_DEVICE_SOFTWARE, {32, 64, 0, 0}},
     {NULL, 0x10de, -1, {64, 64, 0, 0}},      {NULL, 0x1002, -1, {64, 64, 0, 0}},
     {NULL, 0x8086, -1, {32, 32, 0, 0}},      {NULL, 0x13b5, -1, {32, 32, 0, 0}},
     {NULL, 0x5143, -1, {32, 32, 0, 0}},      {NULL, 0, -1, {32, 32, 0, 0}},
@@ -565,7 +565,7 @@ static void test_defaults_for_known_devices(void **state)
     expect_values(&pocl, attn_keys, (const int64_t[]){32, 64, 0, 0}, 4);
     ts_device_info cpu = device("cpu", 0x8086, TS_DEVICE_CPU, "Intel(R) Xeon(R) Processor",
                                 "tessel cpu, OpenBLAS (SkylakeX, core set by tessel)");
-    expect_values(&cpu, attn_keys, (const int64_t[]){96, 128, 256 << 10, 1}, 4);
+    expect_values(&cpu, attn_keys, (const int64_t[]){56, 512, 512 << 10, 1}, 4);
     /* The CPU device has no GPU keys: the backends' fallbacks never apply
      * across backends. */
     assert_int_equal(tsi_tuning_lookup(&cpu, "gemm.bm", -1), -1);

@@ -87,6 +87,9 @@ const tune_candidate tune_candidates[] = {
     {"attention", GPU_BACKENDS, NULL, false, "attention.q_tile=64 attention.k_tile=32"},
     {"attention", GPU_BACKENDS, GPUK, false, "attention.q_tile=64 attention.k_tile=128"},
     /* CPU backend: tiles per task, shrunk to the cache budget. */
+    {"attention", "cpu", NULL, true, "attention.q_tile=56 attention.k_tile=512"},
+    {"attention", "cpu", NULL, true, "attention.q_tile=28 attention.k_tile=512"},
+    {"attention", "cpu", NULL, true, "attention.q_tile=56 attention.k_tile=256"},
     {"attention", "cpu", NULL, true, "attention.q_tile=96 attention.k_tile=128"},
     {"attention", "cpu", NULL, true, "attention.q_tile=64 attention.k_tile=128"},
     {"attention", "cpu", NULL, true, "attention.q_tile=128 attention.k_tile=128"},
