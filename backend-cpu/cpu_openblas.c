@@ -23,18 +23,34 @@ static bool disabled(const char *v)
     return false;
 }
 
-/* dlopen with OPENBLAS_CORETYPE set for the constructor only. setenv is
- * not thread-safe against concurrent getenv; this runs once per process,
- * during the first ts_context_create. */
-static void *open_with_core(const char *lib, const char *core)
+/* OpenBLAS's idle workers spin on sched_yield for 2^OPENBLAS_THREAD_TIMEOUT
+ * cycles after each call before they sleep: 2^28 by default, about a
+ * tenth of a second. With one OpenBLAS thread per pool thread that spin
+ * takes cores from the pool's next ops (a MoE layer: the router's sgemm,
+ * then the experts' 16-bit GEMMs on the pool; about 15 % of the CPU
+ * samples of tessel-bench moe --dtype bf16 were that spin). 2^4, the
+ * least OpenBLAS takes, puts them to sleep at once; the next sgemm wakes
+ * them, tens of microseconds against GEMMs of milliseconds. A value the
+ * user set stays. */
+#define TSI_OPENBLAS_THREAD_TIMEOUT "4"
+
+/* dlopen with OPENBLAS_CORETYPE (when core is not NULL) and
+ * OPENBLAS_THREAD_TIMEOUT (when set_timeout) set for the constructor only.
+ * setenv is not thread-safe against concurrent getenv; this runs once per
+ * process, during the first ts_context_create. */
+static void *open_with_env(const char *lib, const char *core, bool set_timeout)
 {
-    if (!core)
-        return dlopen(lib, RTLD_NOW | RTLD_LOCAL);
-    setenv("OPENBLAS_CORETYPE", core, 1);
+    if (core)
+        setenv("OPENBLAS_CORETYPE", core, 1);
+    if (set_timeout)
+        setenv("OPENBLAS_THREAD_TIMEOUT", TSI_OPENBLAS_THREAD_TIMEOUT, 1);
     void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     /* Leave the environment as the user had it: a child process or an
      * OpenBLAS loaded later (a benchmark's baseline) must see their own. */
-    unsetenv("OPENBLAS_CORETYPE");
+    if (core)
+        unsetenv("OPENBLAS_CORETYPE");
+    if (set_timeout)
+        unsetenv("OPENBLAS_THREAD_TIMEOUT");
     return h;
 }
 
@@ -56,8 +72,10 @@ static void load(const tsi_cpu_features *f, int threads)
         blas.core_source = "env";
     else
         blas.core_source = want ? "tessel" : "openblas";
+    const char *user_timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
     if (!h)
-        h = open_with_core(lib, user_core && *user_core ? NULL : want);
+        h = open_with_env(lib, user_core && *user_core ? NULL : want,
+                          !(user_timeout && *user_timeout));
     if (!h) {
         snprintf(blas.why_absent, sizeof blas.why_absent, "%s not found", lib);
         return;

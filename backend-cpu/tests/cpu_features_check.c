@@ -2,13 +2,17 @@
  * not leave OpenBLAS on a slow generic core on a machine tessel knows to be
  * faster (the trap of OpenBLAS 0.3.21 under VMs that hide the CPU model).
  * Usage: cpu_features_check [EXPECT_CORE]
- *   no argument: OPENBLAS_CORETYPE must be unset; checks tessel's choice
- *   and that the environment is left as it was;
+ *   no argument: OPENBLAS_CORETYPE must be unset; checks tessel's choice,
+ *   that the environment is left as it was and, when the user did not set
+ *   OPENBLAS_THREAD_TIMEOUT, that OpenBLAS's threads sleep once an sgemm
+ *   is done instead of spinning (cpu_openblas.c);
  *   EXPECT_CORE: the core the user forced; tessel must keep it. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <tessel/tessel.h>
 
@@ -29,8 +33,40 @@ static int field(const char *features, const char *key, char *out, size_t len)
     return 1;
 }
 
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* CPU time the process burns in the 200 ms after an OpenBLAS-sized f32
+ * GEMM, in ms, or -1 when the GEMM could not run. Spinning workers take
+ * about 2^28 cycles each (0.1 s at 2.7 GHz); sleeping ones take none. */
+static double idle_cpu_after_sgemm(ts_device *dev)
+{
+    enum { N = 512 };
+    ts_tensor *a = NULL, *c = NULL;
+    double ms = -1.0;
+    float *x = calloc((size_t)N * N, sizeof(float));
+    if (x && ts_tensor_create(dev, TS_F32, 2, (int64_t[]){N, N}, &a) == TS_OK &&
+        ts_tensor_create(dev, TS_F32, 2, (int64_t[]){N, N}, &c) == TS_OK &&
+        ts_tensor_write(a, x, (size_t)N * N * sizeof(float)) == TS_OK &&
+        ts_matmul(a, a, c) == TS_OK && ts_device_sync(dev) == TS_OK) {
+        double t0 = cpu_ms();
+        struct timespec nap = {0, 200 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+        ms = cpu_ms() - t0;
+    }
+    ts_tensor_destroy(a);
+    ts_tensor_destroy(c);
+    free(x);
+    return ms;
+}
+
 int main(int argc, char **argv)
 {
+    bool user_timeout = getenv("OPENBLAS_THREAD_TIMEOUT") != NULL;
     const char *expect = argc > 1 ? argv[1] : NULL;
     if (!expect && getenv("OPENBLAS_CORETYPE")) {
         printf("skip: OPENBLAS_CORETYPE is set in the environment\n");
@@ -64,9 +100,18 @@ int main(int argc, char **argv)
                 ok = 0;
             }
         }
-        if (getenv("OPENBLAS_CORETYPE")) {
-            printf("FAIL: OPENBLAS_CORETYPE was left set in the environment\n");
+        if (getenv("OPENBLAS_CORETYPE") || (!user_timeout && getenv("OPENBLAS_THREAD_TIMEOUT"))) {
+            printf("FAIL: OPENBLAS_CORETYPE or _THREAD_TIMEOUT was left set in the environment\n");
             ok = 0;
+        }
+        if (!user_timeout) {
+            double ms = idle_cpu_after_sgemm(dev);
+            printf("cpu time in the 200 ms after a 512^3 sgemm: %.1f ms\n", ms);
+            if (ms < 0.0 || ms > 40.0) {
+                printf("FAIL: %s\n",
+                       ms < 0.0 ? ts_last_error(ctx) : "OpenBLAS threads spin when idle");
+                ok = 0;
+            }
         }
     }
     ts_context_destroy(ctx);
