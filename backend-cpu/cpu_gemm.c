@@ -145,6 +145,8 @@ typedef struct gemm_job {
     int64_t jc, pc; /* block origin in columns and depth */
     int64_t mc, nt; /* one task: mc rows, nt columns */
     int64_t ntasks; /* column tasks per row block */
+    int64_t rblocks; /* one group: row blocks of whole MR panels shared out
+                        evenly; 0: blocks of mc rows */
     float *bpack;   /* `slots` blocks of kc_max x nc_max, in NR panels */
     int64_t slots, slot_floats;
     float *apack; /* per worker: mc_max x kc_max */
@@ -219,6 +221,12 @@ static void run_task(const gemm_job *j, int64_t g, int64_t t, float *ap)
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     int64_t ic = (t / j->ntasks) * j->mc, jt = (t % j->ntasks) * j->nt;
     int64_t mc = j->g[g].rows - ic < j->mc ? j->g[g].rows - ic : j->mc;
+    if (j->rblocks > 0) {
+        int64_t p = (j->g[g].rows + mr - 1) / mr, b = t / j->ntasks;
+        int64_t end = (b + 1) * p / j->rblocks * mr;
+        ic = b * p / j->rblocks * mr;
+        mc = (end < j->g[g].rows ? end : j->g[g].rows) - ic;
+    }
     int64_t nt = j->nc - jt < j->nt ? j->nc - jt : j->nt;
     ic += j->g[g].row;
     pack_a(j, ic, mc, ap);
@@ -299,7 +307,11 @@ static int64_t row_blocks(const gemm_job *j, int64_t mc)
 /* How one (KC x NC) block is cut into tasks for `threads` threads: rows
  * (of all groups together) in blocks of at most mc_max, shrunk so there
  * are a few tasks per thread; when rows alone cannot give each thread
- * work, columns split too. */
+ * work, columns split too. One group with enough rows is cut into exactly
+ * that many blocks of whole MR panels, a panel apart in size at most:
+ * fixed blocks of the rounded-up height left a count the threads could
+ * not share evenly (2048 rows: 15 blocks of 140 rows for 2 threads, the
+ * last one run alone); even blocks ran 2-5 % faster at 512^3 to 2048^3. */
 static void split(gemm_job *j, int threads, int64_t m, int64_t mc_max)
 {
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
@@ -307,12 +319,17 @@ static void split(gemm_job *j, int threads, int64_t m, int64_t mc_max)
     j->mc = mc_max;
     j->nt = j->nc;
     j->ntasks = 1;
+    j->rblocks = 0;
     if (threads <= 1)
         return;
     int64_t mc = round_up((m + want - 1) / want, mr);
-    if (mc < j->mc)
+    if (mc < j->mc) {
         j->mc = mc < mr ? mr : mc;
-    int64_t mtasks = row_blocks(j, j->mc);
+        /* Each even block has at most ceil(panels / want) panels: mc. */
+        if (j->ngroups == 1 && (m + mr - 1) / mr >= want)
+            j->rblocks = want;
+    }
+    int64_t mtasks = j->rblocks > 0 ? j->rblocks : row_blocks(j, j->mc);
     if (mtasks >= want)
         return;
     int64_t panels = (j->nc + nr - 1) / nr;
@@ -368,7 +385,9 @@ static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool tra
         j.panels = (j.nc + nr - 1) / nr;
         j.item0[0] = 0;
         for (int64_t g = 0; g < ngroups; g++)
-            j.item0[g + 1] = j.item0[g] + j.panels + (groups[g].rows + j.mc - 1) / j.mc * j.ntasks;
+            j.item0[g + 1] =
+                j.item0[g] + j.panels +
+                (j.rblocks > 0 ? j.rblocks : (groups[g].rows + j.mc - 1) / j.mc) * j.ntasks;
         int64_t tasks = j.item0[ngroups] - ngroups * j.panels;
         for (int64_t pc = 0; pc < k; pc += blk.kc) {
             j.pc = pc;
