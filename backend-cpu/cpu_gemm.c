@@ -219,14 +219,14 @@ static void tile(const gemm_job *j, const float *ap, const float *bp, int64_t i,
 static void run_task(const gemm_job *j, int64_t g, int64_t t, float *ap)
 {
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
-    int64_t ic = (t / j->ntasks) * j->mc, jt = (t % j->ntasks) * j->nt;
-    int64_t mc = j->g[g].rows - ic < j->mc ? j->g[g].rows - ic : j->mc;
-    if (j->rblocks > 0) {
-        int64_t p = (j->g[g].rows + mr - 1) / mr, b = t / j->ntasks;
-        int64_t end = (b + 1) * p / j->rblocks * mr;
+    int64_t b = t / j->ntasks, jt = (t % j->ntasks) * j->nt, grows = j->g[g].rows;
+    int64_t ic = b * j->mc, end = ic + j->mc;
+    if (j->rblocks > 0) { /* block b: panels [b p / rblocks, (b + 1) p / rblocks) */
+        int64_t p = (grows + mr - 1) / mr;
         ic = b * p / j->rblocks * mr;
-        mc = (end < j->g[g].rows ? end : j->g[g].rows) - ic;
+        end = (b + 1) * p / j->rblocks * mr;
     }
+    int64_t mc = (end < grows ? end : grows) - ic;
     int64_t nt = j->nc - jt < j->nt ? j->nc - jt : j->nt;
     ic += j->g[g].row;
     pack_a(j, ic, mc, ap);

@@ -450,7 +450,8 @@ static const cl_ref *cl_old(const cl_device *c)
 }
 
 /* The removed layers/attention/attention_plan.c's tile_table: backend (NULL any),
- * vendor (0 any), kind (-1 any); first match wins. */
+ * vendor (0 any), kind (-1 any); first match wins. The cpu row has since
+ * moved from 96 x 128 (256 KiB) to measured 56 x 512 (512 KiB). */
 typedef struct attn_ref {
     const char *backend;
     uint32_t vendor;
