@@ -2,21 +2,24 @@
  * group e, zeros past the last group. Runs at record time, so the offsets
  * are read straight from host memory (clamped as core/op.h says).
  *
- * Groups big enough to keep a GEMM busy run as full GEMMs over the whole
- * pool. f32: a group with many rows per thread is one OpenBLAS GEMM (its
- * kernel is the fastest there, and it spreads one GEMM over its threads);
- * the others run together as one grouped GEMM on tessel's kernel
+ * Groups big enough to keep a GEMM busy run as whole GEMMs. f32: a group
+ * with many rows per thread is one OpenBLAS GEMM (its kernel is the
+ * fastest there, and it spreads one GEMM over its threads). The other big
+ * groups, when there are enough of them to share out, run side by side:
+ * (group, column block) tasks over the pool, each a whole GEMM over all
+ * the group's rows on one worker (tessel's serial f32 kernel, or the
+ * 16-bit GEMM with its per-worker workspace), so no thread waits on
+ * another until the last task and each group's weights are packed once.
+ * When they are too few for that (an expert of 512 rows on 16 threads),
+ * f32 groups run together as one grouped GEMM on tessel's kernel
  * (tsi_cpu_gemm_grouped: threads over every group's tiles, each B block
- * packed once), since OpenBLAS loses most of its speed when each thread
- * gets only a few dozen rows (an expert of 512 rows on 16 threads), and
- * all of it goes there without OpenBLAS. f16 / bf16 groups run one by
- * one on tessel's 16-bit GEMM (cpu_gemm16.c), which widens panels while
- * packing and adds the bias before its single rounding, so a weight
- * matrix is never converted whole. Everything else (small groups, and
- * 16-bit groups of one row tile) runs as (group, row tile, column tile)
- * tasks spread over the pool, each a whole
- * GEMM on the calling worker: tessel's serial f32 kernel, or the 16-bit
- * GEMM with its per-worker workspace. */
+ * packed once, a pool job per depth block) and f16 / bf16 groups one by
+ * one on tessel's 16-bit GEMM over the pool (cpu_gemm16.c). The 16-bit
+ * GEMM widens panels while packing and adds the bias before its single
+ * rounding, so a weight matrix is never converted whole. Everything else
+ * (small groups, and 16-bit groups of one row tile) runs as (group, row
+ * tile, column tile) tasks spread over the pool, each a whole GEMM on the
+ * calling worker. */
 #include <string.h>
 
 #include "backend-cpu/cpu_gemm16.h"
@@ -28,11 +31,20 @@
  * cpu_matmul.c: below it, threading one GEMM costs more than it gains). */
 #define GM_BIG_MACS (64 * 64 * 64)
 /* An f32 group of at least this many rows per pool thread runs on
- * OpenBLAS alone. Measured on 2 threads (tessel-bench moe --experts E,
- * d 1024, ff 4096, 2 x 2048 / E rows per expert): groups of 256 rows ran
- * about 10 % faster one by one on OpenBLAS, groups of 128 and 64 rows
- * 5-15 % faster together on the grouped GEMM. */
-#define GM_BLAS_ROWS_PER_THREAD 96
+ * OpenBLAS alone. Measured on 2 threads, x [4096, 1024] by E weights
+ * [1024, 4096] (and [4096, 1024]), each side's time over the same
+ * iterations' interleaved dense GEMM: groups of 1024 rows ran 2-5 %
+ * faster one by one on OpenBLAS than side by side, groups of 512 rows
+ * 1-7 % slower, groups of 64 rows 7-10 % slower (side by side was also
+ * 5-15 % faster than the grouped GEMM). */
+#define GM_BLAS_ROWS_PER_THREAD 384
+/* Columns per side-by-side task: a few tasks per group to share out, and
+ * each task's packed A (the group's rows) is reused across many columns.
+ * 512 to 2048 measured the same. */
+#define GM_SIDE_NT 1024
+/* Groups run side by side only when no task is more than a quarter of a
+ * thread's share, so the last task claimed adds little to the wait. */
+#define GM_SIDE_SHARE 4
 
 typedef struct gm_job {
     const tsi_cpu_kernels *k;
@@ -45,39 +57,53 @@ typedef struct gm_job {
     int64_t ntn;          /* column tiles */
     const int64_t *o;     /* [E+1] clamped offsets */
     const int64_t *first; /* [E+1] first pooled row tile of each group */
+    int64_t *side;        /* [E] big groups not on OpenBLAS, most rows first */
     char *work;           /* per-worker regions */
     size_t per_worker, ga_off, gb_off;
     char *big; /* big groups: the 16-bit pool GEMM's workspace, or the f32 groups */
 } gm_job;
+
+static int64_t side_chunks(const gm_job *j)
+{
+    return (j->n + GM_SIDE_NT - 1) / GM_SIDE_NT;
+}
 
 static size_t floats_bytes(int64_t count)
 {
     return tsi_cpu_align_up((size_t)count * sizeof(float));
 }
 
-/* Workspace: the clamped offsets and tile starts; for 16-bit dtypes the
- * 16-bit GEMM's workspace for a big group on the pool (sized for all R
- * rows: it caps itself at a few MiB), for f32 the list of groups the
- * grouped GEMM runs; then one region per worker: tessel's f32 GEMM
- * packing panels, or the 16-bit GEMM's workspace for one tile. Plan and
- * record both lay it out here. */
+/* Workspace: the clamped offsets, tile starts and side-by-side list; for
+ * 16-bit dtypes the 16-bit GEMM's workspace for a big group on the pool
+ * (sized for all R rows: it caps itself at a few MiB), for f32 the list
+ * of groups the grouped GEMM runs; then one region per worker: tessel's
+ * f32 GEMM packing panels, or the 16-bit GEMM's workspace, for one tile
+ * or (where groups can run side by side) one whole group's column block.
+ * Plan and record both lay it out here. */
 static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
 {
     j->e = op->in[1].shape[1];
     j->kk = op->in[0].shape[3];
     j->n = op->out[0].shape[3];
     j->dt = op->in[0].dtype;
-    size_t shared = tsi_cpu_align_up(2 * (size_t)(j->e + 1) * sizeof(int64_t));
+    size_t shared = tsi_cpu_align_up(3 * (size_t)(j->e + 1) * sizeof(int64_t));
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    /* Room for side-by-side tasks only where they can be chosen (each of
+     * E groups at least 1/E of the rows: see side_by_side). */
+    bool side = j->e * side_chunks(j) >= (int64_t)GM_SIDE_SHARE * threads;
+    int64_t r = op->in[0].shape[2];
     if (j->dt != TS_F32) {
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &j->kn);
-        shared += tsi_cpu_align_up(tsi_cpu_gemm16_work_bytes(
-            &j->kn, dev->k, op->in[0].shape[2], j->n, j->kk, tsi_cpu_pool_threads(dev->pool)));
-        j->per_worker = tsi_cpu_align_up(
-            tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, GM_MT, GM_NT, j->kk, 1));
+        shared +=
+            tsi_cpu_align_up(tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, r, j->n, j->kk, threads));
+        size_t tile = tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, GM_MT, GM_NT, j->kk, 1);
+        size_t whole =
+            side ? tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, r, GM_SIDE_NT, j->kk, 1) : 0;
+        j->per_worker = tsi_cpu_align_up(tile > whole ? tile : whole);
         return shared;
     }
     shared += tsi_cpu_align_up((size_t)j->e * sizeof(tsi_cpu_gemm_group));
-    size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, GM_NT, &ga);
+    size_t ga, gb = tsi_cpu_gemm_pack_floats(dev->k, side ? GM_SIDE_NT : GM_NT, &ga);
     j->ga_off = 0;
     j->gb_off = j->ga_off + floats_bytes((int64_t)ga);
     j->per_worker = j->gb_off + floats_bytes((int64_t)gb);
@@ -181,6 +207,43 @@ static void gm_whole16(tsi_device *dev, const gm_job *j, int64_t e)
     tsi_cpu_gemm16(dev->pool, dev->k, &j->kn, &g, j->big);
 }
 
+/* Task t: column block t % chunks of the (t / chunks)-th side group,
+ * over all its rows. */
+static void gm_side_tasks(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const gm_job *j = ctx;
+    char *work = j->work + (size_t)worker * j->per_worker;
+    int64_t chunks = side_chunks(j);
+    for (int64_t t = begin; t < end; t++) {
+        int64_t e = j->side[t / chunks], c0 = (t % chunks) * GM_SIDE_NT;
+        int64_t nt = j->n - c0 < GM_SIDE_NT ? j->n - c0 : GM_SIDE_NT;
+        gm_tile(j, e, j->o[e], j->o[e + 1] - j->o[e], c0, nt, work);
+    }
+}
+
+static int64_t rows_of(const gm_job *j, int64_t e)
+{
+    return j->o[e + 1] - j->o[e];
+}
+
+/* The first ns entries of j->side side by side, if no task is more than
+ * 1 / GM_SIDE_SHARE of a thread's share of the work. Since the largest
+ * group has at least 1 / E of the rows, that needs E * chunks >=
+ * GM_SIDE_SHARE * threads, which is where layout() makes room for it. */
+static bool side_by_side(tsi_device *dev, const gm_job *j, int64_t ns)
+{
+    int threads = tsi_cpu_pool_threads(dev->pool);
+    int64_t chunks = side_chunks(j), sum = 0;
+    for (int64_t i = 0; i < ns; i++)
+        sum += rows_of(j, j->side[i]);
+    if (ns == 0 || rows_of(j, j->side[0]) * GM_SIDE_SHARE * threads > sum * chunks)
+        return false;
+    /* Most rows first, so the tasks claimed last are the smallest. */
+    tsi_cpu_pool_for(dev->pool, ns * chunks, rows_of(j, j->side[0]) * GM_SIDE_NT * j->kk,
+                     gm_side_tasks, (void *)j);
+    return true;
+}
+
 /* One big f32 group as a single GEMM, then its bias. */
 static ts_status gm_whole(tsi_device *dev, const gm_job *j, int64_t e)
 {
@@ -202,29 +265,40 @@ static bool on_blas(tsi_device *dev, int64_t rows)
            rows >= GM_BLAS_ROWS_PER_THREAD * (int64_t)tsi_cpu_pool_threads(dev->pool);
 }
 
-/* The big groups: 16-bit ones one by one; f32 ones with many rows per
- * thread on OpenBLAS, the rest in one grouped GEMM, then their bias. */
+/* The big groups: f32 ones with many rows per thread on OpenBLAS; the
+ * rest side by side, or else (too few to share out) 16-bit ones one by
+ * one and f32 ones in one grouped GEMM, then their bias. */
 static ts_status gm_big(tsi_device *dev, const gm_job *j)
 {
-    tsi_cpu_gemm_group *groups = (tsi_cpu_gemm_group *)j->big;
-    int64_t ng = 0;
+    int64_t ns = 0;
     for (int64_t e = 0; e < j->e; e++) {
-        int64_t r0 = j->o[e], rows = j->o[e + 1] - r0;
+        int64_t rows = rows_of(j, e);
         if (rows == 0 || !runs_whole(j, rows))
             continue;
-        if (j->dt != TS_F32) {
-            gm_whole16(dev, j, e);
-        } else if (on_blas(dev, rows)) {
+        if (j->dt == TS_F32 && on_blas(dev, rows)) {
             ts_status st = gm_whole(dev, j, e);
             if (st != TS_OK)
                 return st;
-        } else {
-            groups[ng++] = (tsi_cpu_gemm_group){
-                .row = r0, .rows = rows, .b = (const float *)j->w + e * j->kk * j->n};
+            continue;
         }
+        int64_t i = ns++; /* insertion sort, most rows first */
+        for (; i > 0 && rows_of(j, j->side[i - 1]) < rows; i--)
+            j->side[i] = j->side[i - 1];
+        j->side[i] = e;
     }
-    if (ng == 0)
+    if (ns == 0 || side_by_side(dev, j, ns))
         return TS_OK;
+    if (j->dt != TS_F32) {
+        for (int64_t i = 0; i < ns; i++)
+            gm_whole16(dev, j, j->side[i]);
+        return TS_OK;
+    }
+    tsi_cpu_gemm_group *groups = (tsi_cpu_gemm_group *)j->big;
+    int64_t ng = ns;
+    for (int64_t i = 0; i < ns; i++)
+        groups[i] = (tsi_cpu_gemm_group){.row = j->o[j->side[i]],
+                                         .rows = rows_of(j, j->side[i]),
+                                         .b = (const float *)j->w + j->side[i] * j->kk * j->n};
     ts_status st = tsi_cpu_gemm_grouped(dev, ng, groups, j->n, j->kk, (const float *)j->x, j->kk,
                                         j->n, (float *)j->y, j->n);
     for (int64_t g = 0; st == TS_OK && j->bias && g < ng; g++) {
@@ -250,9 +324,10 @@ ts_status tsi_cpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
     size_t shared = layout(dev, op, &j);
     j.ntn = (j.n + GM_NT - 1) / GM_NT;
     int64_t r = x->shape[2], *o = tsi_cpu_workspace(op), *first = o + j.e + 1;
+    j.side = first + j.e + 1;
     const int32_t *off = tsi_cpu_view_ptr(&op->in[2]);
     j.work = (char *)o + shared;
-    j.big = (char *)o + tsi_cpu_align_up(2 * (size_t)(j.e + 1) * sizeof(int64_t));
+    j.big = (char *)o + tsi_cpu_align_up(3 * (size_t)(j.e + 1) * sizeof(int64_t));
     o[0] = 0;
     for (int64_t e = 1; e <= j.e; e++) {
         int64_t v = off[e] < o[e - 1] ? o[e - 1] : off[e];

@@ -41,6 +41,9 @@ static const tsc_spec specs[] = {
      GROUPED | TAIL | BIAS, 0},
     {"E=3 R=29 K=13 N=130 T(x)", 3, {29, 13, 130}, 0, {0}, {3}, {0},
      GROUPED | TSC_LAY_IN0(T), 0},
+    /* Groups of about 125 rows: whole GEMMs on the CPU, over three column
+     * blocks side by side (the last one partial). */
+    {"E=8 R=1000 K=37 N=2100 bias", 3, {1000, 37, 2100}, 0, {0}, {8}, {0}, GROUPED | BIAS, 0},
     {"E=8 R=1031 K=257 N=300 bias", 3, {1031, 257, 300}, 0, {0}, {8}, {0}, GROUPED | BIAS, 1},
     {"E=64 R=2000 K=128 N=96 empty groups tail", 3, {2000, 128, 96}, 0, {0}, {64}, {0},
      GROUPED | EMPTY | TAIL, 1},
