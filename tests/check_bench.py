@@ -64,7 +64,8 @@ def check_spread(where, sp, median):
 def check_row(r, device):
     where = "%s/%s" % (r.get("suite"), r.get("case"))
     for k in ["suite", "case", "device", "median_s", "gflops", "gbps", "repeats", "spread",
-              "baseline", "baseline_median_s", "ratio", "baseline_gbps", "baseline_spread"]:
+              "baseline", "baseline_median_s", "ratio", "pair_ratio", "baseline_gbps",
+              "baseline_spread"]:
         if k not in r:
             fail("%s: no %s" % (where, k))
     if r["device"] != device:
@@ -81,7 +82,8 @@ def check_row(r, device):
     elif r["spread"] is not None:
         fail("%s: spread without repeats" % where)
     if r["baseline"] is None:
-        if any(r[k] is not None for k in ["baseline_median_s", "ratio", "baseline_spread"]):
+        if any(r[k] is not None
+               for k in ["baseline_median_s", "ratio", "pair_ratio", "baseline_spread"]):
             fail("%s: baseline fields without a baseline" % where)
     else:
         if not positive(r["baseline_median_s"]) or not positive(r["ratio"]):
@@ -90,6 +92,13 @@ def check_row(r, device):
             fail("%s: ratio %r != baseline / median" % (where, r["ratio"]))
         if r["repeats"] > 0 and r["baseline_spread"] is not None:
             check_spread(where + " baseline", r["baseline_spread"], r["baseline_median_s"])
+            # Each pair's ratio lies between the extremes of the two sides.
+            pr, a, b = r["pair_ratio"], r["spread"], r["baseline_spread"]
+            if not positive(pr) or not (b["min_s"] / a["max_s"] * (1 - 1e-9) <= pr <=
+                                        b["max_s"] / a["min_s"] * (1 + 1e-9)):
+                fail("%s: pair_ratio %r outside the sides' spreads" % (where, pr))
+        elif r["pair_ratio"] is not None and not positive(r["pair_ratio"]):
+            fail("%s: pair_ratio %r" % (where, r["pair_ratio"]))
 
 
 def check_rows(suite, rows, device):

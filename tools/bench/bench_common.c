@@ -111,9 +111,16 @@ int bench_compare(int (*fa)(void *ctx), void *ca, int (*fb)(void *ctx), void *cb
         if (rc == 0 && rc_b == 0)
             rc_b = timed(fb, cb, settle_s, &tb[i]);
     }
-    res->median_s = res->baseline_median_s = 0.0;
+    res->median_s = res->baseline_median_s = res->pair_ratio = 0.0;
     res->spread = res->baseline_spread = (bench_spread){0};
     res->repeats = rc == 0 ? repeats : 0;
+    if (rc == 0 && rc_b == 0) { /* before summarize sorts the times */
+        double *pr = malloc(sizeof *pr * (size_t)repeats);
+        for (int i = 0; pr && i < repeats; i++)
+            pr[i] = ta[i] > 0 ? tb[i] / ta[i] : 0.0;
+        res->pair_ratio = pr ? bench_median(pr, repeats) : 0.0;
+        free(pr);
+    }
     if (rc == 0)
         res->median_s = summarize(ta, repeats, &res->spread);
     if (rc == 0 && rc_b == 0)
@@ -151,8 +158,8 @@ static void print_iqr(double median, const bench_spread *sp, int repeats)
 
 static void print_header(void)
 {
-    printf("%-10s %-36s %-9s %11s %5s %9s  %-28s %11s %5s %7s\n", "suite", "case", "device",
-           "median ms", "iqr%", "GFLOP/s", "baseline", "base ms", "iqr%", "ratio");
+    printf("%-10s %-36s %-9s %11s %5s %9s  %-28s %11s %5s %7s %7s\n", "suite", "case", "device",
+           "median ms", "iqr%", "GFLOP/s", "baseline", "base ms", "iqr%", "ratio", "pairs");
 }
 
 int bench_report_add(bench_report *rep, const bench_result *res)
@@ -181,9 +188,13 @@ int bench_report_add(bench_report *rep, const bench_result *res)
         printf("%11.3f", r->baseline_median_s * 1e3);
         print_iqr(r->baseline_median_s, &r->baseline_spread,
                   r->baseline_median_s > 0 ? r->repeats : 0);
-        printf(" %6.2fx\n", r->ratio);
+        printf(" %6.2fx", r->ratio);
+        if (r->pair_ratio > 0)
+            printf(" %6.2fx\n", r->pair_ratio);
+        else
+            printf(" %7s\n", "-");
     } else {
-        printf("%11s %5s %7s\n", "-", "-", "-");
+        printf("%11s %5s %7s %7s\n", "-", "-", "-", "-");
     }
     fflush(stdout);
     return 0;
@@ -251,6 +262,7 @@ int bench_report_write_json(const bench_report *rep, const char *path)
             fprintf(fp, "null");
         json_num(fp, "baseline_median_s", r->baseline_median_s, base);
         json_num(fp, "ratio", r->ratio, base);
+        json_num(fp, "pair_ratio", r->pair_ratio, base && r->pair_ratio > 0);
         json_num(fp, "baseline_gbps", r->baseline_gbps, base && r->baseline_gbps > 0);
         json_spread(fp, "baseline_spread", &r->baseline_spread,
                     base && r->repeats > 0 && r->baseline_median_s > 0);

@@ -88,6 +88,10 @@ typedef struct bench_result {
     char baseline[96]; /* "openblas(Haswell)", "" when none */
     double baseline_median_s;
     double ratio; /* baseline_median_s / median_s; 0 without a baseline */
+    /* The median over the repeats of baseline time / time, each pair run
+     * back to back (bench_compare): on a host whose speed drifts over
+     * seconds it moves less than the ratio of the medians. 0: not known. */
+    double pair_ratio;
     /* Filled by bench_compare; repeats 0: one side measured some other
      * way, no spread known (JSON null). */
     int repeats;

@@ -211,6 +211,7 @@ static int bench_case(const bench_args *args, int kind, int64_t n, gemm_ref *g, 
             snprintf(res.extra_json, sizeof res.extra_json, "\"gemm_gflops\":%.6g",
                      gemm_flops / res.baseline_median_s * 1e-9);
             res.baseline_median_s *= scale;
+            res.pair_ratio *= scale;
             res.baseline_spread.min_s *= scale;
             res.baseline_spread.q1_s *= scale;
             res.baseline_spread.q3_s *= scale;

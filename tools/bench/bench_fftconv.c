@@ -118,6 +118,7 @@ static int direct_views(const fc_bench *full, int64_t cd, fc_bench *d)
 static void scale_baseline(bench_result *r, double f)
 {
     r->baseline_median_s *= f;
+    r->pair_ratio *= f;
     r->baseline_spread.min_s *= f;
     r->baseline_spread.q1_s *= f;
     r->baseline_spread.q3_s *= f;
