@@ -32,11 +32,11 @@
 #define GM_BIG_MACS (64 * 64 * 64)
 /* An f32 group of at least this many rows per pool thread runs on
  * OpenBLAS alone. Measured on 2 threads, x [4096, 1024] by E weights
- * [1024, 4096] (and [4096, 1024]), each side's time over the same
- * iterations' interleaved dense GEMM: groups of 1024 rows ran 2-5 %
- * faster one by one on OpenBLAS than side by side, groups of 512 rows
- * 1-7 % slower, groups of 64 rows 7-10 % slower (side by side was also
- * 5-15 % faster than the grouped GEMM). */
+ * [1024, 4096] (and [4096, 1024]), each iteration timing both paths back
+ * to back: side by side took 0.98-1.05 x the time of OpenBLAS one group
+ * at a time for groups of 1024 rows, 0.93-0.99 x for groups of 512 rows;
+ * against the grouped GEMM, 0.90-0.93 x for groups of 64 rows (0.85 x
+ * for 512 rows without OpenBLAS). */
 #define GM_BLAS_ROWS_PER_THREAD 384
 /* Columns per side-by-side task: a few tasks per group to share out, and
  * each task's packed A (the group's rows) is reused across many columns.
