@@ -294,18 +294,15 @@ static ts_status gm_big(tsi_device *dev, const gm_job *j)
         return TS_OK;
     }
     tsi_cpu_gemm_group *groups = (tsi_cpu_gemm_group *)j->big;
-    int64_t ng = ns;
     for (int64_t i = 0; i < ns; i++)
         groups[i] = (tsi_cpu_gemm_group){.row = j->o[j->side[i]],
                                          .rows = rows_of(j, j->side[i]),
                                          .b = (const float *)j->w + j->side[i] * j->kk * j->n};
-    ts_status st = tsi_cpu_gemm_grouped(dev, ng, groups, j->n, j->kk, (const float *)j->x, j->kk,
+    ts_status st = tsi_cpu_gemm_grouped(dev, ns, groups, j->n, j->kk, (const float *)j->x, j->kk,
                                         j->n, (float *)j->y, j->n);
-    for (int64_t g = 0; st == TS_OK && j->bias && g < ng; g++) {
-        int64_t e = (groups[g].b - (const float *)j->w) / (j->kk * j->n); /* its expert */
-        add_bias_f32(j, (float *)j->y + groups[g].row * j->n, j->n, groups[g].rows, j->n,
-                     (const float *)j->bias + e * j->n);
-    }
+    for (int64_t i = 0; st == TS_OK && j->bias && i < ns; i++)
+        add_bias_f32(j, (float *)j->y + groups[i].row * j->n, j->n, groups[i].rows, j->n,
+                     (const float *)j->bias + j->side[i] * j->n);
     return st;
 }
 
