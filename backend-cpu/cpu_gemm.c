@@ -2,12 +2,16 @@
  * 32-bit ints) and for MoE expert groups too small per thread for
  * OpenBLAS (cpu_grouped_matmul.c): the Goto/BLIS blocking. For each
  * (KC x NC) block of B, the pool threads pack B into NR-wide panels
- * shared by all of them; then each task (in the same pool job) packs an
- * MC x KC block of A into MR-high panels and runs the SIMD micro-kernel
- * of the kernel table over its (MR x NR) tiles, B panel by
- * B panel, so one B micro-panel (KC x NR) stays in L1 while the A block
- * streams from L2. Packing (both transposes) is the table's SIMD
- * gemm_pack.
+ * shared by all of them; then each task packs an MC x KC block of A into
+ * MR-high panels and runs the SIMD micro-kernel of the kernel table over
+ * its (MR x NR) tiles, B panel by B panel, so one B micro-panel (KC x NR)
+ * stays in L1 while the A block streams from L2. Packing (both
+ * transposes) is the table's SIMD gemm_pack. One pool job runs every KC
+ * block of an NC block: a thread done with its tasks of one KC block
+ * packs the next one's B into a second slot while the others finish,
+ * where a job per KC block had every thread wait for the last task, and
+ * the pool wake a thread, once per block (2-3 % of a 2048^3 GEMM on 2
+ * threads, measured against OpenBLAS in the same run).
  *
  * Block sizes come from the data caches measured at run time (sysconf,
  * else /sys, else defaults): KC so a B micro-panel fills about half of
@@ -16,7 +20,7 @@
  * and small M splits the columns too.
  *
  * The same loops run a grouped GEMM (the MoE experts): row groups with
- * their own B, all in one pool job per block, so the threads share every
+ * their own B, all in one pool job, so the threads share every
  * group's tasks rather than running one small GEMM after another; each
  * group's B block is packed once, into one of a few slots that are
  * reused as the threads move on through the groups. A plain GEMM is the
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend-cpu/cpu_internal.h"
@@ -141,82 +146,102 @@ typedef struct gemm_job {
     /* Groups of rows with their own B (one group for a plain GEMM). */
     const tsi_cpu_gemm_group *g;
     int64_t ngroups;
-    int64_t nc, kc; /* this block: nc columns, kc depth */
-    int64_t jc, pc; /* block origin in columns and depth */
+    int64_t nc, jc;    /* this column block: nc columns from column jc */
+    int64_t depth, kc; /* depth, and depth per block (the last may be less) */
+    int64_t q0, nq;    /* this job: depth blocks [q0, q0 + nq) */
     int64_t mc, nt; /* one task: mc rows, nt columns */
     int64_t ntasks; /* column tasks per row block */
     int64_t rblocks; /* one group: row blocks of whole MR panels shared out
                         evenly; 0: blocks of mc rows */
-    float *bpack;   /* `slots` blocks of kc_max x nc_max, in NR panels */
+    float *bpack;    /* `slots` blocks of kc x nc_max, in NR panels */
     int64_t slots, slot_floats;
     float *apack; /* per worker: mc_max x kc_max */
     size_t apack_floats;
-    /* One pool job per block: its items are, group by group, the group's
-     * B panels and then its tasks, claimed one at a time from `next` (so
-     * the last task, not a quarter of a thread's share, bounds the wait at
-     * the end). A task starts once its group's panels are packed; group g
-     * packs into slot g % slots once group g - slots has run all its
-     * tasks. Items only ever wait on earlier items, so the job cannot
-     * stall. */
-    int64_t panels;              /* B panels per group */
-    int64_t *item0;              /* [ngroups + 1]: first item of each group */
+    /* One pool job runs every depth block of a column block: its items
+     * are, block by block and in each group by group, the group's B panels
+     * and then its tasks, claimed one at a time from `next` (so the last
+     * task, not a quarter of a thread's share, bounds the wait at the end,
+     * and threads that finish one depth block start packing the next
+     * instead of waiting for the others). A (block, group) pair is a unit,
+     * numbered from the job's first; unit u packs into slot u % slots once
+     * unit u - slots has run all its tasks, and starts its tasks once its
+     * panels are packed; a task starts once the same task of the previous
+     * depth block (which adds into the same C tile) has run. Items only
+     * ever wait on earlier items, so the job cannot stall. */
+    int64_t panels;              /* B panels per unit */
+    int64_t *item0;              /* [ngroups + 1]: first item of each group in a block */
     atomic_llong next;           /* the next unclaimed item */
-    atomic_llong *packed, *done; /* per group: panels packed, tasks run */
+    atomic_llong *packed, *done; /* per unit: panels packed, tasks run */
+    atomic_llong *ran;           /* per task of a block: depth blocks it has run */
+    bool stall;                  /* TESSEL_TEST_HOOK=cpu_gemm_stall (gemm_worker) */
 } gemm_job;
 
-static float *slot_of(const gemm_job *j, int64_t g)
+/* Where depth block q starts, and its depth. */
+typedef struct gemm_depth {
+    int64_t pc, kc;
+} gemm_depth;
+
+static gemm_depth depth_of(const gemm_job *j, int64_t q)
 {
-    return j->bpack + (g % j->slots) * j->slot_floats;
+    gemm_depth d = {.pc = q * j->kc};
+    d.kc = j->depth - d.pc < j->kc ? j->depth - d.pc : j->kc;
+    return d;
 }
 
-/* B panel t of group g's block: NR columns, zero-padded. */
-static void pack_b_panel(const gemm_job *j, int64_t g, int64_t t)
+static float *slot_of(const gemm_job *j, int64_t u)
+{
+    return j->bpack + (u % j->slots) * j->slot_floats;
+}
+
+/* B panel t of unit u (group g, depth d): NR columns, zero-padded. */
+static void pack_b_panel(const gemm_job *j, gemm_depth d, int64_t u, int64_t g, int64_t t)
 {
     int64_t nr = j->k->gemm_nr;
     int64_t col = j->jc + t * nr, cols = j->nc - t * nr < nr ? j->nc - t * nr : nr;
     const float *b = j->g[g].b;
-    const float *src = j->trans_b ? b + col * j->ldb + j->pc : b + j->pc * j->ldb + col;
-    j->k->gemm_pack(src, (size_t)j->ldb, j->trans_b, (size_t)cols, (size_t)j->kc, (size_t)nr,
-                    slot_of(j, g) + t * j->kc * nr);
+    const float *src = j->trans_b ? b + col * j->ldb + d.pc : b + d.pc * j->ldb + col;
+    j->k->gemm_pack(src, (size_t)j->ldb, j->trans_b, (size_t)cols, (size_t)d.kc, (size_t)nr,
+                    slot_of(j, u) + t * d.kc * nr);
 }
 
 /* A rows [ic, ic+mc) into MR-high panels; rows past mc are zero so edge
  * tiles run the full kernel. */
-static void pack_a(const gemm_job *j, int64_t ic, int64_t mc, float *dst)
+static void pack_a(const gemm_job *j, gemm_depth d, int64_t ic, int64_t mc, float *dst)
 {
     int64_t mr = j->k->gemm_mr;
-    for (int64_t ir = 0; ir < mc; ir += mr, dst += j->kc * mr) {
+    for (int64_t ir = 0; ir < mc; ir += mr, dst += d.kc * mr) {
         int64_t row = ic + ir, rows = mc - ir < mr ? mc - ir : mr;
-        const float *src = j->trans_a ? j->a + j->pc * j->lda + row : j->a + row * j->lda + j->pc;
-        j->k->gemm_pack(src, (size_t)j->lda, !j->trans_a, (size_t)rows, (size_t)j->kc, (size_t)mr,
+        const float *src = j->trans_a ? j->a + d.pc * j->lda + row : j->a + row * j->lda + d.pc;
+        j->k->gemm_pack(src, (size_t)j->lda, !j->trans_a, (size_t)rows, (size_t)d.kc, (size_t)mr,
                         dst);
     }
 }
 
-static void tile(const gemm_job *j, const float *ap, const float *bp, int64_t i, int64_t jj,
-                 int64_t rows, int64_t cols)
+static void tile(const gemm_job *j, gemm_depth d, const float *ap, const float *bp, int64_t i,
+                 int64_t jj, int64_t rows, int64_t cols)
 {
     int mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     float *c = j->c + i * j->ldc + j->jc + jj;
-    int acc = j->pc > 0;
+    int acc = d.pc > 0;
     if (cols == nr) {
         if (rows == mr)
-            j->k->gemm_micro((size_t)j->kc, ap, bp, c, (size_t)j->ldc, acc);
+            j->k->gemm_micro((size_t)d.kc, ap, bp, c, (size_t)j->ldc, acc);
         else
-            j->k->gemm_micro_rows((size_t)j->kc, ap, bp, c, (size_t)j->ldc, acc, (int)rows);
+            j->k->gemm_micro_rows((size_t)d.kc, ap, bp, c, (size_t)j->ldc, acc, (int)rows);
         return;
     }
     /* Right edge: the kernel writes whole NR-wide rows, so through a tile. */
     float t[GEMM_MAX_MR * GEMM_MAX_NR];
-    j->k->gemm_micro_rows((size_t)j->kc, ap, bp, t, (size_t)nr, 0, (int)rows);
+    j->k->gemm_micro_rows((size_t)d.kc, ap, bp, t, (size_t)nr, 0, (int)rows);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t q = 0; q < cols; q++)
             c[r * j->ldc + q] = (acc ? c[r * j->ldc + q] : 0.0f) + t[r * nr + q];
 }
 
-/* Task t of group g is a (row block, column range) pair: it packs its
- * rows of A once and sweeps its columns one B micro-panel at a time. */
-static void run_task(const gemm_job *j, int64_t g, int64_t t, float *ap)
+/* Task t of unit u (group g, depth d) is a (row block, column range)
+ * pair: it packs its rows of A once and sweeps its columns one B
+ * micro-panel at a time. */
+static void run_task(const gemm_job *j, gemm_depth d, int64_t u, int64_t g, int64_t t, float *ap)
 {
     int64_t mr = j->k->gemm_mr, nr = j->k->gemm_nr;
     int64_t b = t / j->ntasks, jt = (t % j->ntasks) * j->nt, grows = j->g[g].rows;
@@ -229,14 +254,14 @@ static void run_task(const gemm_job *j, int64_t g, int64_t t, float *ap)
     int64_t mc = (end < grows ? end : grows) - ic;
     int64_t nt = j->nc - jt < j->nt ? j->nc - jt : j->nt;
     ic += j->g[g].row;
-    pack_a(j, ic, mc, ap);
-    const float *bpack = slot_of(j, g);
+    pack_a(j, d, ic, mc, ap);
+    const float *bpack = slot_of(j, u);
     for (int64_t jr = jt; jr < jt + nt; jr += nr) {
-        const float *bp = bpack + (jr / nr) * j->kc * nr;
+        const float *bp = bpack + (jr / nr) * d.kc * nr;
         int64_t cols = jt + nt - jr < nr ? jt + nt - jr : nr;
         for (int64_t ir = 0; ir < mc; ir += mr) {
             int64_t rows = mc - ir < mr ? mc - ir : mr;
-            tile(j, ap + (ir / mr) * j->kc * mr, bp, ic + ir, jr, rows, cols);
+            tile(j, d, ap + (ir / mr) * d.kc * mr, bp, ic + ir, jr, rows, cols);
         }
     }
 }
@@ -259,21 +284,38 @@ static void gemm_worker(void *ctx, int64_t begin, int64_t end, int worker)
     (void)end;
     gemm_job *j = ctx;
     float *ap = j->apack + (size_t)worker * j->apack_floats;
+    int64_t per_block = j->item0[j->ngroups];
     for (;;) {
         int64_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->item0[j->ngroups])
+        if (i >= per_block * j->nq)
             return;
-        int64_t g = tsi_cpu_group_of(j->item0, j->ngroups, i), t = i - j->item0[g];
+        int64_t qq = i / per_block, r = i % per_block;
+        int64_t g = tsi_cpu_group_of(j->item0, j->ngroups, r), t = r - j->item0[g];
+        int64_t u = qq * j->ngroups + g;
+        gemm_depth d = depth_of(j, j->q0 + qq);
         if (t < j->panels) {
-            if (g >= j->slots)
-                wait_for(&j->done[g - j->slots], tasks_of(j, g - j->slots));
-            pack_b_panel(j, g, t);
-            atomic_fetch_add_explicit(&j->packed[g], 1, memory_order_release);
+            if (u >= j->slots)
+                wait_for(&j->done[u - j->slots], tasks_of(j, (u - j->slots) % j->ngroups));
+            pack_b_panel(j, d, u, g, t);
+            atomic_fetch_add_explicit(&j->packed[u], 1, memory_order_release);
             continue;
         }
-        wait_for(&j->packed[g], j->panels);
-        run_task(j, g, t - j->panels, ap);
-        atomic_fetch_add_explicit(&j->done[g], 1, memory_order_release);
+        /* The task's number within a block: groups before g have
+         * item0[g] - g * panels tasks. */
+        int64_t task = j->item0[g] - g * j->panels + t - j->panels;
+        wait_for(&j->packed[u], j->panels);
+        if (qq > 0)
+            wait_for(&j->ran[task], qq);
+        /* The test hook holds worker 1 back on every fourth task, so the
+         * other workers run far ahead of it through these waits (a missing
+         * wait then shows as wrong results, which TSan alone misses: in an
+         * unhurried run the claim counter orders the tasks anyway). */
+        if (j->stall && worker == 1 && task % 4 == 0)
+            nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+        run_task(j, d, u, g, t - j->panels, ap);
+        if (j->nq > 1)
+            atomic_store_explicit(&j->ran[task], qq + 1, memory_order_release);
+        atomic_fetch_add_explicit(&j->done[u], 1, memory_order_release);
     }
 }
 
@@ -338,15 +380,54 @@ static void split(gemm_job *j, int threads, int64_t m, int64_t mc_max)
     j->ntasks = (j->nc + j->nt - 1) / j->nt;
 }
 
-/* What one blocked run needs beside its operands; counters and item0
- * hold one entry per group (item0 one more). */
+/* What one blocked run needs beside its operands. A run whose units or
+ * tasks do not fit the counters given runs one depth block per job. */
 typedef struct gemm_space {
     float *apack, *bpack;
     size_t apack_floats;
     int64_t mc_max, slots;
-    int64_t *item0;
-    atomic_llong *packed, *done;
+    int64_t *item0;              /* [ngroups + 1] */
+    atomic_llong *packed, *done; /* [units] */
+    atomic_llong *ran;           /* [tasks] */
+    int64_t units, tasks;
+    bool stall;
 } gemm_space;
+
+/* The most tasks split() cuts one block into: without a column split,
+ * row blocks of at least MR rows (a group's last one may be short); with
+ * one, fewer than 2 x threads x GEMM_TASKS_PER_THREAD. */
+static int64_t tasks_bound(int threads, int64_t m, int64_t ngroups, int64_t mr)
+{
+    int64_t rows = (m + mr - 1) / mr + ngroups;
+    int64_t cols = 2 * (int64_t)threads * GEMM_TASKS_PER_THREAD;
+    return rows > cols ? rows : cols;
+}
+
+/* Runs depth blocks [q0, q0 + nq) of the column block j->jc (items laid
+ * out), on the pool or, with pool NULL, on the caller. */
+static void gemm_job_run(tsi_cpu_pool *pool, int threads, gemm_job *j, int64_t q0, int64_t nq,
+                         int64_t tasks)
+{
+    j->q0 = q0;
+    j->nq = nq;
+    atomic_init(&j->next, 0);
+    for (int64_t u = 0; u < nq * j->ngroups; u++) {
+        atomic_init(&j->packed[u], 0);
+        atomic_init(&j->done[u], 0);
+    }
+    if (nq > 1)
+        for (int64_t t = 0; t < tasks; t++)
+            atomic_init(&j->ran[t], 0);
+    /* One item per thread: each runs gemm_worker, which claims the real
+     * items itself; cost: a thread's share of the job (only compared with
+     * the pool's inline threshold, so saturating is enough). */
+    int64_t share = j->mc * j->nt * j->kc * (tasks / threads + 1);
+    share = nq > INT64_MAX / share ? INT64_MAX : share * nq;
+    if (pool && tasks > 1)
+        tsi_cpu_pool_for(pool, threads, share, gemm_worker, j);
+    else
+        gemm_worker(j, 0, 1, 0);
+}
 
 /* The blocked loops over every group; pool NULL runs every task on the
  * caller. */
@@ -367,14 +448,18 @@ static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool tra
                   .ldc = ldc,
                   .g = groups,
                   .ngroups = ngroups,
+                  .depth = k,
+                  .kc = blk.kc,
                   .apack = sp->apack,
                   .apack_floats = sp->apack_floats,
                   .bpack = sp->bpack,
                   .slots = sp->slots,
                   .item0 = sp->item0,
                   .packed = sp->packed,
-                  .done = sp->done};
-    int64_t nr = kt->gemm_nr, m = 0;
+                  .done = sp->done,
+                  .ran = sp->ran,
+                  .stall = sp->stall};
+    int64_t nr = kt->gemm_nr, m = 0, nq = (k + blk.kc - 1) / blk.kc;
     for (int64_t g = 0; g < ngroups; g++)
         m += groups[g].rows;
     j.slot_floats = blk.kc * round_up(n < blk.nc ? n : blk.nc, nr);
@@ -389,22 +474,12 @@ static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool tra
                 j.item0[g] + j.panels +
                 (j.rblocks > 0 ? j.rblocks : (groups[g].rows + j.mc - 1) / j.mc) * j.ntasks;
         int64_t tasks = j.item0[ngroups] - ngroups * j.panels;
-        for (int64_t pc = 0; pc < k; pc += blk.kc) {
-            j.pc = pc;
-            j.kc = k - pc < blk.kc ? k - pc : blk.kc;
-            atomic_init(&j.next, 0);
-            for (int64_t g = 0; g < ngroups; g++) {
-                atomic_init(&j.packed[g], 0);
-                atomic_init(&j.done[g], 0);
-            }
-            /* One item per thread: each runs gemm_worker, which claims the
-             * real items itself; cost: a thread's share of the block. */
-            int64_t share = j.mc * j.nt * j.kc * (tasks / threads + 1);
-            if (pool && tasks > 1)
-                tsi_cpu_pool_for(pool, threads, share, gemm_worker, &j);
-            else
-                gemm_worker(&j, 0, 1, 0);
+        if (pool && nq * ngroups <= sp->units && tasks <= sp->tasks) {
+            gemm_job_run(pool, threads, &j, 0, nq, tasks);
+            continue;
         }
+        for (int64_t q = 0; q < nq; q++)
+            gemm_job_run(pool, threads, &j, q, 1, tasks);
     }
 }
 
@@ -422,17 +497,19 @@ void tsi_cpu_gemm_serial(const tsi_cpu_kernels *k, bool trans_a, bool trans_b, i
                      .slots = 1,
                      .item0 = item0,
                      .packed = &packed,
-                     .done = &done};
+                     .done = &done,
+                     .units = 1};
     sp.apack_floats = (size_t)(sp.mc_max * blk.kc);
     gemm_blocked(NULL, k, trans_a, trans_b, 1, &g, n, kk, a, lda, ldb, c, ldc, &sp);
 }
 
 /* The device's packing buffers, grown to hold what a pool-wide run over
- * `ngroups` groups of at most `rows` rows and n columns needs; kept
- * between calls: allocating (and page-faulting) fresh panels costs as
- * much as a whole small GEMM. */
-static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t rows, int64_t n,
-                            gemm_space *sp)
+ * `ngroups` groups (m rows in all, at most `rows` in one) by n columns
+ * and k deep needs; kept between calls: allocating (and page-faulting)
+ * fresh panels costs as much as a whole small GEMM. Two B slots at least,
+ * so the next depth block packs while the last tasks of one still run. */
+static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t m, int64_t rows, int64_t n,
+                            int64_t k, gemm_space *sp)
 {
     int threads = tsi_cpu_pool_threads(dev->pool);
     gemm_blocking blk = blocking_for(dev->k);
@@ -440,12 +517,16 @@ static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t rows, int6
     sp->mc_max = round_up(rows, dev->k->gemm_mr);
     if (sp->mc_max > blk.mc)
         sp->mc_max = blk.mc;
+    sp->units = (k + blk.kc - 1) / blk.kc * ngroups;
+    sp->tasks = tasks_bound(threads, m, ngroups, dev->k->gemm_mr);
     sp->slots = ngroups < GEMM_GROUP_SLOTS ? ngroups : GEMM_GROUP_SLOTS;
+    if (sp->slots < 2)
+        sp->slots = sp->units < 2 ? sp->units : 2;
     size_t unused, a_floats = (size_t)(sp->mc_max * blk.kc);
     size_t b_floats = tsi_cpu_gemm_pack_floats(dev->k, n, &unused);
     size_t a_bytes = tsi_cpu_align_up(a_floats * sizeof(float));
     size_t b_bytes = tsi_cpu_align_up(b_floats * sizeof(float)) * (size_t)sp->slots;
-    size_t c_bytes = tsi_cpu_align_up((size_t)ngroups * 2 * sizeof(atomic_llong));
+    size_t c_bytes = tsi_cpu_align_up((size_t)(2 * sp->units + sp->tasks) * sizeof(atomic_llong));
     size_t i_bytes = tsi_cpu_align_up((size_t)(ngroups + 1) * sizeof(int64_t));
     size_t bytes = b_bytes + a_bytes * (size_t)threads + c_bytes + i_bytes;
     if (bytes > dev->gemm_pack_bytes) {
@@ -463,8 +544,10 @@ static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t rows, int6
     sp->apack = (float *)(base + b_bytes);
     sp->apack_floats = a_bytes / sizeof(float);
     sp->packed = (atomic_llong *)(base + b_bytes + a_bytes * (size_t)threads);
-    sp->done = sp->packed + ngroups;
+    sp->done = sp->packed + sp->units;
+    sp->ran = sp->done + sp->units;
     sp->item0 = (int64_t *)((char *)sp->packed + c_bytes);
+    sp->stall = dev->state->host->test_hook("cpu_gemm_stall");
     return TS_OK;
 }
 
@@ -473,7 +556,7 @@ ts_status tsi_cpu_gemm_packed(tsi_device *dev, bool trans_a, bool trans_b, int64
                               float *c, int64_t ldc)
 {
     gemm_space sp;
-    ts_status st = pool_space(dev, 1, m, n, &sp);
+    ts_status st = pool_space(dev, 1, m, m, n, k, &sp);
     if (st != TS_OK)
         return st;
     tsi_cpu_gemm_group g = {.row = 0, .rows = m, .b = b};
@@ -485,13 +568,15 @@ ts_status tsi_cpu_gemm_grouped(tsi_device *dev, int64_t ngroups, const tsi_cpu_g
                                int64_t n, int64_t k, const float *a, int64_t lda, int64_t ldb,
                                float *c, int64_t ldc)
 {
-    int64_t rows = 0;
-    for (int64_t g = 0; g < ngroups; g++)
+    int64_t rows = 0, m = 0;
+    for (int64_t g = 0; g < ngroups; g++) {
         rows = groups[g].rows > rows ? groups[g].rows : rows;
+        m += groups[g].rows;
+    }
     if (ngroups == 0 || rows == 0)
         return TS_OK;
     gemm_space sp;
-    ts_status st = pool_space(dev, ngroups, rows, n, &sp);
+    ts_status st = pool_space(dev, ngroups, m, rows, n, k, &sp);
     if (st != TS_OK)
         return st;
     gemm_blocked(dev->pool, dev->k, false, false, ngroups, groups, n, k, a, lda, ldb, c, ldc, &sp);

@@ -9,7 +9,8 @@
 #   build-tsan  gcc, TSan, CPU backend only: the api test (threads), the
 #               thread-safety test and the CPU op cases (the thread pool).
 # Any report fails the run: errors abort (-fno-sanitize-recover), leaks
-# fail at exit. Suppressions cover driver code only (tests/sanitizer/).
+# fail at exit. Suppressions cover driver code and the uninstrumented
+# OpenBLAS only (tests/sanitizer/).
 #   scripts/test_sanitizers.sh [asan|tsan]...   (default: both)
 # TESSEL_SAN_PREFIX=/path/b puts the builds in /path/b-asan, /path/b-tsan.
 set -euo pipefail
@@ -21,7 +22,7 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(asan tsan)
 
 sel_asan='^(api|alloc_failure_.*|threads_.*|cache_damage_.*|soak_.*|fuzz_.*|sanitize_ops_.*)$'
-sel_tsan='^(api|threads_cpu|sanitize_ops_cpu|sanitize_ops_cpu_owngemm)$'
+sel_tsan='^(api|threads_cpu|sanitize_ops_cpu|sanitize_ops_cpu_owngemm(_matmul)?)$'
 
 for step in "${steps[@]}"; do
   case "$step" in

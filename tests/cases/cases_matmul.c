@@ -44,6 +44,9 @@ static const tsc_spec specs[] = {
     {"129x1000x129 T(a) T(b)", 2, {129, 1000}, 2, {1000, 129}, {0}, {0},
      TSC_LAY_IN0(T) | TSC_LAY_IN1(T), 1},
     {"451x257x1029 T(b)", 2, {451, 257}, 2, {257, 1029}, {0}, {0}, TSC_LAY_IN1(T), 1},
+    /* Depth blocks of the CPU GEMM run in one pool job (K 400: two
+     * blocks of 192 and a short one; 90 columns: a partial NR panel). */
+    {"70x400x90 depth blocks", 2, {70, 400}, 2, {400, 90}, {0}, {0}, 0, 0},
     /* The CPU 16-bit GEMM's row chunks (512 rows of f32 accumulation at
      * 2048 columns), column blocks (2048) and an odd K (bf16 k-pairs). */
     {"530x301x2100 blocks", 2, {530, 301}, 2, {301, 2100}, {0}, {0}, 0, 1},
