@@ -40,7 +40,12 @@
 #define GM_BLAS_ROWS_PER_THREAD 384
 /* Columns per side-by-side task: a few tasks per group to share out, and
  * each task's packed A (the group's rows) is reused across many columns.
- * 512 to 2048 measured the same. */
+ * 512 to 2048 measured the same for x [4096, 1024] by eight [1024, 4096]
+ * experts; by eight [4096, 1024] (one block per group at 1024: 4 tasks
+ * per thread on 2 threads, and the last ones claimed leave a thread idle)
+ * 512 took 1.11-1.14 x the dense GEMM's time against 1.20-1.22 x in four
+ * runs, each alternating both. So the width halves where fewer than
+ * 2 x GM_SIDE_SHARE tasks per thread would remain. */
 #define GM_SIDE_NT 1024
 /* Groups run side by side only when no task is more than a quarter of a
  * thread's share, so the last task claimed adds little to the wait. */
@@ -58,14 +63,20 @@ typedef struct gm_job {
     const int64_t *o;     /* [E+1] clamped offsets */
     const int64_t *first; /* [E+1] first pooled row tile of each group */
     int64_t *side;        /* [E] big groups not on OpenBLAS, most rows first */
+    int64_t side_nt;      /* columns per side-by-side task: GM_SIDE_NT or half */
     char *work;           /* per-worker regions */
     size_t per_worker, ga_off, gb_off;
     char *big; /* big groups: the 16-bit pool GEMM's workspace, or the f32 groups */
 } gm_job;
 
+static int64_t chunks_of(const gm_job *j, int64_t nt)
+{
+    return (j->n + nt - 1) / nt;
+}
+
 static int64_t side_chunks(const gm_job *j)
 {
-    return (j->n + GM_SIDE_NT - 1) / GM_SIDE_NT;
+    return chunks_of(j, j->side_nt);
 }
 
 static size_t floats_bytes(int64_t count)
@@ -90,7 +101,9 @@ static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
     int threads = tsi_cpu_pool_threads(dev->pool);
     /* Room for side-by-side tasks only where they can be chosen (each of
      * E groups at least 1/E of the rows: see side_by_side). */
-    bool side = j->e * side_chunks(j) >= (int64_t)GM_SIDE_SHARE * threads;
+    int64_t share = (int64_t)GM_SIDE_SHARE * threads;
+    bool side = j->e * chunks_of(j, GM_SIDE_NT) >= share;
+    j->side_nt = side && j->e * chunks_of(j, GM_SIDE_NT) < 2 * share ? GM_SIDE_NT / 2 : GM_SIDE_NT;
     int64_t r = op->in[0].shape[2];
     if (j->dt != TS_F32) {
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &j->kn);
@@ -215,8 +228,8 @@ static void gm_side_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     char *work = j->work + (size_t)worker * j->per_worker;
     int64_t chunks = side_chunks(j);
     for (int64_t t = begin; t < end; t++) {
-        int64_t e = j->side[t / chunks], c0 = (t % chunks) * GM_SIDE_NT;
-        int64_t nt = j->n - c0 < GM_SIDE_NT ? j->n - c0 : GM_SIDE_NT;
+        int64_t e = j->side[t / chunks], c0 = (t % chunks) * j->side_nt;
+        int64_t nt = j->n - c0 < j->side_nt ? j->n - c0 : j->side_nt;
         gm_tile(j, e, j->o[e], j->o[e + 1] - j->o[e], c0, nt, work);
     }
 }
@@ -239,7 +252,7 @@ static bool side_by_side(tsi_device *dev, const gm_job *j, int64_t ns)
     if (ns == 0 || rows_of(j, j->side[0]) * GM_SIDE_SHARE * threads > sum * chunks)
         return false;
     /* Most rows first, so the tasks claimed last are the smallest. */
-    tsi_cpu_pool_for(dev->pool, ns * chunks, rows_of(j, j->side[0]) * GM_SIDE_NT * j->kk,
+    tsi_cpu_pool_for(dev->pool, ns * chunks, rows_of(j, j->side[0]) * j->side_nt * j->kk,
                      gm_side_tasks, (void *)j);
     return true;
 }

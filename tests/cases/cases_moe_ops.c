@@ -44,6 +44,10 @@ static const tsc_spec specs[] = {
     /* Groups of about 125 rows: whole GEMMs on the CPU, over three column
      * blocks side by side (the last one partial). */
     {"E=8 R=1000 K=37 N=2100 bias", 3, {1000, 37, 2100}, 0, {0}, {8}, {0}, GROUPED | BIAS, 0},
+    /* One 1024-column block per group: on 2 threads the side-by-side
+     * tasks halve to 512 columns (two per group, the last partial; f32 and
+     * f16 here, bf16's random groups are too uneven to go side by side). */
+    {"E=8 R=1200 K=37 N=700", 3, {1200, 37, 700}, 0, {0}, {8}, {0}, GROUPED, 0},
     {"E=8 R=1031 K=257 N=300 bias", 3, {1031, 257, 300}, 0, {0}, {8}, {0}, GROUPED | BIAS, 1},
     {"E=64 R=2000 K=128 N=96 empty groups tail", 3, {2000, 128, 96}, 0, {0}, {64}, {0},
      GROUPED | EMPTY | TAIL, 1},
