@@ -89,9 +89,9 @@ function(tessel_sanitize_ops_tests)
   endforeach()
   # tessel's own f32 GEMM, plain and grouped (threads wait on each other's
   # packed panels and on the previous depth block's task there), on cases
-  # big enough to take its pool path.
-  # The grouped cases in full; the plain ones quick (their full set adds
-  # big f16 / bf16 shapes that do not take this GEMM, a minute under ASan).
+  # big enough to take its pool path: the grouped cases in full, the plain
+  # ones quick (their full set adds big f16 / bf16 shapes that do not take
+  # this GEMM: a minute more under ASan).
   add_test(NAME sanitize_ops_cpu_owngemm COMMAND test_ops --backend cpu --op grouped_matmul
            --full)
   add_test(NAME sanitize_ops_cpu_owngemm_matmul COMMAND test_ops --backend cpu --op matmul)
