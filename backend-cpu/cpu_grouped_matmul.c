@@ -13,7 +13,7 @@
  * When they are too few for that (an expert of 512 rows on 16 threads),
  * f32 groups run together as one grouped GEMM on tessel's kernel
  * (tsi_cpu_gemm_grouped: threads over every group's tiles, each B block
- * packed once, a pool job per depth block) and f16 / bf16 groups one by
+ * packed once, one pool job per column block) and f16 / bf16 groups one by
  * one on tessel's 16-bit GEMM over the pool (cpu_gemm16.c). The 16-bit
  * GEMM widens panels while packing and adds the bias before its single
  * rounding, so a weight matrix is never converted whole. Everything else
@@ -101,9 +101,9 @@ static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
     int threads = tsi_cpu_pool_threads(dev->pool);
     /* Room for side-by-side tasks only where they can be chosen (each of
      * E groups at least 1/E of the rows: see side_by_side). */
-    int64_t share = (int64_t)GM_SIDE_SHARE * threads;
-    bool side = j->e * chunks_of(j, GM_SIDE_NT) >= share;
-    j->side_nt = side && j->e * chunks_of(j, GM_SIDE_NT) < 2 * share ? GM_SIDE_NT / 2 : GM_SIDE_NT;
+    int64_t share = (int64_t)GM_SIDE_SHARE * threads, tasks = j->e * chunks_of(j, GM_SIDE_NT);
+    bool side = tasks >= share;
+    j->side_nt = side && tasks < 2 * share ? GM_SIDE_NT / 2 : GM_SIDE_NT;
     int64_t r = op->in[0].shape[2];
     if (j->dt != TS_F32) {
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &j->kn);
@@ -220,6 +220,11 @@ static void gm_whole16(tsi_device *dev, const gm_job *j, int64_t e)
     tsi_cpu_gemm16(dev->pool, dev->k, &j->kn, &g, j->big);
 }
 
+static int64_t rows_of(const gm_job *j, int64_t e)
+{
+    return j->o[e + 1] - j->o[e];
+}
+
 /* Task t: column block t % chunks of the (t / chunks)-th side group,
  * over all its rows. */
 static void gm_side_tasks(void *ctx, int64_t begin, int64_t end, int worker)
@@ -230,13 +235,8 @@ static void gm_side_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     for (int64_t t = begin; t < end; t++) {
         int64_t e = j->side[t / chunks], c0 = (t % chunks) * j->side_nt;
         int64_t nt = j->n - c0 < j->side_nt ? j->n - c0 : j->side_nt;
-        gm_tile(j, e, j->o[e], j->o[e + 1] - j->o[e], c0, nt, work);
+        gm_tile(j, e, j->o[e], rows_of(j, e), c0, nt, work);
     }
-}
-
-static int64_t rows_of(const gm_job *j, int64_t e)
-{
-    return j->o[e + 1] - j->o[e];
 }
 
 /* The first ns entries of j->side side by side, if no task is more than
