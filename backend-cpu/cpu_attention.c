@@ -695,10 +695,8 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &kn);
         if (kn.micro && kn.a_panel == TSI_G16_TILES && kn.mr == 32 && kn.nr == 32) {
             j->amx = kn;
-            /* f16: three of the GEMM's four terms; lo.lo, under 2^-16 of
-             * each product, is left out (the kernel's time is mostly the
-             * softmax and the packing, and the fourth term cost 10 %). */
-            j->terms = kn.terms > 1 ? 3 : 1;
+            /* f16: the GEMM's three terms (hi.hi + hi.lo + lo.hi). */
+            j->terms = kn.terms > 1 ? kn.terms : 1;
             j->mr = j->nr = 32;
             j->dpad = round_up(j->d, 32);
         } else if (j->dt == TS_BF16 && j->d % 2 == 0 && kn.micro && kn.a_panel == TSI_G16_PAIRS &&

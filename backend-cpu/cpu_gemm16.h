@@ -29,11 +29,12 @@ typedef enum tsi_g16_panel {
 } tsi_g16_panel;
 
 /* Which split part (0 hi, 1 hf, 2 lo) term t of a line holds when f16 runs
- * as bf16 terms: A lines hi|hf|lo|lo, B lines hi|lo|hf|lo, so the product
- * pairs every hi and lo once and hf (hi of the finite values) meets lo. */
+ * as bf16 terms: A lines hi|hf|lo, B lines hi|lo|hf, so the product is
+ * hi.hi + hf.lo + lo.hf, hf (hi of the finite values) meeting lo; lo.lo,
+ * under 2^-16 of a product, is left out (cpu_gemm16_amx.c). */
 static inline int tsi_g16_term_part(bool is_b, int t)
 {
-    static const int a_part[4] = {0, 1, 2, 2}, b_part[4] = {0, 2, 1, 2};
+    static const int a_part[3] = {0, 1, 2}, b_part[3] = {0, 2, 1};
     return is_b ? b_part[t] : a_part[t];
 }
 
@@ -46,10 +47,10 @@ typedef struct tsi_cpu_gemm16_kernel {
     int kc;           /* depth of one packed block (even) */
     int mc, nc;       /* rows of A per task, columns per block; 0: defaults */
     int kpad;         /* a block's depth is packed to a multiple of this */
-    /* 16-bit panels only: 1, or 4 for f16 run as bf16 terms (hi = bf16(x),
+    /* 16-bit panels only: 1, or 3 for f16 run as bf16 terms (hi = bf16(x),
      * lo = bf16(x - hi), hf = hi of the finite values): the packed depth
-     * is four blocks of it, A's hi|hf|lo|lo against B's hi|lo|hf|lo, so
-     * one bf16 product sums all four partial products (cpu_gemm16_amx.c). */
+     * is three blocks of it, A's hi|hf|lo against B's hi|lo|hf, so one
+     * bf16 product sums hi.hi + hi.lo + lo.hi (cpu_gemm16_amx.c). */
     int terms;
     tsi_g16_panel a_panel, b_panel;
     /* c[i*ldc + j] = (acc ? c : 0) + sum_p a(i,p) b(p,j) over a full mr x nr
@@ -109,7 +110,7 @@ float tsi_cpu_gemm16_avx512_dot_speedup(void);
 #endif
 
 #if defined(TESSEL_CPU_AMX)
-/* cpu_gemm16_amx.c: bf16 on AMX tiles, and f16 as four bf16 terms. Only
+/* cpu_gemm16_amx.c: bf16 on AMX tiles, and f16 as three bf16 terms. Only
  * where cpu_features.c found AMX-BF16 and tsi_cpu_amx_ready() said yes. */
 extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16;
 extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16;

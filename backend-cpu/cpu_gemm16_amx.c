@@ -9,13 +9,16 @@
  * f16 has no AMX instruction on these cores (AMX-FP16 came later). It runs
  * as bf16 terms instead: x = hi + lo, hi = bf16(x) and lo = bf16(x - hi),
  * which is exact (f16's 11 significant bits are hi's 8 plus at most 3 in
- * lo). The packing writes A as hi|hf|lo|lo and B as hi|lo|hf|lo along the
- * depth (cpu_gemm16.c), so one product four times as deep sums all four
- * partial products: each is exact in the f32 accumulator, so the result
- * is the f32-accumulated product of the f16 values, as on the other
- * paths. Inf and NaN live in hi alone: their lo is 0, and hf, the hi that
- * meets the other operand's lo, is 0 for them (an Inf times a lo of 0
- * would be NaN where the f32 product is Inf).
+ * lo). The packing writes A as hi|hf|lo and B as hi|lo|hf along the depth
+ * (cpu_gemm16.c), so one product three times as deep sums hi.hi + hi.lo +
+ * lo.hi, each exact in the f32 accumulator. lo.lo is left out: |lo| <=
+ * 2^-8 |x|, so it is under 2^-16 of its product, about what f32
+ * accumulation loses over 256 terms and far below the f16 rounding of the
+ * result; the fourth term cost a third more time (2048^3: 1.06-1.14x
+ * OpenBLAS f32 with it, 1.50-1.60x without). Inf and NaN live in hi
+ * alone: their lo is 0, and hf, the hi that meets the other operand's lo,
+ * is 0 for them (an Inf times a lo of 0 would be NaN where the f32 product
+ * is Inf).
  *
  * Linux hands out the tile registers only on request (arch_prctl), once
  * per process; the tile configuration is per thread, so every pool task
@@ -171,7 +174,7 @@ bool tsi_cpu_amx_ready(void)
  * speed here (a 32 x 2048 panel of A and of B come from L2). Columns: 1024
  * for bf16 (B's block 4 MiB; fewer repacks of A, which is what a MoE
  * layer's 512-row experts spend on: 85 -> 73 ms against 512 columns), 512
- * for f16, whose four terms make each column's block four times longer.
+ * for f16, whose three terms make each column's block three times longer.
  * Measured on a 2-core Sapphire Rapids-class VM: kc 256-1024 ran 10-25 %
  * slower; 256-2048 columns and 192-512 rows per task changed plain GEMMs
  * little. */
@@ -192,14 +195,14 @@ const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16 = {
 };
 
 const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16 = {
-    .name = "amx_bf16 x4 (f16 as bf16 hi+lo)",
+    .name = "amx_bf16 x3 (f16 as bf16 hi+lo)",
     .mr = MR,
     .nr = NR,
     .kc = 512,
     .kpad = 32,
     .mc = 96,
     .nc = 512,
-    .terms = 4,
+    .terms = 3,
     .a_panel = TSI_G16_TILES,
     .b_panel = TSI_G16_PAIRS,
     .micro = amx_micro,
