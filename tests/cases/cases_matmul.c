@@ -47,8 +47,9 @@ static const tsc_spec specs[] = {
     /* Depth blocks of the CPU GEMM run in one pool job (K 400: two
      * blocks of 192 and a short one; 90 columns: a partial NR panel). */
     {"70x400x90 depth blocks", 2, {70, 400}, 2, {400, 90}, {0}, {0}, 0, 0},
-    /* Few rows against a B block wider than L2 holds (up to a 4 MiB L2):
-     * the CPU GEMM keeps whole row blocks and splits the columns. */
+    /* Few rows against a B block of 1.5 MiB or more (by the CPU's KC),
+     * over half of any L2 up to 3 MiB: the CPU GEMM keeps whole row
+     * blocks and splits the columns. */
     {"40x256x3000 thin rows, wide B", 2, {40, 256}, 2, {256, 3000}, {0}, {0}, 0, 0},
     /* The CPU 16-bit GEMM's row chunks (512 rows of f32 accumulation at
      * 2048 columns), column blocks (2048) and an odd K (bf16 k-pairs). */
