@@ -382,8 +382,7 @@ static void split(gemm_job *j, int threads, int64_t m, int64_t mc_max)
          * (2 threads, own over OpenBLAS: 512x4096x1024 0.80-0.85 -> 0.90-0.95,
          * 128x4096x4096 0.63 -> 0.88, 512x11008x4096 0.83 -> 0.94; where
          * B fits, 1024^3 and 512^3, the thin blocks were faster). */
-        int64_t kc = j->depth < j->kc ? j->depth : j->kc;
-        size_t b_bytes = (size_t)(kc * j->nc) * sizeof(float);
+        size_t b_bytes = (size_t)(depth_of(j, 0).kc * j->nc) * sizeof(float);
         if (j->ngroups == 1 && mc < GEMM_MIN_PANELS * mr && b_bytes > caches.l2 / 2) {
             int64_t rb = pm / (pm < GEMM_MIN_PANELS ? pm : GEMM_MIN_PANELS);
             int64_t rows = (pm + rb - 1) / rb * mr;
