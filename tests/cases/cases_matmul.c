@@ -51,6 +51,9 @@ static const tsc_spec specs[] = {
      * over half of any L2 up to 3 MiB: the CPU GEMM keeps whole row
      * blocks and splits the columns. */
     {"40x256x3000 thin rows, wide B", 2, {40, 256}, 2, {256, 3000}, {0}, {0}, 0, 0},
+    /* C of 4.2 MB, over two threads' L2s up to 2 MiB each: the CPU GEMM's
+     * deep depth blocks (384 and a short one). */
+    {"1030x400x1030 deep blocks", 2, {1030, 400}, 2, {400, 1030}, {0}, {0}, 0, 0},
     /* The CPU 16-bit GEMM's row chunks (512 rows of f32 accumulation at
      * 2048 columns), column blocks (2048) and an odd K (bf16 k-pairs). */
     {"530x301x2100 blocks", 2, {530, 301}, 2, {301, 2100}, {0}, {0}, 0, 1},
