@@ -16,7 +16,7 @@
  *
  * Block sizes come from the data caches measured at run time (sysconf,
  * else /sys, else defaults): KC so a B micro-panel fills about half of
- * L1, MC so the A block fills about half of L2, NC so the B block fits in
+ * L1 (deeper where C does not fit in the L2s: blocking_for), MC so the A block fills about half of L2, NC so the B block fits in
  * a bounded share of L3. MC then shrinks so every thread gets a few tasks,
  * and small M splits the columns too.
  *
