@@ -17,8 +17,8 @@
  * The OpenBLAS baseline is loaded with dlmopen into a namespace of its
  * own: a second, independent copy of the library, whose constructor reads
  * OPENBLAS_CORETYPE: the environment's when set, else the core tessel's
- * copy runs (so both sides run the same kernels). Its name records the
- * core it runs. */
+ * copy runs (so both sides run the same kernels), and likewise tessel's
+ * OPENBLAS_THREAD_TIMEOUT. Its name records the core it runs. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdio.h>
@@ -83,18 +83,27 @@ static int openblas_open(const ts_device_info *dev, void **state, char *name, si
 {
     /* Same core as tessel's copy unless the user says otherwise: the
      * constructor of the new copy reads OPENBLAS_CORETYPE while dlmopen
-     * runs. */
+     * runs. The same idle timeout too (backend-cpu/cpu_openblas.c): with
+     * OpenBLAS's default, this copy's idle worker spins on sched_yield for
+     * about 0.1 s after each call, through the tessel run timed next
+     * (about 10 % of the CPU samples of tessel-bench gemm --dtype f16 on
+     * 2 threads). */
     char core[32];
     int set_core = getenv("OPENBLAS_CORETYPE") == NULL;
+    int set_timeout = getenv("OPENBLAS_THREAD_TIMEOUT") == NULL;
     if (set_core) {
         tessel_core(core, sizeof core);
         set_core = core[0] != '\0';
         if (set_core)
             setenv("OPENBLAS_CORETYPE", core, 1);
     }
+    if (set_timeout)
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
     void *lib = dlmopen(LM_ID_NEWLM, "libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
     if (set_core)
         unsetenv("OPENBLAS_CORETYPE");
+    if (set_timeout)
+        unsetenv("OPENBLAS_THREAD_TIMEOUT");
     const char *how = "";
     if (!lib) {
         /* No namespace to spare: share the process copy (tessel's core). */
