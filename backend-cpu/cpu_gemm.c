@@ -16,8 +16,9 @@
  *
  * Block sizes come from the data caches measured at run time (sysconf,
  * else /sys, else defaults): KC so a B micro-panel fills about half of
- * L1 (deeper where C does not fit in the L2s: blocking_for), MC so the A block fills about half of L2, NC so the B block fits in
- * a bounded share of L3. MC then shrinks so every thread gets a few tasks,
+ * L1 (deeper where C does not fit in the L2s: blocking_for), MC so the A
+ * block fills about half of L2, NC so the B block fits in a bounded share
+ * of L3. MC then shrinks so every thread gets a few tasks,
  * and small M splits the columns too.
  *
  * The same loops run a grouped GEMM (the MoE experts): row groups with
@@ -138,9 +139,10 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
  * memory, and a deeper block makes fewer passes; its B micro-panel then
  * comes from L2, which the micro-kernel's rate allows (a 14 x 32 step
  * reads 184 bytes per 28 FMAs). Own over OpenBLAS, 2 threads, depth 384
- * against the L1 rule's: Zen 4 (32 KiB L1, 1 MiB L2; depth 128) 2048^3
- * 0.90-0.96 -> 1.05-1.08, 4096x512x14336 0.96-0.99 -> 1.04-1.05, 1024^3
- * 0.88-0.96 -> 0.98-1.06; Sapphire Rapids (48 KiB L1, 2 MiB L2; depth
+ * against the L1 rule's, two runs alternating the builds: Zen 4 (32 KiB
+ * L1, 1 MiB L2; depth 128) 2048^3 0.93, 0.96 -> 1.05, 1.05;
+ * 4096x512x14336 0.97, 0.85 -> 1.05, 1.04; 1024^3 0.84, 0.97 -> 0.93,
+ * 1.05; Sapphire Rapids (48 KiB L1, 2 MiB L2; depth
  * 192) +1-4 % at 2048^3 and 4096x512x14336, but -1.5 to -3 % at 1024^3
  * and 512x1024x4096, whose C fits in its L2s. */
 static gemm_blocking blocking_for(const tsi_cpu_kernels *k, int threads, int64_t m, int64_t n)
@@ -352,12 +354,17 @@ static int64_t serial_mc(const tsi_cpu_kernels *k, const gemm_blocking *b)
     return mc < b->mc ? mc : b->mc;
 }
 
+/* Floats of one packed B block of an n-column product. */
+static int64_t b_block_floats(const tsi_cpu_kernels *k, const gemm_blocking *b, int64_t n)
+{
+    return b->kc * round_up(n < b->nc ? n : b->nc, k->gemm_nr);
+}
+
 size_t tsi_cpu_gemm_pack_floats(const tsi_cpu_kernels *k, int64_t n, size_t *a_floats)
 {
     gemm_blocking b = blocking_for(k, 1, 0, 0);
-    int64_t nc_max = n < b.nc ? n : b.nc;
     *a_floats = (size_t)(serial_mc(k, &b) * b.kc);
-    return (size_t)(b.kc * round_up(nc_max, k->gemm_nr));
+    return (size_t)b_block_floats(k, &b, n);
 }
 
 static int64_t row_blocks(const gemm_job *j, int64_t mc)
@@ -502,7 +509,7 @@ static void gemm_blocked(tsi_cpu_pool *pool, const tsi_cpu_kernels *kt, bool tra
     gemm_blocking blk = pool ? blocking_for(kt, threads, m, n) : blocking_for(kt, 1, 0, 0);
     j.kc = blk.kc;
     int64_t nr = kt->gemm_nr, nq = (k + blk.kc - 1) / blk.kc;
-    j.slot_floats = blk.kc * round_up(n < blk.nc ? n : blk.nc, nr);
+    j.slot_floats = b_block_floats(kt, &blk, n);
     for (int64_t jc = 0; jc < n; jc += blk.nc) {
         j.jc = jc;
         j.nc = n - jc < blk.nc ? n - jc : blk.nc;
@@ -563,7 +570,7 @@ static ts_status pool_space(tsi_device *dev, int64_t ngroups, int64_t m, int64_t
     if (sp->slots < 2)
         sp->slots = sp->units < 2 ? sp->units : 2;
     size_t a_floats = (size_t)(sp->mc_max * blk.kc);
-    size_t b_floats = (size_t)(blk.kc * round_up(n < blk.nc ? n : blk.nc, dev->k->gemm_nr));
+    size_t b_floats = (size_t)b_block_floats(dev->k, &blk, n);
     size_t a_bytes = tsi_cpu_align_up(a_floats * sizeof(float));
     size_t b_bytes = tsi_cpu_align_up(b_floats * sizeof(float)) * (size_t)sp->slots;
     size_t c_bytes = tsi_cpu_align_up((size_t)(2 * sp->units + sp->tasks) * sizeof(atomic_llong));
