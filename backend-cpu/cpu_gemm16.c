@@ -5,9 +5,8 @@
  * block of A into mr-high panels and runs the micro-kernel over its tiles,
  * accumulating in an f32 block of the chunk. After the last depth block
  * the task rounds its part of that block into c (adding the bias first),
- * so the f32 result never exists for the whole matrix and nothing is
- * converted up front. The workspace stays a few MiB whatever the shape:
- * under core's workspace keep limit, so repeated calls reuse it. */
+ * so nothing is converted up front, and the f32 result exists for the
+ * whole matrix only where it fits the accumulation block. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,14 @@
 
 #define G16_MC 120                    /* rows per task, rounded down to a multiple of mr */
 #define G16_NC 2048                   /* columns per block */
-#define G16_ACC_BYTES ((size_t)4 << 20) /* f32 accumulation block of a row chunk */
+/* The f32 accumulation block of a row chunk, unless the descriptor sets
+ * one. B's block is packed again for every chunk, and each chunk ends
+ * its depth blocks in a wait for the slowest thread: a 4 MiB block (five
+ * chunks at 2048^3) ran f16 2048^3 at 0.81-0.87x OpenBLAS f32 on a
+ * 2-core Sapphire Rapids-class VM without AMX, 32 MiB (one chunk) at
+ * 0.90-0.97x, alternating runs; the price is that much more workspace
+ * for large products, above core's keep limit, so allocated per call. */
+#define G16_ACC_BYTES ((size_t)32 << 20)
 #define G16_RUN 512                     /* values converted per step while packing */
 
 /* Block sizes of one GEMM, from the kernel and the shape. */
@@ -53,9 +59,13 @@ static void g16_dims_of(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *
     int64_t nc = kn->nc > 0 ? kn->nc : G16_NC;
     d->nc = min64(round_up(n > 0 ? n : 1, d->nr), nc / d->nr * d->nr);
     d->ld_acc = d->nc + 16; /* rows 64 bytes off a power of two apart */
-    int64_t rows = (int64_t)(G16_ACC_BYTES / ((size_t)d->ld_acc * sizeof(float)));
+    size_t acc = kn->acc_bytes > 0 ? kn->acc_bytes : G16_ACC_BYTES;
+    int64_t rows = (int64_t)(acc / ((size_t)d->ld_acc * sizeof(float)));
     rows = rows / d->mc * d->mc;
-    d->mch = min64(rows > d->mc ? rows : d->mc, round_up(m > 0 ? m : 1, d->mr));
+    rows = rows > d->mc ? rows : d->mc;
+    int64_t mm = round_up(m > 0 ? m : 1, d->mr), chunks = (mm + rows - 1) / rows;
+    /* Chunks of one size, so the last is not a sliver. */
+    d->mch = min64(min64(rows, mm), round_up((mm + chunks - 1) / chunks, d->mc));
     d->acc_off = 0;
     d->bias_off = d->acc_off + tsi_cpu_align_up((size_t)(d->mch * d->ld_acc) * sizeof(float));
     d->b_off = d->bias_off + tsi_cpu_align_up((size_t)round_up(n > 0 ? n : 1, 16) * sizeof(float));
@@ -84,6 +94,7 @@ typedef struct g16_job {
     int64_t kcp, kx;    /* kx: packed depth, kcp times the kernel's terms */
     bool last;          /* the last depth block: tasks store into c */
     int64_t nt, ntasks; /* columns per task and tasks per row block */
+    int64_t mtasks, mp; /* row blocks of the chunk, and its mr-row panels */
 } g16_job;
 
 static const uint16_t *u16(const void *p)
@@ -293,6 +304,16 @@ static void pack_a(const g16_job *j, int64_t r0, int64_t rows, char *dst)
             }
             continue;
         }
+        if (fmt == TSI_G16_F32 && g->a_cs == 1) {
+            /* A as is: the rows widened and transposed in registers. */
+            int64_t h = min64(mr, rows - ir);
+            j->k->gemm_pack16(u16(g->a) + (r0 + ir) * g->a_rs + j->pc, (size_t)g->a_rs,
+                              g->dt == TS_BF16, (size_t)h, (size_t)j->kc, (size_t)mr,
+                              (float *)(void *)dst);
+            memset((float *)(void *)dst + j->kc * mr, 0,
+                   (size_t)((j->kcp - j->kc) * mr) * sizeof(float));
+            continue;
+        }
         for (int i = 0; i < mr; i++) {
             if (ir + i >= rows) {
                 zero_line(j, fmt, dst, mr, i);
@@ -368,8 +389,11 @@ static void tile_task(void *ctx, int64_t begin, int64_t end, int worker)
     if (j->kn->begin)
         j->kn->begin();
     for (int64_t t = begin; t < end; t++) {
-        int64_t r = (t / j->ntasks) * j->d.mc, c0 = (t % j->ntasks) * j->nt;
-        int64_t rows = min64(j->d.mc, j->mch - r), cols = min64(j->nt, j->nc - c0);
+        /* Row block i: panels [i mp / mtasks, (i+1) mp / mtasks). */
+        int64_t i = t / j->ntasks, c0 = (t % j->ntasks) * j->nt;
+        int64_t r = i * j->mp / j->mtasks * mr;
+        int64_t rows = min64((i + 1) * j->mp / j->mtasks * mr, j->mch) - r;
+        int64_t cols = min64(j->nt, j->nc - c0);
         pack_a(j, j->ic0 + r, rows, ap);
         for (int64_t jr = c0; jr < c0 + cols; jr += nr) {
             const char *bp = bpack + (size_t)(jr / nr) * bpanel;
@@ -425,9 +449,11 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
              * 512-row MoE expert 5-7 % (bf16, AMX), 2-3 % without AMX. */
             int64_t mtasks = (j.mch + j.d.mc - 1) / j.d.mc;
             int64_t want = (2 * threads + mtasks - 1) / mtasks;
+            j.mp = (j.mch + j.d.mr - 1) / j.d.mr;
             int64_t per = (panels + want - 1) / want;
             j.nt = (per > 0 ? per : 1) * j.d.nr;
             j.ntasks = (j.nc + j.nt - 1) / j.nt;
+            j.mtasks = mtasks;
             for (j.pc = 0; j.pc < g->k; j.pc += j.d.kc) {
                 j.kc = min64(j.d.kc, g->k - j.pc);
                 j.kcp = round_up(j.kc, kn->kpad > 0 ? kn->kpad : 1);
@@ -437,7 +463,7 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
                 int64_t btasks = rows ? (kn->b_panel == TSI_G16_PAIRS ? j.kcp / 2 : j.kcp) : panels;
                 int64_t bcost = rows ? j.nc : j.kcp * j.d.nr;
                 tsi_cpu_task_fn bfn = rows ? pack_b_rows : pack_b_task;
-                int64_t tasks = mtasks * j.ntasks, tcost = j.d.mc * j.nt * j.kx;
+                int64_t tasks = j.mtasks * j.ntasks, tcost = j.d.mc * j.nt * j.kx;
                 if (pool) {
                     tsi_cpu_pool_for(pool, btasks, bcost, bfn, &j);
                     tsi_cpu_pool_for(pool, tasks, tcost, tile_task, &j);

@@ -46,6 +46,9 @@ typedef struct tsi_cpu_gemm16_kernel {
     int mr, nr;       /* tile: a panels are mr wide, b panels nr wide */
     int kc;           /* depth of one packed block (even) */
     int mc, nc;       /* rows of A per task, columns per block; 0: defaults */
+    /* Bytes of the f32 block a row chunk accumulates in (0: the default,
+     * 32 MiB; cpu_gemm16.c says why): rows per chunk follow from it. */
+    size_t acc_bytes;
     int kpad;         /* a block's depth is packed to a multiple of this */
     /* 16-bit panels only: 1, or 3 for f16 run as bf16 terms (hi = bf16(x),
      * lo = bf16(x - hi), hf = hi of the finite values): the packed depth
@@ -85,6 +88,9 @@ typedef struct tsi_gemm16 {
  * has it) instead of measuring it. */
 void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels *k, ts_dtype dt,
                                tsi_cpu_gemm16_kernel *out);
+/* TESSEL_TEST_HOOK=cpu_gemm16_chunks: a 64 KiB accumulation block, so
+ * the test cases' GEMMs run in several row chunks. */
+#define TSI_G16_TEST_ACC_BYTES ((size_t)64 << 10)
 /* "bf16 avx512_bf16, f16 avx512 f16c->f32": the paths tessel-info shows. */
 void tsi_cpu_gemm16_describe(const tsi_cpu_features *f, const tsi_cpu_kernels *k, char *buf,
                              size_t len);

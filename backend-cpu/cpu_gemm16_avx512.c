@@ -7,9 +7,10 @@
  *   translation unit's flags include -mavx512bf16; it runs only when
  *   cpu_features.c found the extension.
  * - f16 / bf16 through f32 panels: both operands widened while packing,
- *   then plain FMAs. Widening B in registers instead (vcvtph2ps per B
- *   vector) measured 0.65x of this here: the conversions compete with the
- *   FMAs for port 5. f16 is not run through AVX512-FP16 arithmetic: that
+ *   then the SIMD table's f32 micro-kernel (.micro NULL), the own f32
+ *   GEMM's, with its A prefetch. Widening B in registers instead
+ *   (vcvtph2ps per B vector) measured 0.65x of this here: the conversions
+ *   compete with the FMAs for port 5. f16 is not run through AVX512-FP16 arithmetic: that
  *   accumulates in f16, and tessel requires f32 accumulation (DESIGN.md,
  *   Correctness). */
 #include <immintrin.h>
@@ -67,7 +68,7 @@ static void bf16dp_micro(size_t k, const void *ap, const void *bp, float *c, siz
         c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                                \
     }
 
-/* a: [k][MR] f32, b: [k][NR] f32 (16-bit operands widened while packing). */
+/* a: [k][MR] f32, b: [k][NR] f32: the f32 side of measure_dot's race. */
 static void f32_micro(size_t k, const void *ap, const void *bp, float *c, size_t ldc, int acc)
 {
     const float *a = ap;
@@ -163,7 +164,7 @@ const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_f16 = {
     .terms = 1,
     .a_panel = TSI_G16_F32,
     .b_panel = TSI_G16_F32,
-    .micro = f32_micro,
+    .micro = NULL,
 };
 
 const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16 = {
@@ -175,5 +176,5 @@ const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16 = {
     .terms = 1,
     .a_panel = TSI_G16_F32,
     .b_panel = TSI_G16_F32,
-    .micro = f32_micro,
+    .micro = NULL,
 };

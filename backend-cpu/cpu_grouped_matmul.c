@@ -107,6 +107,10 @@ static size_t layout(tsi_device *dev, const tsi_op *op, gm_job *j)
     int64_t r = op->in[0].shape[2];
     if (j->dt != TS_F32) {
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &j->kn);
+        /* The block of the all-rows GEMM below is allocated whether or not
+         * a group takes that path: kept at 4 MiB, not the plain GEMM's 32. */
+        j->kn.acc_bytes = dev->state->host->test_hook("cpu_gemm16_chunks") ? TSI_G16_TEST_ACC_BYTES
+                                                                           : (size_t)4 << 20;
         shared +=
             tsi_cpu_align_up(tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, r, j->n, j->kk, threads));
         size_t tile = tsi_cpu_gemm16_work_bytes(&j->kn, dev->k, GM_MT, GM_NT, j->kk, 1);

@@ -64,6 +64,10 @@ typedef struct tsi_cpu_kernels {
      * dst[p*w + q] = q < n ? (trans ? src[q*ld + p] : src[p*ld + q]) : 0. */
     void (*gemm_pack)(const float *src, size_t ld, int trans, size_t n, size_t k, size_t w,
                       float *dst);
+    /* The trans case of it from 16-bit src (f16, or bf16 when bf16 != 0):
+     * dst[p*w + q] = q < n ? widen(src[q*ld + p]) : 0. */
+    void (*gemm_pack16)(const uint16_t *src, size_t ld, int bf16, size_t n, size_t k, size_t w,
+                        float *dst);
     /* Tiled attention's P.V tile: c[i*ldc + j] += sum_p a[i*lda + p] *
      * b[p*gemm_nr + j], i < gemm_mr, j < gemm_nr: the micro-kernel with A
      * read row-major in place (b: a packed B panel). */

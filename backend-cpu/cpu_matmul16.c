@@ -50,6 +50,8 @@ static void mm16_init(tsi_device *dev, const tsi_op *op, mm16_job *j)
                     .nb1 = c->shape[1],
                     .batches = c->shape[0] * c->shape[1]};
     tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, c->dtype, &j->kn);
+    if (dev->state->host->test_hook("cpu_gemm16_chunks"))
+        j->kn.acc_bytes = TSI_G16_TEST_ACC_BYTES;
     int threads = tsi_cpu_pool_threads(dev->pool);
     bool b_shared = (b->shape[0] == 1 || b->stride[0] == 0) &&
                     (b->shape[1] == 1 || b->stride[1] == 0);
