@@ -14,7 +14,7 @@
 #include "backend-cpu/cpu_gemm16.h"
 #include "backend-cpu/cpu_internal.h"
 
-#define G16_MC 120                    /* rows per task, rounded down to a multiple of mr */
+#define G16_MC 120                    /* most rows per task, rounded down to a multiple of mr */
 #define G16_NC 2048                   /* columns per block */
 /* The f32 accumulation block of a row chunk, unless the descriptor sets
  * one. B's block is packed again for every chunk, and each chunk ends
