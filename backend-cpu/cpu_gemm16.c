@@ -19,9 +19,9 @@
 /* The f32 accumulation block of a row chunk, unless the descriptor sets
  * one. B's block is packed again for every chunk, and each chunk ends
  * its depth blocks in a wait for the slowest thread: a 4 MiB block (five
- * chunks at 2048^3) ran f16 2048^3 at 0.81-0.87x OpenBLAS f32 on a
+ * chunks at 2048^3) ran f16 2048^3 at 0.80-0.88x OpenBLAS f32 on a
  * 2-core Sapphire Rapids-class VM without AMX, 32 MiB (one chunk) at
- * 0.90-0.97x, alternating runs; the price is that much more workspace
+ * 0.89-1.02x, alternating runs; the price is that much more workspace
  * for large products, above core's keep limit, so allocated per call. */
 #define G16_ACC_BYTES ((size_t)32 << 20)
 #define G16_RUN 512                     /* values converted per step while packing */
@@ -447,13 +447,12 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
              * the columns when the chunk has few row blocks. Each split
              * packs the row block's A again; four per thread cost a
              * 512-row MoE expert 5-7 % (bf16, AMX), 2-3 % without AMX. */
-            int64_t mtasks = (j.mch + j.d.mc - 1) / j.d.mc;
-            int64_t want = (2 * threads + mtasks - 1) / mtasks;
+            j.mtasks = (j.mch + j.d.mc - 1) / j.d.mc;
+            int64_t want = (2 * threads + j.mtasks - 1) / j.mtasks;
             j.mp = (j.mch + j.d.mr - 1) / j.d.mr;
             int64_t per = (panels + want - 1) / want;
             j.nt = (per > 0 ? per : 1) * j.d.nr;
             j.ntasks = (j.nc + j.nt - 1) / j.nt;
-            j.mtasks = mtasks;
             for (j.pc = 0; j.pc < g->k; j.pc += j.d.kc) {
                 j.kc = min64(j.d.kc, g->k - j.pc);
                 j.kcp = round_up(j.kc, kn->kpad > 0 ? kn->kpad : 1);

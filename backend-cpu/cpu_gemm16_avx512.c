@@ -10,9 +10,9 @@
  *   then the SIMD table's f32 micro-kernel (.micro NULL), the own f32
  *   GEMM's, with its A prefetch. Widening B in registers instead
  *   (vcvtph2ps per B vector) measured 0.65x of this here: the conversions
- *   compete with the FMAs for port 5. f16 is not run through AVX512-FP16 arithmetic: that
- *   accumulates in f16, and tessel requires f32 accumulation (DESIGN.md,
- *   Correctness). */
+ *   compete with the FMAs for port 5. f16 is not run through AVX512-FP16
+ *   arithmetic: that accumulates in f16, and tessel requires f32
+ *   accumulation (DESIGN.md, Correctness). */
 #include <immintrin.h>
 #include <pthread.h>
 #include <time.h>

@@ -54,8 +54,9 @@ static const tsc_spec specs[] = {
     /* C of 4.2 MB, over two threads' L2s up to 2 MiB each: the CPU GEMM's
      * deep depth blocks (384 and a short one). */
     {"1030x400x1030 deep blocks", 2, {1030, 400}, 2, {400, 1030}, {0}, {0}, 0, 0},
-    /* The CPU 16-bit GEMM's row chunks (512 rows of f32 accumulation at
-     * 2048 columns), column blocks (2048) and an odd K (bf16 k-pairs). */
+    /* The CPU 16-bit GEMM's column blocks (2048), an odd K (bf16 k-pairs)
+     * and, under TESSEL_TEST_HOOK=cpu_gemm16_chunks (ops_cpu_gemm16_chunks),
+     * row chunks of 120 rows. */
     {"530x301x2100 blocks", 2, {530, 301}, 2, {301, 2100}, {0}, {0}, 0, 1},
     /* The GPU kernel's 4-element path (gemm.vec=4, shaders/matmul.kern)
      * takes N a multiple of 4 and 4-aligned rows: a and b both vectored,
