@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend-cpu/cpu_attention_decode.h"
+#include "backend-cpu/cpu_attention.h"
 #include "backend-cpu/cpu_gemm16.h"
 #include "backend-cpu/cpu_internal.h"
 #include "core/plan_util.h"
@@ -55,9 +55,7 @@ typedef struct attn_job {
     int64_t group;    /* Hq / Hkv: query heads sharing one kv head */
     int64_t n_qtiles; /* per (batch, kv head): over its group * Lq rows */
     int mr, nr;
-    float scale, softcap;
-    int causal, bottom_right;
-    int64_t offset, window; /* bounded by core (core/op.h) */
+    float scale;
     int64_t n_ktiles;
     tsi_g16_micro_fn dp;                 /* bf16 k-pair micro-kernel, or NULL: f32 panels */
     tsi_cpu_gemm16_kernel amx;           /* AMX tiles (amx.micro set), else unused */
@@ -139,13 +137,6 @@ static size_t carve(const attn_job *j, char *base, attn_work *w)
     return off;
 }
 
-static const char *row_ptr(const tsi_view *v, int64_t i0, int64_t i1, int64_t i2)
-{
-    return (const char *)tsi_cpu_view_ptr(v) +
-           (size_t)(i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2]) *
-               ts_dtype_size(v->dtype);
-}
-
 static float *packed_tile(const attn_job *j, float *base, size_t tile_floats, int64_t b,
                           int64_t g, int64_t j0)
 {
@@ -175,7 +166,7 @@ static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_
             continue;
         }
         int64_t row = r0 + r, h = row_head(j, g, row), i = row % j->lq;
-        tsi_cpu_load_f32(j->k, j->dt, row_ptr(q, b, h, i), 1, w->row, (size_t)j->d);
+        tsi_cpu_load_f32(j->k, j->dt, tsi_cpu_attn_at(q, b, h, i, 0), 1, w->row, (size_t)j->d);
         for (int64_t x = 0; x < j->d; x++)
             dst[x * j->mr] = w->row[x] * j->scale;
     }
@@ -194,35 +185,20 @@ static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64
                 kd[x * j->nr] = 0.0f;
             continue;
         }
-        tsi_cpu_load_f32(j->k, j->dt, row_ptr(kv, b, g, j0 + c), 1, w->row, (size_t)j->d);
+        tsi_cpu_load_f32(j->k, j->dt, tsi_cpu_attn_at(kv, b, g, j0 + c, 0), 1, w->row,
+                         (size_t)j->d);
         for (int64_t x = 0; x < j->d; x++)
             kd[x * j->nr] = w->row[x];
     }
     for (int64_t c = 0; c < nk; c++) {
-        tsi_cpu_load_f32(j->k, j->dt, row_ptr(vv, b, g, j0 + c), 1, w->row, (size_t)j->dv);
+        tsi_cpu_load_f32(j->k, j->dt, tsi_cpu_attn_at(vv, b, g, j0 + c, 0), 1, w->row,
+                         (size_t)j->dv);
         for (int64_t x = j->dv; x < j->dvp; x++)
             w->row[x] = 0.0f;
         for (int64_t p = 0; p < j->dvp / j->nr; p++)
             memcpy(w->vp + (p * j->ktp + c) * j->nr, w->row + p * j->nr,
                    (size_t)j->nr * sizeof(float));
     }
-}
-
-/* Batch b's visible key range for query i: [lo, hi) within [0, kl). */
-typedef struct key_range {
-    int64_t kl, off; /* valid keys; causal offset */
-} key_range;
-
-static key_range batch_range(const attn_job *j, int64_t b)
-{
-    const tsi_view *kl = &j->op->in[6];
-    key_range kr = {.kl = j->lk};
-    if (kl->buf) {
-        int64_t n = ((const int32_t *)tsi_cpu_view_ptr(kl))[b]; /* clamped, core/op.h */
-        kr.kl = n < 0 ? 0 : n > j->lk ? j->lk : n;
-    }
-    kr.off = j->bottom_right ? kr.kl - j->lq : j->offset;
-    return kr;
 }
 
 /* The 32-bit word p (elements 2p, 2p+1) of a 16-bit row. */
@@ -246,7 +222,7 @@ static void pack_q_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g, 
         const char *src = NULL;
         if (r < nq) {
             int64_t row = r0 + r;
-            src = row_ptr(q, b, row_head(j, g, row), row % j->lq);
+            src = tsi_cpu_attn_at(q, b, row_head(j, g, row), row % j->lq, 0);
         }
         for (int64_t p = 0; p < half; p++)
             dst[p * j->mr] = src ? pair_at(src, p) : 0u;
@@ -263,19 +239,19 @@ static void pack_kv_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g,
     uint32_t *kp = (uint32_t *)w->kp;
     for (int64_t c = 0; c < keys; c++) {
         uint32_t *dst = kp + (c / j->nr) * half * j->nr + c % j->nr;
-        const char *src = c < nk ? row_ptr(kv, b, g, j0 + c) : NULL;
+        const char *src = c < nk ? tsi_cpu_attn_at(kv, b, g, j0 + c, 0) : NULL;
         for (int64_t p = 0; p < half; p++)
             dst[p * j->nr] = src ? pair_at(src, p) : 0u;
     }
     /* P.V reads keys in pairs: with an odd count the partner of the last
      * is read with P = 0, so only keys below the batch's key_len are
      * copied (past it V may hold anything, NaN included: 0 * NaN). */
-    int64_t valid = batch_range(j, b).kl - j0;
+    int64_t valid = tsi_cpu_attn_keys_of(j->op, b).kl - j0;
     valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
     uint16_t *vp = (uint16_t *)w->vp;
     memset(vp, 0, (size_t)(j->dvp * j->ktp) * sizeof(uint16_t));
     for (int64_t c = 0; c < valid; c++) {
-        const uint16_t *src = (const uint16_t *)(const void *)row_ptr(vv, b, g, j0 + c);
+        const uint16_t *src = (const uint16_t *)(const void *)tsi_cpu_attn_at(vv, b, g, j0 + c, 0);
         uint16_t *dst = vp + (c / 2) * 2 * j->nr + (c & 1);
         for (int64_t x = 0; x < j->dv; x++) {
             uint16_t e;
@@ -359,7 +335,8 @@ static void pack_q_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, in
     const tsi_view *q = &j->op->in[0];
     for (int64_t r = 0; r < round_up(nq, 32); r++) {
         int64_t row = r0 + r;
-        const char *src = r < nq ? row_ptr(q, b, row_head(j, g, row), row % j->lq) : NULL;
+        const char *src =
+            r < nq ? tsi_cpu_attn_at(q, b, row_head(j, g, row), row % j->lq, 0) : NULL;
         if (src && j->terms > 1) {
             /* Scaled before the split: q.scale is one f32 rounding, far
              * below the 2^-16 of the split, and S needs no scaling pass. */
@@ -380,13 +357,13 @@ static void pack_kv_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, i
                         int64_t nk)
 {
     const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
-    int64_t valid = batch_range(j, b).kl - j0;
+    int64_t valid = tsi_cpu_attn_keys_of(j->op, b).kl - j0;
     valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
     for (int64_t c = 0; c < j->ktp; c++) {
-        const char *k = c < nk ? row_ptr(kv, b, g, j0 + c) : NULL;
+        const char *k = c < nk ? tsi_cpu_attn_at(kv, b, g, j0 + c, 0) : NULL;
         amx_parts(j, w, k, NULL, k ? j->d : 0, j->dpad);
         amx_put_k(j, w, (uint16_t *)w->kp, c);
-        const char *v = c < valid ? row_ptr(vv, b, g, j0 + c) : NULL;
+        const char *v = c < valid ? tsi_cpu_attn_at(vv, b, g, j0 + c, 0) : NULL;
         amx_parts(j, w, v, NULL, v ? j->dv : 0, j->dvp);
         amx_put_v(j, w, (uint16_t *)w->vp, c);
     }
@@ -440,35 +417,6 @@ static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
                              w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
 }
 
-/* Soft-cap, add bias and hide masked keys in the `vis` scores at srow
- * (keys j0, j0 + 1, ...). */
-static void bias_and_mask(const attn_job *j, attn_work *w, float *srow, int64_t b, int64_t h,
-                          int64_t i, int64_t j0, int64_t vis)
-{
-    const tsi_view *bias = &j->op->in[3], *mask = &j->op->in[4];
-    if (j->softcap > 0.0f) {
-        float inv = 1.0f / j->softcap;
-        for (int64_t c = 0; c < vis; c++)
-            srow[c] *= inv;
-        j->k->unary(TS_TANH, srow, srow, (size_t)vis, 0.0f, 0.0f);
-        for (int64_t c = 0; c < vis; c++)
-            srow[c] *= j->softcap;
-    }
-    if (bias->buf) {
-        const char *bp = row_ptr(bias, b, h, i) +
-                         (size_t)(j0 * bias->stride[3]) * ts_dtype_size(bias->dtype);
-        tsi_cpu_load_f32(j->k, bias->dtype, bp, bias->stride[3], w->row, (size_t)vis);
-        for (int64_t c = 0; c < vis; c++)
-            srow[c] += w->row[c];
-    }
-    if (mask->buf) {
-        const int32_t *mp = (const int32_t *)tsi_cpu_view_ptr(mask) + b * mask->stride[0];
-        for (int64_t c = 0; c < vis; c++)
-            if (mp[(j0 + c) * mask->stride[3]] == 0)
-                srow[c] = -INFINITY;
-    }
-}
-
 /* Online-softmax update of row r with this tile's scores (the table's
  * fused step: max, exp and sum in two passes over the row, and O's
  * rescaling); leaves P in srow (zeros past the visible keys, up to nk). */
@@ -520,41 +468,16 @@ static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t n
 /* Normalize, gate and store the tile's rows; write lse. */
 static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int64_t r0, int64_t nq)
 {
-    const tsi_view *gate = &j->op->in[5], *out = &j->op->out[0], *lse = &j->op->out[1];
-    float *g = w->row;
     for (int64_t r = 0; r < nq; r++) {
-        int64_t h = row_head(j, kvh, r0 + r), i = (r0 + r) % j->lq;
-        float *orow = w->o + r * j->dvp;
-        float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
-        for (int64_t x = 0; x < j->dv; x++)
-            orow[x] *= inv;
-        if (gate->buf) {
-            tsi_cpu_load_f32(j->k, j->dt, row_ptr(gate, b, h, i), 1, g, (size_t)j->dv);
-            j->k->unary(TS_SIGMOID, g, g, (size_t)j->dv, 0.0f, 0.0f);
-            for (int64_t x = 0; x < j->dv; x++)
-                orow[x] *= g[x];
-        }
-        tsi_cpu_store_f32(j->k, j->dt, orow, (void *)row_ptr(out, b, h, i), 1, (size_t)j->dv);
-        if (lse->buf) {
-            float *lp = (float *)row_ptr(lse, b, h, i);
-            *lp = w->l[r] > 0.0f ? w->m[r] + logf(w->l[r]) : -INFINITY;
-        }
+        float l = w->l[r], lse = l > 0.0f ? w->m[r] + logf(l) : -INFINITY;
+        tsi_cpu_attn_store(j->k, j->op, w->o + r * j->dvp, l > 0.0f ? 1.0f / l : 0.0f, lse, b,
+                           row_head(j, kvh, r0 + r), (r0 + r) % j->lq, w->row);
     }
 }
 
 static int64_t clamp_i64(int64_t x, int64_t lo, int64_t hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
-}
-
-static int64_t range_lo(const attn_job *j, const key_range *kr, int64_t i)
-{
-    return j->window > 0 ? clamp_i64(i + kr->off - j->window + 1, 0, kr->kl) : 0;
-}
-
-static int64_t range_hi(const attn_job *j, const key_range *kr, int64_t i)
-{
-    return j->causal ? clamp_i64(i + kr->off + 1, 0, kr->kl) : kr->kl;
 }
 
 static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
@@ -565,13 +488,16 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     int64_t bg = j->bg0 + unit / j->n_qtiles, g = bg % j->hkv, b = bg / j->hkv;
     int64_t rows = j->group * j->lq;
     int64_t r0 = qtile * j->qt, nq = rows - r0 < j->qt ? rows - r0 : j->qt;
-    key_range kr = batch_range(j, b);
+    tsi_cpu_attn_keys kr = tsi_cpu_attn_keys_of(j->op, b);
     /* The tile's earliest and latest queries: its first and last rows, or
      * 0 and Lq - 1 when the tile crosses into the next head of the group. */
     bool crosses = (r0 + nq - 1) / j->lq > r0 / j->lq;
     int64_t first = crosses ? 0 : r0 % j->lq, last = crosses ? j->lq - 1 : (r0 + nq - 1) % j->lq;
     /* Key tiles wholly outside the rows' ranges are skipped. */
-    int64_t kv_beg = range_lo(j, &kr, first) / j->kt * j->kt, kv_end = range_hi(j, &kr, last);
+    int64_t kv_beg, kv_end, unused;
+    tsi_cpu_attn_range(j->op, &kr, first, &kv_beg, &unused);
+    tsi_cpu_attn_range(j->op, &kr, last, &unused, &kv_end);
+    kv_beg = kv_beg / j->kt * j->kt;
 
     if (use_amx(j))
         pack_q_amx(j, w, b, g, r0, nq);
@@ -608,12 +534,15 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
             if (j->dp || (use_amx(j) && j->terms == 1)) /* bf16: Q unscaled */
                 j->k->unary(TSI_UNARY_SCALE_SHIFT, srow, srow, (size_t)nk, j->scale, 0.0f);
             /* Row i sees tile columns [a, e). */
-            int64_t a = clamp_i64(range_lo(j, &kr, i) - j0, 0, nk);
-            int64_t e = clamp_i64(range_hi(j, &kr, i) - j0, 0, nk);
+            int64_t a, e;
+            tsi_cpu_attn_range(j->op, &kr, i, &a, &e);
+            a = clamp_i64(a - j0, 0, nk);
+            e = clamp_i64(e - j0, 0, nk);
             if (e > a) {
                 for (int64_t c = 0; c < a; c++)
                     srow[c] = -INFINITY;
-                bias_and_mask(j, w, srow + a, b, row_head(j, g, r0 + r), i, j0 + a, e - a);
+                tsi_cpu_attn_adjust(j->k, j->op, srow + a, b, row_head(j, g, r0 + r), i, j0 + a,
+                                    e - a, w->row);
             }
             softmax_step(j, w, r, srow, e > a ? e : 0, np);
         }
@@ -684,11 +613,6 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
         .mr = dev->k->gemm_mr,
         .nr = dev->k->gemm_nr,
         .scale = op->p.attention.scale,
-        .softcap = op->p.attention.softcap,
-        .causal = op->p.attention.causal,
-        .bottom_right = op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT,
-        .offset = op->p.attention.offset,
-        .window = op->p.attention.window,
     };
     if (j->dt == TS_BF16 || j->dt == TS_F16) {
         tsi_cpu_gemm16_kernel kn;

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend-cpu/cpu_attention_decode.h"
+#include "backend-cpu/cpu_attention.h"
 
 #define DEC_MAX_ROWS 16
 #define DEC_KB 64          /* keys per block: the S tile is rows x DEC_KB */
@@ -37,9 +37,7 @@ typedef struct dec_job {
     int64_t b, hq, hkv, lq, lk, d, dv;
     int64_t group, rows, rows4; /* rows = group * Lq query rows per kv head, rows4 padded to 4 */
     int64_t nch;                /* split-K ranges per (batch, kv head) */
-    float scale, softcap;
-    int causal, align;
-    int64_t offset, window;
+    float scale;
     size_t ldo; /* floats between partial O rows */
     size_t per_worker;
     char *scratch;
@@ -49,14 +47,6 @@ typedef struct dec_job {
 static int64_t round_up(int64_t x, int64_t m)
 {
     return (x + m - 1) / m * m;
-}
-
-static const char *elem_ptr(const tsi_view *v, int64_t i0, int64_t i1, int64_t i2, int64_t i3)
-{
-    return (const char *)tsi_cpu_view_ptr(v) +
-           (size_t)(i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2] +
-                    i3 * v->stride[3]) *
-               ts_dtype_size(v->dtype);
 }
 
 /* The decode path takes float K / V with unit-stride rows and few rows per
@@ -100,7 +90,9 @@ static void job_init(tsi_device *dev, const tsi_op *op, dec_job *j)
         .k = dev->k,
         .op = op,
         .dt = q->dtype,
-        .fmt = q->dtype == TS_F16 ? TSI_KV_F16 : q->dtype == TS_BF16 ? TSI_KV_BF16 : TSI_KV_F32,
+        .fmt = q->dtype == TS_F16    ? TSI_KV_F16
+               : q->dtype == TS_BF16 ? TSI_KV_BF16
+                                     : TSI_KV_F32,
         .b = q->shape[0],
         .hq = q->shape[1],
         .hkv = k->shape[1],
@@ -109,11 +101,6 @@ static void job_init(tsi_device *dev, const tsi_op *op, dec_job *j)
         .d = q->shape[3],
         .dv = v->shape[3],
         .scale = op->p.attention.scale,
-        .softcap = op->p.attention.softcap,
-        .causal = op->p.attention.causal,
-        .align = op->p.attention.align,
-        .offset = op->p.attention.offset,
-        .window = op->p.attention.window,
     };
     j->group = j->hq / j->hkv;
     j->rows = j->group * j->lq;
@@ -128,29 +115,6 @@ static void job_init(tsi_device *dev, const tsi_op *op, dec_job *j)
 static size_t partial_floats(const dec_job *j)
 {
     return (size_t)(j->b * j->hkv * j->nch * j->rows4) * (j->ldo + 2);
-}
-
-/* Keys [lo, hi) that query i of batch b may see before mask and bias. */
-static void key_range(const dec_job *j, int64_t b, int64_t i, int64_t *lo, int64_t *hi)
-{
-    const tsi_view *klen = &j->op->in[6];
-    int64_t kl = j->lk;
-    if (klen->buf) {
-        kl = ((const int32_t *)tsi_cpu_view_ptr(klen))[b];
-        kl = kl < 0 ? 0 : kl > j->lk ? j->lk : kl;
-    }
-    int64_t off = j->align == TSI_ATTN_ALIGN_OFFSET ? j->offset : kl - j->lq;
-    int64_t l = 0, h = kl;
-    if ((j->causal || j->window > 0) && i + off + 1 < h)
-        h = i + off + 1;
-    if (j->window > 0 && i + off - j->window + 1 > l)
-        l = i + off - j->window + 1;
-    /* An empty range stays inside [0, kl]: run_range reads the keys
-     * between query 0's start and the last query's end. */
-    if (h < 0)
-        h = 0;
-    *lo = l < h ? l : h;
-    *hi = h;
 }
 
 typedef struct dec_work {
@@ -180,26 +144,9 @@ static void row_step(const dec_job *j, dec_work *w, int64_t b, int64_t h, int64_
         memset(srow, 0, (size_t)nk * sizeof(float));
         return;
     }
-    const tsi_view *bias = &j->op->in[3], *mask = &j->op->in[4];
     float *vis = srow + c0;
     size_t n = (size_t)(c1 - c0);
-    if (j->softcap > 0.0f) {
-        j->k->unary(TSI_UNARY_SCALE_SHIFT, vis, vis, n, 1.0f / j->softcap, 0.0f);
-        j->k->unary(TS_TANH, vis, vis, n, 0.0f, 0.0f);
-        j->k->unary(TSI_UNARY_SCALE_SHIFT, vis, vis, n, j->softcap, 0.0f);
-    }
-    if (bias->buf) {
-        tsi_cpu_load_f32(j->k, bias->dtype, elem_ptr(bias, b, h, i, j0 + c0), bias->stride[3],
-                         w->row, n);
-        for (size_t x = 0; x < n; x++)
-            vis[x] += w->row[x];
-    }
-    if (mask->buf) {
-        const int32_t *mp = (const int32_t *)elem_ptr(mask, b, 0, 0, j0 + c0);
-        for (size_t x = 0; x < n; x++)
-            if (mp[(int64_t)x * mask->stride[3]] == 0)
-                vis[x] = -INFINITY;
-    }
+    tsi_cpu_attn_adjust(j->k, j->op, vis, b, h, i, j0 + c0, (int64_t)n, w->row);
     /* While m is -inf the exponent uses 0, so a row that has seen only
      * hidden keys never computes (-inf) - (-inf). */
     float mt = j->k->max(vis, n);
@@ -233,8 +180,9 @@ static void run_range(const dec_job *j, dec_work *w, int64_t u)
     }
     /* Rows' visible ranges grow with the query index, so query 0's start
      * and query Lq-1's end bound them all. */
+    tsi_cpu_attn_keys kr = tsi_cpu_attn_keys_of(j->op, b);
     for (int64_t i = 0; i < j->lq; i++)
-        key_range(j, b, i, &rlo[i], &rhi[i]);
+        tsi_cpu_attn_range(j->op, &kr, i, &rlo[i], &rhi[i]);
     int64_t lo = rlo[0], hi = rhi[j->lq - 1] > lo ? rhi[j->lq - 1] : lo;
     int64_t span = (hi - lo + j->nch - 1) / j->nch;
     int64_t c0 = lo + ch * span, c1 = c0 + span < hi ? c0 + span : hi;
@@ -248,13 +196,13 @@ static void run_range(const dec_job *j, dec_work *w, int64_t u)
             memset(qr, 0, (size_t)j->d * sizeof(float));
             continue;
         }
-        tsi_cpu_load_f32(j->k, j->dt, elem_ptr(q, b, g * j->group + r / j->lq, r % j->lq, 0),
+        tsi_cpu_load_f32(j->k, j->dt, tsi_cpu_attn_at(q, b, g * j->group + r / j->lq, r % j->lq, 0),
                          q->stride[3], qr, (size_t)j->d);
         for (int64_t x = 0; x < j->d; x++)
             qr[x] *= j->scale;
     }
     size_t esz = ts_dtype_size(j->dt);
-    const char *kbase = elem_ptr(kv, b, g, 0, 0), *vbase = elem_ptr(vv, b, g, 0, 0);
+    const char *kbase = tsi_cpu_attn_at(kv, b, g, 0, 0), *vbase = tsi_cpu_attn_at(vv, b, g, 0, 0);
     size_t ks = (size_t)kv->stride[2], vs = (size_t)vv->stride[2];
     for (int64_t j0 = c0; j0 < c1; j0 += DEC_KB) {
         int64_t nk = c1 - j0 < DEC_KB ? c1 - j0 : DEC_KB;
@@ -289,7 +237,6 @@ static void merge_row(const dec_job *j, dec_work *w, int64_t unit)
 {
     int64_t r = unit % j->rows, bg = unit / j->rows, b = bg / j->hkv, g = bg % j->hkv;
     int64_t h = g * j->group + r / j->lq, i = r % j->lq;
-    const tsi_view *gate = &j->op->in[5], *out = &j->op->out[0], *lse = &j->op->out[1];
     int64_t u0 = bg * j->nch;
     float mx = -INFINITY;
     int nan = 0;
@@ -314,19 +261,8 @@ static void merge_row(const dec_job *j, dec_work *w, int64_t unit)
     }
     /* No visible key: zeros and lse = -inf. A NaN score: NaN (numerics.md). */
     float inv = sum > 0.0f ? 1.0f / sum : sum != sum || nan ? NAN : 0.0f;
-    for (int64_t x = 0; x < j->dv; x++)
-        o[x] *= inv;
-    if (gate->buf) {
-        tsi_cpu_load_f32(j->k, j->dt, elem_ptr(gate, b, h, i, 0), 1, gv, (size_t)j->dv);
-        j->k->unary(TS_SIGMOID, gv, gv, (size_t)j->dv, 0.0f, 0.0f);
-        for (int64_t x = 0; x < j->dv; x++)
-            o[x] *= gv[x];
-    }
-    tsi_cpu_store_f32(j->k, j->dt, o, (void *)elem_ptr(out, b, h, i, 0), 1, (size_t)j->dv);
-    if (lse->buf) {
-        float *lp = (float *)elem_ptr(lse, b, h, i, 0);
-        *lp = sum > 0.0f ? mx + logf(sum) : sum != sum || nan ? NAN : -INFINITY;
-    }
+    float lse = sum > 0.0f ? mx + logf(sum) : sum != sum || nan ? NAN : -INFINITY;
+    tsi_cpu_attn_store(j->k, j->op, o, inv, lse, b, h, i, gv);
 }
 
 static void merge_task(void *ctx, int64_t begin, int64_t end, int worker)
