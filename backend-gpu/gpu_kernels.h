@@ -42,6 +42,11 @@ ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op);
 bool tsi_gpu_moe_combine_supports(tsi_device *dev, const tsi_op *op);
 ts_status tsi_gpu_moe_combine_record(tsi_device *dev, const tsi_op *op);
 
+/* TSI_OP_FFT's table row: VkFFT where it runs the op, else the own
+ * kernels below (TESSEL_FFT, gpu_vkfft.h). */
+bool tsi_gpu_vkfft_supports(tsi_device *dev, const tsi_op *op);
+ts_status tsi_gpu_vkfft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
+ts_status tsi_gpu_vkfft_record(tsi_device *dev, const tsi_op *op);
 bool tsi_gpu_fft_supports(tsi_device *dev, const tsi_op *op);
 ts_status tsi_gpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
 ts_status tsi_gpu_fft_record(tsi_device *dev, const tsi_op *op);

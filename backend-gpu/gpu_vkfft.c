@@ -168,6 +168,69 @@ ts_status tsi_vkfft_record_stage(tsi_device *dev, const tsi_op *op, const tsi_vk
     return TS_OK;
 }
 
+/* ---- the kernel table's row ------------------------------------------------- */
+
+/* What VkFFT can be asked for before an application is made: the op's
+ * dtypes, a length VkFFT handles (length 1 is a copy VkFFT does not plan;
+ * the own kernels do it), a buffer within the device's limits, and
+ * staging ops the elementwise kernels run. */
+static bool vkfft_may_run(const tsi_vkfft_driver *drv, tsi_device *dev, const tsi_op *op,
+                          const tsi_vkfft_shape *s)
+{
+    ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
+    bool dtypes = s->kind == TSI_FFT_C2C ? x == TS_C64 && y == TS_C64
+                  : s->kind == TSI_FFT_R2C
+                      ? (x == TS_F32 || x == TS_F16 || x == TS_BF16) && y == TS_C64
+                      : x == TS_C64 && y == TS_F32;
+    return dtypes && s->n >= 2 && s->batch >= 1 && s->bytes <= drv->work_limit(dev) &&
+           tsi_vkfft_stages_supported(dev, op, s);
+}
+
+typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
+
+static route route_of(tsi_device *dev, const tsi_op *op, void **app)
+{
+    tsi_vkfft_mode mode = tsi_vkfft_mode_get();
+    const tsi_vkfft_driver *drv = tsi_gpu_vkfft_driver();
+    *app = NULL;
+    if (mode == TSI_VKFFT_OWN)
+        return ROUTE_OWN;
+    tsi_vkfft_shape s;
+    tsi_vkfft_shape_of(op, &s);
+    if (drv && vkfft_may_run(drv, dev, op, &s) && (*app = drv->app_get(dev, &s)) != NULL)
+        return ROUTE_VKFFT;
+    return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
+}
+
+bool tsi_gpu_vkfft_supports(tsi_device *dev, const tsi_op *op)
+{
+    void *app;
+    route r = route_of(dev, op, &app);
+    return r == ROUTE_VKFFT || (r == ROUTE_OWN && tsi_gpu_fft_supports(dev, op));
+}
+
+ts_status tsi_gpu_vkfft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
+{
+    void *app;
+    *out = (tsi_plan){0};
+    return route_of(dev, op, &app) == ROUTE_OWN ? tsi_gpu_fft_plan(dev, op, out) : TS_OK;
+}
+
+ts_status tsi_gpu_vkfft_record(tsi_device *dev, const tsi_op *op)
+{
+    void *app;
+    switch (route_of(dev, op, &app)) {
+    case ROUTE_VKFFT:
+        return tsi_gpu_vkfft_driver()->record(dev, op, app);
+    case ROUTE_OWN:
+        return tsi_gpu_fft_record(dev, op);
+    default:
+        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED,
+                            "%s: VkFFT cannot run this FFT (TESSEL_FFT=vkfft)",
+                            tsi_gpu_caps_of(dev)->backend);
+    }
+}
+
 /* ---- the kernel cache -------------------------------------------------------- */
 
 #define VKFFT_MAGIC "TSVKFFT1"

@@ -64,6 +64,27 @@ bool tsi_vkfft_stages_supported(tsi_device *dev, const tsi_op *op, const tsi_vkf
 ts_status tsi_vkfft_record_stage(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s,
                                  tsi_buffer *work, bool after);
 
+/* The parts of a GPU module's VkFFT that include vkFFT.h (vk_fft.c,
+ * cl_fft.c); the routing between VkFFT and the own kernels is shared
+ * (tsi_gpu_vkfft_* in gpu_kernels.h). */
+typedef struct tsi_vkfft_driver {
+    /* Bytes of the largest work buffer VkFFT may use on dev (at most
+     * TSI_VKFFT_MAX_BYTES); 0: VkFFT does not run there. */
+    uint64_t (*work_limit)(tsi_device *dev);
+    /* The application for s, made on first use; NULL when VkFFT cannot
+     * run it here (the verdict is kept, so it is tried once). */
+    void *(*app_get)(tsi_device *dev, const tsi_vkfft_shape *s);
+    /* Record op on that application: stage in, VkFFT, stage out. */
+    ts_status (*record)(tsi_device *dev, const tsi_op *op, void *app);
+} tsi_vkfft_driver;
+
+/* The module's driver, or NULL when it was built without VkFFT. */
+const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void);
+
+/* Work buffers above this go to the own kernels rather than grow a second
+ * copy of the data. */
+#define TSI_VKFFT_MAX_BYTES (1ull << 30)
+
 /* Part of the cache key: bump it when the VkFFTConfiguration that
  * vk_fft.c / cl_fft.c fill changes, so no binary of an older one loads. */
 #define TSI_VKFFT_CONFIG_VERSION 1

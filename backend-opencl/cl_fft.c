@@ -29,8 +29,6 @@
 #undef printf
 
 #define CL_FFT_APPS 24
-/* Work buffers above this go to the own kernels rather than grow a second copy of the data. */
-#define CL_FFT_MAX_BYTES (1ull << 30)
 
 typedef struct cl_fft_app {
     tsi_vkfft_shape shape;
@@ -137,7 +135,7 @@ static VkFFTResult app_init(tsi_device *dev, struct tsi_cl_fft *f, cl_fft_app *a
 
 /* The application for shape s, made on first use; NULL when VkFFT cannot
  * run it here (remembered, so it is tried once). */
-static cl_fft_app *app_get(tsi_device *dev, const tsi_vkfft_shape *s)
+static void *app_get(tsi_device *dev, const tsi_vkfft_shape *s)
 {
     struct tsi_cl_fft *f = state_of(dev);
     if (!f)
@@ -182,39 +180,22 @@ static cl_fft_app *app_get(tsi_device *dev, const tsi_vkfft_shape *s)
     return a;
 }
 
-/* What VkFFT can be asked for before an application is made: the op's
- * dtypes, a length VkFFT handles, and a buffer within the device's limits. */
 /* On an OpenCL CPU device (PoCL) VkFFT compiles one program per shape at
  * about 10-20 s each, cold: the quick FFT cases took 1920 s there against
  * 188 s with the own kernels (one program per kernel family), and the own
  * kernels run within 1.3-3x of VkFFT on it (docs/tuning.md). So AUTO uses
  * VkFFT on GPUs and accelerators only; TESSEL_FFT=vkfft still forces it. */
-static bool vkfft_device_ok(tsi_device *dev, const tsi_op *op)
+static uint64_t work_limit(tsi_device *dev)
 {
-    (void)op;
-    if (tsi_vkfft_mode_get() == TSI_VKFFT_ONLY)
-        return true;
-    return dev->caps->info.kind != TS_DEVICE_SOFTWARE;
+    if (tsi_vkfft_mode_get() != TSI_VKFFT_ONLY && dev->caps->info.kind == TS_DEVICE_SOFTWARE)
+        return 0;
+    uint64_t limit = dev->caps->max_alloc;
+    return limit < TSI_VKFFT_MAX_BYTES ? limit : TSI_VKFFT_MAX_BYTES;
 }
 
-static bool vkfft_may_run(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s)
+static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, void *app)
 {
-    ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
-    bool dtypes = s->kind == TSI_FFT_C2C ? x == TS_C64 && y == TS_C64
-                  : s->kind == TSI_FFT_R2C
-                      ? (x == TS_F32 || x == TS_F16 || x == TS_BF16) && y == TS_C64
-                      : x == TS_C64 && y == TS_F32;
-    /* Length 1 is a copy VkFFT does not plan; the own kernels do it. */
-    if (!vkfft_device_ok(dev, op))
-        return false;
-    uint64_t limit =
-        dev->caps->max_alloc < CL_FFT_MAX_BYTES ? dev->caps->max_alloc : CL_FFT_MAX_BYTES;
-    return dtypes && s->n >= 2 && s->batch >= 1 && s->bytes <= limit &&
-           tsi_vkfft_stages_supported(dev, op, s);
-}
-
-static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, cl_fft_app *a)
-{
+    cl_fft_app *a = app;
     if (tsi_vkfft_needs_zero(op, &a->shape)) {
         cl_float zero = 0.0f;
         cl_int err = clEnqueueFillBuffer(dev->queue, a->work->mem, &zero, sizeof zero, 0,
@@ -248,9 +229,19 @@ void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
         snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
 }
 
+static const tsi_vkfft_driver driver = {work_limit, app_get, vkfft_record};
+
+const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
+{
+    return &driver;
+}
+
 #else /* !TESSEL_HAVE_VKFFT */
 
-typedef struct cl_fft_app cl_fft_app;
+const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
+{
+    return NULL;
+}
 
 void tsi_cl_fft_device_closed(tsi_device *dev)
 {
@@ -264,58 +255,3 @@ void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
 }
 
 #endif
-
-/* ---- the kernel table's row ------------------------------------------------- */
-
-typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
-
-static route route_of(tsi_device *dev, const tsi_op *op, cl_fft_app **app)
-{
-    tsi_vkfft_mode mode = tsi_vkfft_mode_get();
-    *app = NULL;
-    if (mode == TSI_VKFFT_OWN)
-        return ROUTE_OWN;
-#ifdef TESSEL_HAVE_VKFFT
-    tsi_vkfft_shape s;
-    tsi_vkfft_shape_of(op, &s);
-    if (vkfft_may_run(dev, op, &s) && (*app = app_get(dev, &s)) != NULL)
-        return ROUTE_VKFFT;
-#endif
-    return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
-}
-
-bool tsi_cl_fft_supports(tsi_device *dev, const tsi_op *op)
-{
-    cl_fft_app *a;
-    switch (route_of(dev, op, &a)) {
-    case ROUTE_VKFFT:
-        return true;
-    case ROUTE_OWN:
-        return tsi_gpu_fft_supports(dev, op);
-    default:
-        return false;
-    }
-}
-
-ts_status tsi_cl_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
-{
-    cl_fft_app *a;
-    *out = (tsi_plan){0};
-    return route_of(dev, op, &a) == ROUTE_OWN ? tsi_gpu_fft_plan(dev, op, out) : TS_OK;
-}
-
-ts_status tsi_cl_fft_record(tsi_device *dev, const tsi_op *op)
-{
-    cl_fft_app *a;
-    switch (route_of(dev, op, &a)) {
-#ifdef TESSEL_HAVE_VKFFT
-    case ROUTE_VKFFT:
-        return vkfft_record(dev, op, a);
-#endif
-    case ROUTE_OWN:
-        return tsi_gpu_fft_record(dev, op);
-    default:
-        dev->host->set_error("opencl: VkFFT cannot run this FFT (TESSEL_FFT=vkfft)");
-        return TS_ERR_UNSUPPORTED;
-    }
-}

@@ -164,10 +164,7 @@ ts_status tsi_cl_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
 ts_status tsi_cl_matmul_record(tsi_device *dev, const tsi_op *op);
 void tsi_cl_matmul_device_closed(tsi_device *dev); /* drops CLBlast's cache */
 
-/* FFT (cl_fft.c): VkFFT where it runs the op, else backend-gpu/gpu_fft.c. */
-bool tsi_cl_fft_supports(tsi_device *dev, const tsi_op *op);
-ts_status tsi_cl_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out);
-ts_status tsi_cl_fft_record(tsi_device *dev, const tsi_op *op);
+/* FFT (cl_fft.c): VkFFT's applications (backend-gpu/gpu_vkfft.h). */
 void tsi_cl_fft_device_closed(tsi_device *dev);
 /* "vkfft 1.2.26" or "own kernels (why)", for the device's features. */
 /* The FFT path line of tessel-info; cpu_device: an OpenCL CPU runtime. */

@@ -32,8 +32,6 @@
 
 /* Applications kept per device; each holds compiled pipelines and its buffer. */
 #define VK_FFT_APPS 24
-/* Work buffers above this go to the own kernels rather than grow a second copy of the data. */
-#define VK_FFT_MAX_BYTES (1ull << 30)
 /* What one VkFFT append counts as toward the submission batch. */
 #define VK_FFT_DISPATCH_WEIGHT 4u
 
@@ -231,7 +229,7 @@ static bool evict(tsi_device *d, struct tsi_vk_fft *f)
 
 /* The application for shape s, made on first use; NULL when VkFFT cannot
  * run it here (remembered, so it is tried once). */
-static vk_fft_app *app_get(tsi_device *d, const tsi_vkfft_shape *s)
+static void *app_get(tsi_device *d, const tsi_vkfft_shape *s)
 {
     struct tsi_vk_fft *f = state_of(d);
     if (!f)
@@ -269,27 +267,17 @@ static vk_fft_app *app_get(tsi_device *d, const tsi_vkfft_shape *s)
     return a;
 }
 
-/* What VkFFT can be asked for before an application is made: the op's
- * dtypes, a length VkFFT handles, and a buffer within the device's limits. */
-static bool vkfft_may_run(tsi_device *d, const tsi_op *op, const tsi_vkfft_shape *s)
+static uint64_t work_limit(tsi_device *d)
 {
-    ts_dtype x = op->in[0].dtype, y = op->out[0].dtype;
-    bool dtypes = s->kind == TSI_FFT_C2C ? x == TS_C64 && y == TS_C64
-                  : s->kind == TSI_FFT_R2C
-                      ? (x == TS_F32 || x == TS_F16 || x == TS_BF16) && y == TS_C64
-                      : x == TS_C64 && y == TS_F32;
-    /* Length 1 is a copy VkFFT does not plan; the own kernels do it. */
     uint64_t limit = d->limits.maxStorageBufferRange;
     if (d->phys->max_alloc && d->phys->max_alloc < limit)
         limit = d->phys->max_alloc;
-    if (limit > VK_FFT_MAX_BYTES)
-        limit = VK_FFT_MAX_BYTES;
-    return dtypes && s->n >= 2 && s->batch >= 1 && s->bytes <= limit &&
-           tsi_vkfft_stages_supported(d, op, s);
+    return limit < TSI_VKFFT_MAX_BYTES ? limit : TSI_VKFFT_MAX_BYTES;
 }
 
-static ts_status vkfft_record(tsi_device *d, const tsi_op *op, vk_fft_app *a)
+static ts_status vkfft_record(tsi_device *d, const tsi_op *op, void *app)
 {
+    vk_fft_app *a = app;
     VkCommandBuffer cmd;
     if (tsi_vkfft_needs_zero(op, &a->shape)) {
         TSI_VK_TRY(tsi_vk_check_validation());
@@ -325,9 +313,19 @@ void tsi_vk_fft_describe(char *buf, size_t len)
         snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
 }
 
+static const tsi_vkfft_driver driver = {work_limit, app_get, vkfft_record};
+
+const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
+{
+    return &driver;
+}
+
 #else /* !TESSEL_HAVE_VKFFT */
 
-typedef struct vk_fft_app vk_fft_app;
+const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
+{
+    return NULL;
+}
 
 void tsi_vk_fft_device_closed(tsi_device *d)
 {
@@ -340,58 +338,3 @@ void tsi_vk_fft_describe(char *buf, size_t len)
 }
 
 #endif
-
-/* ---- the kernel table's row ------------------------------------------------- */
-
-typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
-
-static route route_of(tsi_device *d, const tsi_op *op, vk_fft_app **app)
-{
-    tsi_vkfft_mode mode = tsi_vkfft_mode_get();
-    *app = NULL;
-    if (mode == TSI_VKFFT_OWN)
-        return ROUTE_OWN;
-#ifdef TESSEL_HAVE_VKFFT
-    tsi_vkfft_shape s;
-    tsi_vkfft_shape_of(op, &s);
-    if (vkfft_may_run(d, op, &s) && (*app = app_get(d, &s)) != NULL)
-        return ROUTE_VKFFT;
-#endif
-    return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
-}
-
-bool tsi_vk_fft_supports(tsi_device *d, const tsi_op *op)
-{
-    vk_fft_app *a;
-    switch (route_of(d, op, &a)) {
-    case ROUTE_VKFFT:
-        return true;
-    case ROUTE_OWN:
-        return tsi_gpu_fft_supports(d, op);
-    default:
-        return false;
-    }
-}
-
-ts_status tsi_vk_fft_plan(tsi_device *d, const tsi_op *op, tsi_plan *out)
-{
-    vk_fft_app *a;
-    *out = (tsi_plan){0};
-    return route_of(d, op, &a) == ROUTE_OWN ? tsi_gpu_fft_plan(d, op, out) : TS_OK;
-}
-
-ts_status tsi_vk_fft_record(tsi_device *d, const tsi_op *op)
-{
-    vk_fft_app *a;
-    switch (route_of(d, op, &a)) {
-#ifdef TESSEL_HAVE_VKFFT
-    case ROUTE_VKFFT:
-        return vkfft_record(d, op, a);
-#endif
-    case ROUTE_OWN:
-        return tsi_gpu_fft_record(d, op);
-    default:
-        return TSI_VK_FAIL(TS_ERR_UNSUPPORTED,
-                           "vulkan: VkFFT cannot run this FFT (TESSEL_FFT=vkfft)");
-    }
-}

@@ -277,10 +277,7 @@ void tsi_vk_tuning_pick(const tsi_vk_physical *p, tsi_vk_tuning *out);
 extern const tsi_kernel tsi_vk_kernels[TSI_OP_COUNT];
 void tsi_vk_gpu_caps_init(tsi_device *d);
 
-/* ---- FFT (vk_fft.c): VkFFT where it runs the op, else backend-gpu/gpu_fft.c */
-bool tsi_vk_fft_supports(tsi_device *d, const tsi_op *op);
-ts_status tsi_vk_fft_plan(tsi_device *d, const tsi_op *op, tsi_plan *out);
-ts_status tsi_vk_fft_record(tsi_device *d, const tsi_op *op);
+/* ---- FFT (vk_fft.c): VkFFT's applications (backend-gpu/gpu_vkfft.h) */
 void tsi_vk_fft_device_closed(tsi_device *d); /* before the VkDevice goes */
 /* "vkfft 1.2.26" or "own kernels (why)", for the device's features. */
 void tsi_vk_fft_describe(char *buf, size_t len);

@@ -23,6 +23,6 @@ const tsi_kernel tsi_vk_kernels[TSI_OP_COUNT] = {
     [TSI_OP_MOE_PLACE] = {tsi_gpu_moe_place_supports, tsi_gpu_moe_place_plan,
                           tsi_gpu_moe_place_record},
     [TSI_OP_MOE_COMBINE] = {tsi_gpu_moe_combine_supports, NULL, tsi_gpu_moe_combine_record},
-    [TSI_OP_FFT] = {tsi_vk_fft_supports, tsi_vk_fft_plan, tsi_vk_fft_record},
+    [TSI_OP_FFT] = {tsi_gpu_vkfft_supports, tsi_gpu_vkfft_plan, tsi_gpu_vkfft_record},
     [TSI_OP_CONV1D_LONG] = {tsi_gpu_conv1d_long_supports, NULL, tsi_gpu_conv1d_long_record},
 };
