@@ -1,13 +1,9 @@
 /* VkFFT's layout, staging ops and kernel cache, shared by the Vulkan and
  * OpenCL VkFFT paths (gpu_vkfft.h). No VkFFT include: compiled into both
  * modules whether or not VkFFT was found. */
-#include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "backend-gpu/gpu_kernels.h"
 #include "backend-gpu/gpu_vkfft.h"
@@ -236,8 +232,6 @@ ts_status tsi_gpu_vkfft_record(tsi_device *dev, const tsi_op *op)
 #define VKFFT_MAGIC "TSVKFFT1"
 #define FNV_BASIS 0xcbf29ce484222325ull
 
-static _Atomic unsigned temp_serial;
-
 static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *p = data;
@@ -262,95 +256,24 @@ void tsi_vkfft_key(char *buf, size_t len, const char *backend, const ts_device_i
              s->inverse ? " inverse" : "", (long long)s->n, (long long)s->batch);
 }
 
-/* <cache>/vkfft/<hash of key>.bin, creating the folder; false without one. */
-static bool cache_path(const tsi_host *host, const char *key, char *path, size_t len)
+/* <cache>/vkfft/<hash of key>.bin, a checked cache file (host->cache_load,
+ * core/cache_file.c) that holds the key itself. */
+static void entry_name(const char *key, char *name, size_t len)
 {
-    const char *dir = host->cache_dir ? host->cache_dir() : NULL;
-    if (!dir)
-        return false;
-    int n = snprintf(path, len, "%s/vkfft", dir);
-    if (n < 0 || (size_t)n >= len || (mkdir(path, 0755) != 0 && errno != EEXIST))
-        return false;
-    n = snprintf(path, len, "%s/vkfft/%016llx.bin", dir,
-                 (unsigned long long)fnv1a(FNV_BASIS, key, strlen(key)));
-    return n > 0 && (size_t)n < len;
+    snprintf(name, len, "vkfft/%016llx.bin",
+             (unsigned long long)fnv1a(FNV_BASIS, key, strlen(key)));
 }
 
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-/* File: magic, key length, payload size, payload checksum (8 bytes each
- * after the magic), the key, the payload. */
 void *tsi_vkfft_cache_load(const tsi_host *host, const char *key, size_t *size)
 {
-    char path[4096];
-    if (!cache_path(host, key, path, sizeof path))
-        return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t klen = strlen(key);
-    unsigned char hdr[32];
-    char *kbuf = malloc(klen + 1);
-    unsigned char *data = NULL;
-    if (!kbuf || fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, VKFFT_MAGIC, 8) != 0 ||
-        get_u64(hdr + 8) != klen || fread(kbuf, 1, klen, f) != klen || memcmp(kbuf, key, klen) != 0)
-        goto bad;
-    uint64_t n = get_u64(hdr + 16);
-    if (n == 0 || n > ((uint64_t)1 << 30))
-        goto bad;
-    data = malloc((size_t)n);
-    if (!data || fread(data, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
-        fnv1a(FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
-        goto bad;
-    fclose(f);
-    free(kbuf);
-    *size = (size_t)n;
-    return data;
-bad:
-    host->log(TS_LOG_INFO, "vkfft: ignoring the stale or damaged kernel cache file %s", path);
-    free(data);
-    free(kbuf);
-    fclose(f);
-    return NULL;
+    char name[64];
+    entry_name(key, name, sizeof name);
+    return host->cache_load(name, VKFFT_MAGIC, key, strlen(key), (size_t)1 << 30, size);
 }
 
 void tsi_vkfft_cache_store(const tsi_host *host, const char *key, const void *data, size_t size)
 {
-    char path[4096], tmp[4200];
-    if (!data || size == 0 || !cache_path(host, key, path, sizeof path))
-        return;
-    int n = snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(),
-                     atomic_fetch_add(&temp_serial, 1u));
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        host->log(TS_LOG_DEBUG, "vkfft: cannot write %s: %s", tmp, strerror(errno));
-        return;
-    }
-    size_t klen = strlen(key);
-    unsigned char hdr[32];
-    memcpy(hdr, VKFFT_MAGIC, 8);
-    put_u64(hdr + 8, klen);
-    put_u64(hdr + 16, size);
-    put_u64(hdr + 24, fnv1a(FNV_BASIS, data, size));
-    bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(key, 1, klen, f) == klen &&
-              fwrite(data, 1, size, f) == size;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        host->log(TS_LOG_DEBUG, "vkfft: could not write the kernel cache file %s", path);
-    }
+    char name[64];
+    entry_name(key, name, sizeof name);
+    host->cache_store(name, VKFFT_MAGIC, key, strlen(key), data, size);
 }

@@ -5,20 +5,16 @@
  *
  * A disk entry's name hashes everything that can change the binary:
  * platform, device, device and driver version, build options, file name
- * and the full source text. The entry carries the full key's second hash,
- * its payload size and a payload checksum; anything that does not match,
- * or a binary the driver refuses, is dropped and the program is rebuilt
- * from source and rewritten. Entries are written to a unique temporary
- * file and renamed into place, so a reader never sees half a file even
- * with several processes or devices writing at once. */
-#include <errno.h>
+ * and the full source text; the entry is a checked cache file
+ * (host->cache_load, core/cache_file.c) keyed by a second, independent
+ * hash of the same. An entry that does not check out, or a binary the
+ * driver refuses, is dropped and the program is rebuilt from source and
+ * rewritten. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "backend-opencl/cl_internal.h"
 #include "core/embedded.h"
@@ -27,7 +23,7 @@
 extern const tsi_embedded_file tsi_cl_kernels[];
 
 #define TSI_CL_MAX_KERNELS 16
-#define TSI_CL_MAGIC "TSCLPB01"
+#define TSI_CL_MAGIC "TSCLPB02"
 
 typedef struct cached_kernel {
     char name[64];
@@ -43,7 +39,6 @@ struct tsi_cl_program {
 };
 
 static atomic_int programs_compiled;
-static atomic_uint temp_serial;
 
 int tsi_cl_programs_compiled(void)
 {
@@ -97,62 +92,9 @@ static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file
     return h;
 }
 
-/* <cache>/opencl/<hash>.bin; false when there is no usable cache folder. */
-static bool cache_path(const tsi_device *dev, uint64_t h, char *path, size_t len)
-{
-    const char *dir = dev->host->cache_dir ? dev->host->cache_dir() : NULL;
-    if (!dir)
-        return false;
-    int n = snprintf(path, len, "%s/opencl", dir);
-    if (n < 0 || (size_t)n >= len)
-        return false;
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return false;
-    n = snprintf(path, len, "%s/opencl/%016llx.bin", dir, (unsigned long long)h);
-    return n > 0 && (size_t)n < len;
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-/* The payload of a valid entry (malloc'd), or NULL. */
-static unsigned char *cache_load(const char *path, uint64_t key2, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    unsigned char hdr[32], *data = NULL;
-    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, TSI_CL_MAGIC, 8) != 0 ||
-        get_u64(hdr + 8) != key2)
-        goto bad;
-    uint64_t n = get_u64(hdr + 16);
-    if (n == 0 || n > ((uint64_t)1 << 31))
-        goto bad;
-    data = malloc((size_t)n);
-    if (!data || fread(data, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
-        fnv1a(FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
-        goto bad;
-    fclose(f);
-    *size = (size_t)n;
-    return data;
-bad:
-    free(data);
-    fclose(f);
-    return NULL;
-}
-
-static void cache_store(const tsi_device *dev, const char *path, uint64_t key2, cl_program prog)
+/* The binary of prog in its cache entry (host->cache_store: the key is
+ * the full key's second hash). */
+static void cache_store(const tsi_device *dev, const char *name, uint64_t key2, cl_program prog)
 {
     size_t size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS ||
@@ -160,28 +102,8 @@ static void cache_store(const tsi_device *dev, const char *path, uint64_t key2, 
         return;
     unsigned char *bin = malloc(size);
     unsigned char *bins[1] = {bin};
-    char tmp[4200];
-    if (!bin || clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS)
-        goto done;
-    int n = snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(),
-                     atomic_fetch_add(&temp_serial, 1u));
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        goto done;
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        goto done;
-    unsigned char hdr[32];
-    memcpy(hdr, TSI_CL_MAGIC, 8);
-    put_u64(hdr + 8, key2);
-    put_u64(hdr + 16, size);
-    put_u64(hdr + 24, fnv1a(FNV_BASIS, bin, size));
-    bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(bin, 1, size, f) == size;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        dev->host->log(TS_LOG_DEBUG, "opencl: could not write program cache %s", path);
-    }
-done:
+    if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS)
+        dev->host->cache_store(name, TSI_CL_MAGIC, &key2, sizeof key2, bin, size);
     free(bin);
 }
 
@@ -211,10 +133,11 @@ static ts_status build(tsi_device *dev, cl_program prog, const char *file, const
                                                                       : TS_ERR_BACKEND;
 }
 
-static cl_program from_binary(tsi_device *dev, const char *path, uint64_t key2, const char *options)
+static cl_program from_binary(tsi_device *dev, const char *name, uint64_t key2, const char *options)
 {
     size_t size = 0;
-    unsigned char *bin = cache_load(path, key2, &size);
+    unsigned char *bin =
+        dev->host->cache_load(name, TSI_CL_MAGIC, &key2, sizeof key2, (size_t)1 << 31, &size);
     if (!bin)
         return NULL;
     const unsigned char *bins[1] = {bin};
@@ -223,12 +146,12 @@ static cl_program from_binary(tsi_device *dev, const char *path, uint64_t key2, 
         clCreateProgramWithBinary(dev->ctx, 1, &dev->caps->device, &size, bins, &bstatus, &err);
     free(bin);
     if (prog && (err != CL_SUCCESS || bstatus != CL_SUCCESS ||
-                 build(dev, prog, path, options, true) != TS_OK)) {
+                 build(dev, prog, name, options, true) != TS_OK)) {
         clReleaseProgram(prog);
         prog = NULL;
     }
     if (!prog)
-        dev->host->log(TS_LOG_DEBUG, "opencl: program cache entry %s refused; rebuilding", path);
+        dev->host->log(TS_LOG_DEBUG, "opencl: program cache entry %s refused; rebuilding", name);
     return prog;
 }
 
@@ -283,12 +206,12 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
     snprintf(key, klen, "%s|%s", file, defines);
     p->key = key;
 
-    char path[4096];
+    /* The entry <cache>/opencl/<hash>.bin. */
+    char name[64];
+    snprintf(name, sizeof name, "opencl/%016llx.bin",
+             (unsigned long long)key_hash(dev, FNV_BASIS, file, defines, src));
     uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, src);
-    bool cached =
-        cache_path(dev, key_hash(dev, FNV_BASIS, file, defines, src), path, sizeof path);
-    if (cached)
-        p->prog = from_binary(dev, path, key2, defines);
+    p->prog = from_binary(dev, name, key2, defines);
     if (!p->prog) {
         ts_status s = from_source(dev, file, src, defines, &p->prog);
         if (s != TS_OK) {
@@ -296,8 +219,7 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
             free(p);
             return s;
         }
-        if (cached)
-            cache_store(dev, path, key2, p->prog);
+        cache_store(dev, name, key2, p->prog);
     }
     p->next = dev->programs;
     dev->programs = p;

@@ -6,18 +6,17 @@
  * Each module gets the device's 32-bit denormal mode (tsi_vk_denorms) as
  * a float-controls execution mode when it is created (vk_spirv_patch.c).
  *
- * The VkPipelineCache is persisted as <cache_dir>/vulkan-<vendor>-<device>.bin:
- * our header (magic, vendor id, device id, driver version, denormal mode,
- * pipelineCacheUUID, data size, FNV-1a checksum) then the driver's blob.
- * The driver keys its entries by the module's words, which the mode
- * changes; the header says it again, so a file written in another mode
- * (TESSEL_VULKAN_DENORMS) is not trusted, only replaced.
- * A file whose header or checksum does not match is ignored (drivers have
+ * The VkPipelineCache is persisted as <cache_dir>/vulkan-<vendor>-<device>.bin,
+ * a checked cache file (host->cache_load, core/cache_file.c) whose key is
+ * the vendor and device ids, the driver version, the denormal mode and the
+ * pipelineCacheUUID. The driver keys its entries by the module's words,
+ * which the mode changes; the key says it again, so a file written in
+ * another mode (TESSEL_VULKAN_DENORMS) is not trusted, only replaced. A
+ * file whose key or checksum does not match is ignored (drivers have
  * crashed on foreign cache data); it is written atomically on close. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/embedded.h"
 #include "vk_internal.h"
@@ -25,102 +24,47 @@
 
 extern const tsi_embedded_file tsi_vk_spirv[];
 
-#define CACHE_MAGIC "TSVKPC01"
+#define CACHE_MAGIC "TSVKPC02"
 
-typedef struct cache_header {
-    char magic[8];
-    uint32_t vendor, device, driver, denorms; /* tsi_vk_denorms + 1: 0 in older files */
+/* What a cache file must have been written for. */
+typedef struct cache_key {
+    uint32_t vendor, device, driver, denorms; /* tsi_vk_denorms + 1 */
     uint8_t uuid[VK_UUID_SIZE];
-    uint64_t size, checksum;
-} cache_header;
+} cache_key;
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
+/* vulkan-<vendor>-<device>.bin in the cache folder, and the key its
+ * contents must carry. */
+static void cache_entry(const tsi_device *d, char *name, size_t n, cache_key *k)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-static void cache_path(const tsi_device *d, char *out, size_t n)
-{
-    const char *dir = tsi_vk_host->cache_dir();
-    out[0] = 0;
-    if (dir)
-        snprintf(out, n, "%s/vulkan-%04x-%04x.bin", dir, d->phys->props.vendorID,
-                 d->phys->props.deviceID);
-}
-
-static void header_expect(const tsi_device *d, cache_header *h)
-{
-    memset(h, 0, sizeof *h);
-    memcpy(h->magic, CACHE_MAGIC, 8);
-    h->vendor = d->phys->props.vendorID;
-    h->device = d->phys->props.deviceID;
-    h->driver = d->phys->props.driverVersion;
-    h->denorms = (uint32_t)d->denorms + 1;
-    memcpy(h->uuid, d->phys->props.pipelineCacheUUID, VK_UUID_SIZE);
+    snprintf(name, n, "vulkan-%04x-%04x.bin", d->phys->props.vendorID, d->phys->props.deviceID);
+    memset(k, 0, sizeof *k);
+    k->vendor = d->phys->props.vendorID;
+    k->device = d->phys->props.deviceID;
+    k->driver = d->phys->props.driverVersion;
+    k->denorms = (uint32_t)d->denorms + 1;
+    memcpy(k->uuid, d->phys->props.pipelineCacheUUID, VK_UUID_SIZE);
 }
 
 /* The trusted blob of the cache file, or NULL. */
 static void *cache_load(const tsi_device *d, size_t *size)
 {
-    char path[4096];
-    cache_path(d, path, sizeof path);
-    *size = 0;
-    if (!path[0])
-        return NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    cache_header h, want;
-    void *data = NULL;
-    header_expect(d, &want);
-    if (fread(&h, sizeof h, 1, fp) != 1 || memcmp(h.magic, want.magic, 8) != 0 ||
-        h.vendor != want.vendor || h.device != want.device || h.driver != want.driver ||
-        h.denorms != want.denorms ||
-        memcmp(h.uuid, want.uuid, VK_UUID_SIZE) != 0 || h.size == 0 || h.size > (256u << 20))
-        goto done;
-    data = malloc(h.size);
-    if (!data || fread(data, 1, h.size, fp) != h.size || fnv1a(data, h.size) != h.checksum) {
-        free(data);
-        data = NULL;
-        goto done;
-    }
-    *size = h.size;
-done:
-    fclose(fp);
-    if (!data)
-        tsi_vk_host->log(TS_LOG_DEBUG, "vulkan: no usable pipeline cache at %s", path);
-    return data;
+    char name[64];
+    cache_key k;
+    cache_entry(d, name, sizeof name, &k);
+    return tsi_vk_host->cache_load(name, CACHE_MAGIC, &k, sizeof k, (size_t)256 << 20, size);
 }
 
 static void cache_save(const tsi_device *d)
 {
-    char path[4096], tmp[4200];
-    cache_path(d, path, sizeof path);
+    char name[64];
+    cache_key k;
+    cache_entry(d, name, sizeof name, &k);
     size_t size = 0;
-    if (!path[0] || vkGetPipelineCacheData(d->dev, d->cache, &size, NULL) != VK_SUCCESS || !size)
+    if (vkGetPipelineCacheData(d->dev, d->cache, &size, NULL) != VK_SUCCESS || !size)
         return;
     void *data = malloc(size);
-    if (!data)
-        return;
-    if (vkGetPipelineCacheData(d->dev, d->cache, &size, data) == VK_SUCCESS) {
-        cache_header h;
-        header_expect(d, &h);
-        h.size = size;
-        h.checksum = fnv1a(data, size);
-        /* pid and device: two identical GPUs share the file name. */
-        snprintf(tmp, sizeof tmp, "%s.%ld.%p.tmp", path, (long)getpid(), (const void *)d);
-        FILE *fp = fopen(tmp, "wb");
-        bool ok = fp && fwrite(&h, sizeof h, 1, fp) == 1 && fwrite(data, 1, size, fp) == size;
-        if (fp && fclose(fp) != 0)
-            ok = false;
-        if (!ok || rename(tmp, path) != 0) {
-            remove(tmp);
-            tsi_vk_host->log(TS_LOG_WARN, "vulkan: cannot write pipeline cache %s", path);
-        }
-    }
+    if (data && vkGetPipelineCacheData(d->dev, d->cache, &size, data) == VK_SUCCESS)
+        tsi_vk_host->cache_store(name, CACHE_MAGIC, &k, sizeof k, data, size);
     free(data);
 }
 

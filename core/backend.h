@@ -20,8 +20,9 @@
 #include "core/op.h"
 #include "tessel/context.h"
 
-/* Version 2: kernel tables with plan hooks, and the op size check. */
-#define TSI_BACKEND_ABI_VERSION 2u
+/* Version 2: kernel tables with plan hooks, and the op size check.
+ * Version 3: the checked cache files (tsi_host's cache_load / store). */
+#define TSI_BACKEND_ABI_VERSION 3u
 #define TSI_BACKEND_ENTRY_SYMBOL "tessel_backend_entry_v2"
 
 /* Services core lends to a backend. */
@@ -35,6 +36,17 @@ typedef struct tsi_host {
     /* Directory for caches ($XDG_CACHE_HOME/tessel or ~/.cache/tessel),
      * created on first call; NULL when none is usable. */
     const char *(*cache_dir)(void);
+    /* A checked file in that folder (core/cache_file.c), name relative to
+     * it ("opencl/<hash>.bin"; store makes its folder): load returns its
+     * payload (malloc'd, *size bytes) only when the file's magic (8
+     * bytes) and key are the caller's, its payload is at most max_size
+     * bytes and its checksum holds, else NULL (a damaged or stale file is
+     * logged). store writes atomically (temporary file and rename);
+     * failures are logged only. */
+    void *(*cache_load)(const char *name, const char *magic, const void *key, size_t key_len,
+                        size_t max_size, size_t *size);
+    void (*cache_store)(const char *name, const char *magic, const void *key, size_t key_len,
+                        const void *data, size_t size);
     /* Test-only fault injection: returns a nonzero value when the named
      * hook is armed (TESSEL_TEST_HOOK=name in the environment). */
     int (*test_hook)(const char *name);

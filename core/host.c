@@ -8,6 +8,8 @@ static const tsi_host host_services = {
     .set_error = tsi_set_error,
     .log = tsi_log,
     .cache_dir = tsi_cache_dir,
+    .cache_load = tsi_cache_load,
+    .cache_store = tsi_cache_store,
     .test_hook = tsi_test_hook,
     .tuning = tsi_tuning_lookup,
 };

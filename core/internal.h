@@ -44,6 +44,11 @@ const char *tsi_cache_dir(void);
 bool tsi_cache_path(char *buf, size_t len);
 int tsi_test_hook(const char *name);
 const tsi_host *tsi_host_services(void);
+/* cache_file.c: tsi_host's cache_load / cache_store. */
+void *tsi_cache_load(const char *name, const char *magic, const void *key, size_t key_len,
+                     size_t max_size, size_t *size);
+void tsi_cache_store(const char *name, const char *magic, const void *key, size_t key_len,
+                     const void *data, size_t size);
 
 /* ---- allocation-failure injection (alloc_hook.c), test only --------------
  * Core's host allocations go through tsi_malloc / tsi_calloc / tsi_realloc

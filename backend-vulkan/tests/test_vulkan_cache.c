@@ -55,7 +55,7 @@ static int has_magic(const char *path)
         return 0;
     size_t got = fread(m, 1, 8, f);
     fclose(f);
-    return got == 8 && memcmp(m, "TSVKPC01", 8) == 0;
+    return got == 8 && memcmp(m, "TSVKPC02", 8) == 0;
 }
 
 static int write_file(const char *path, const char *bytes, size_t n)
