@@ -7,6 +7,7 @@
 
 #include "backend-gpu/gpu_kernels.h"
 #include "backend-gpu/gpu_vkfft.h"
+#include "core/fnv1a.h"
 
 tsi_vkfft_mode tsi_vkfft_mode_get(void)
 {
@@ -230,17 +231,6 @@ ts_status tsi_gpu_vkfft_record(tsi_device *dev, const tsi_op *op)
 /* ---- the kernel cache -------------------------------------------------------- */
 
 #define VKFFT_MAGIC "TSVKFFT1"
-#define FNV_BASIS 0xcbf29ce484222325ull
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static const char *kind_name(int kind)
 {
@@ -261,7 +251,7 @@ void tsi_vkfft_key(char *buf, size_t len, const char *backend, const ts_device_i
 static void entry_name(const char *key, char *name, size_t len)
 {
     snprintf(name, len, "vkfft/%016llx.bin",
-             (unsigned long long)fnv1a(FNV_BASIS, key, strlen(key)));
+             (unsigned long long)tsi_fnv1a(TSI_FNV_BASIS, key, strlen(key)));
 }
 
 void *tsi_vkfft_cache_load(const tsi_host *host, const char *key, size_t *size)

@@ -18,6 +18,7 @@
 
 #include "backend-opencl/cl_internal.h"
 #include "core/embedded.h"
+#include "core/fnv1a.h"
 
 /* Generated from shaders/<family>.kern: complete programs. */
 extern const tsi_embedded_file tsi_cl_kernels[];
@@ -57,22 +58,11 @@ void tsi_cl_appendf(char *buf, size_t len, const char *fmt, ...)
 }
 
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static uint64_t fnv1a_str(uint64_t h, const char *s)
 {
-    return fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */
+    return tsi_fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */
 }
 
-#define FNV_BASIS 0xcbf29ce484222325ull
 #define FNV_BASIS2 0x84222325cbf29ce4ull /* an independent second hash */
 
 static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file,
@@ -88,7 +78,7 @@ static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file
     h = fnv1a_str(h, c->info.driver);
     h = fnv1a_str(h, options);
     h = fnv1a_str(h, file);
-    h = fnv1a(h, src->data, src->size);
+    h = tsi_fnv1a(h, src->data, src->size);
     return h;
 }
 
@@ -209,7 +199,7 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
     /* The entry <cache>/opencl/<hash>.bin. */
     char name[64];
     snprintf(name, sizeof name, "opencl/%016llx.bin",
-             (unsigned long long)key_hash(dev, FNV_BASIS, file, defines, src));
+             (unsigned long long)key_hash(dev, TSI_FNV_BASIS, file, defines, src));
     uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, src);
     p->prog = from_binary(dev, name, key2, defines);
     if (!p->prog) {

@@ -18,22 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fnv1a.h"
 #include "core/internal.h"
 
-#define FNV_BASIS 0xcbf29ce484222325ull
 #define HEADER_BYTES 32
 
 static atomic_uint temp_serial;
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
@@ -87,7 +77,7 @@ void *tsi_cache_load(const char *name, const char *magic, const void *key, size_
         goto bad;
     data = malloc((size_t)n);
     if (!data || fread(data, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
-        fnv1a(FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
+        tsi_fnv1a(TSI_FNV_BASIS, data, (size_t)n) != get_u64(hdr + 24))
         goto bad;
     fclose(f);
     free(kbuf);
@@ -118,7 +108,7 @@ void tsi_cache_store(const char *name, const char *magic, const void *key, size_
     memcpy(hdr, magic, 8);
     put_u64(hdr + 8, key_len);
     put_u64(hdr + 16, size);
-    put_u64(hdr + 24, fnv1a(FNV_BASIS, data, size));
+    put_u64(hdr + 24, tsi_fnv1a(TSI_FNV_BASIS, data, size));
     bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr &&
               fwrite(key, 1, key_len, f) == key_len && fwrite(data, 1, size, f) == size;
     ok = fclose(f) == 0 && ok;

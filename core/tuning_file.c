@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fnv1a.h"
 #include "core/internal.h"
 #include "core/tuning.h"
 
@@ -34,25 +35,14 @@ static const char *kind_name(ts_device_kind k)
                                                                                    : "other";
 }
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-#define FNV_BASIS 0xcbf29ce484222325ull
 
 bool tsi_tuned_file_path(const ts_device_info *dev, char *buf, size_t len)
 {
     char dir[PATH_MAX];
     if (!dev || !tsi_cache_path(dir, sizeof dir))
         return false;
-    uint64_t h = fnv1a(FNV_BASIS, &dev->vendor_id, sizeof dev->vendor_id);
-    h = fnv1a(h, dev->name, strlen(dev->name));
+    uint64_t h = tsi_fnv1a(TSI_FNV_BASIS, &dev->vendor_id, sizeof dev->vendor_id);
+    h = tsi_fnv1a(h, dev->name, strlen(dev->name));
     int n = snprintf(buf, len, "%s/tuned/%s-%016llx.txt", dir, dev->backend, (unsigned long long)h);
     return n >= 0 && (size_t)n < len;
 }
@@ -106,7 +96,7 @@ ts_status tsi_tuned_file_format(const ts_device_info *dev, const char *entries, 
     if (st == TS_OK && !out)
         st = TS_ERR_OUT_OF_MEMORY;
     if (st == TS_OK) {
-        unsigned long long sum = (unsigned long long)fnv1a(FNV_BASIS, rows, strlen(rows));
+        unsigned long long sum = (unsigned long long)tsi_fnv1a(TSI_FNV_BASIS, rows, strlen(rows));
         snprintf(out, len,
                  "# tessel tuned file, written by tessel-tune (docs/tuning.md). Rows below the\n"
                  "# header are ordinary tuning rows; the header ties them to this device.\n" TAG
@@ -199,7 +189,7 @@ ts_status tsi_tuned_file_parse(const char *text, size_t len, tsi_tuned_header *h
     }
     char want[32];
     snprintf(want, sizeof want, "%016llx",
-             (unsigned long long)fnv1a(FNV_BASIS, p, (size_t)(end - p)));
+             (unsigned long long)tsi_fnv1a(TSI_FNV_BASIS, p, (size_t)(end - p)));
     if (strcmp(sum, want) != 0) {
         snprintf(err, err_len, "checksum mismatch (corrupt or edited)");
         return TS_ERR_INVALID_ARGUMENT;
