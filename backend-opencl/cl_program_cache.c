@@ -57,7 +57,6 @@ void tsi_cl_appendf(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-
 static uint64_t fnv1a_str(uint64_t h, const char *s)
 {
     return tsi_fnv1a(h, s, strlen(s) + 1); /* the NUL separates fields */

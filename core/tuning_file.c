@@ -35,7 +35,6 @@ static const char *kind_name(ts_device_kind k)
                                                                                    : "other";
 }
 
-
 bool tsi_tuned_file_path(const ts_device_info *dev, char *buf, size_t len)
 {
     char dir[PATH_MAX];
