@@ -267,6 +267,8 @@ static void *app_get(tsi_device *d, const tsi_vkfft_shape *s)
     return a;
 }
 
+/* VkFFT binds its work buffer whole: within the storage-buffer range and
+ * the largest allocation. */
 static uint64_t work_limit(tsi_device *d)
 {
     uint64_t limit = d->limits.maxStorageBufferRange;
