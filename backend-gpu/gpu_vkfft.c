@@ -1,6 +1,6 @@
-/* VkFFT's layout, staging ops and kernel cache, shared by the Vulkan and
- * OpenCL VkFFT paths (gpu_vkfft.h). No VkFFT include: compiled into both
- * modules whether or not VkFFT was found. */
+/* VkFFT's routing, layout, staging ops and kernel cache, shared by the
+ * Vulkan and OpenCL VkFFT paths (gpu_vkfft.h). No VkFFT include: compiled
+ * into both modules whether or not VkFFT was found. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
