@@ -475,11 +475,6 @@ static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int6
     }
 }
 
-static int64_t clamp_i64(int64_t x, int64_t lo, int64_t hi)
-{
-    return x < lo ? lo : x > hi ? hi : x;
-}
-
 static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
 {
     /* Units run heaviest first: with causal, the last query tiles see the
@@ -536,8 +531,8 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
             /* Row i sees tile columns [a, e). */
             int64_t a, e;
             tsi_cpu_attn_range(j->op, &kr, i, &a, &e);
-            a = clamp_i64(a - j0, 0, nk);
-            e = clamp_i64(e - j0, 0, nk);
+            a = tsi_cpu_attn_clamp(a - j0, 0, nk);
+            e = tsi_cpu_attn_clamp(e - j0, 0, nk);
             if (e > a) {
                 for (int64_t c = 0; c < a; c++)
                     srow[c] = -INFINITY;

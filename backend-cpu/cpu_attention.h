@@ -13,6 +13,11 @@
 int tsi_cpu_attention_decode_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 int tsi_cpu_attention_decode_record(tsi_device *dev, const tsi_op *op);
 
+static inline int64_t tsi_cpu_attn_clamp(int64_t x, int64_t lo, int64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
 /* Element (i0, i1, i2, i3) of a 4-d view of the op. */
 const char *tsi_cpu_attn_at(const tsi_view *v, int64_t i0, int64_t i1, int64_t i2, int64_t i3);
 

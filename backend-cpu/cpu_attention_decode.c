@@ -146,7 +146,7 @@ static void row_step(const dec_job *j, dec_work *w, int64_t b, int64_t h, int64_
     }
     float *vis = srow + c0;
     size_t n = (size_t)(c1 - c0);
-    tsi_cpu_attn_adjust(j->k, j->op, vis, b, h, i, j0 + c0, (int64_t)n, w->row);
+    tsi_cpu_attn_adjust(j->k, j->op, vis, b, h, i, j0 + c0, c1 - c0, w->row);
     /* While m is -inf the exponent uses 0, so a row that has seen only
      * hidden keys never computes (-inf) - (-inf). */
     float mt = j->k->max(vis, n);

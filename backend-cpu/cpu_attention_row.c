@@ -18,16 +18,11 @@ tsi_cpu_attn_keys tsi_cpu_attn_keys_of(const tsi_op *op, int64_t b)
     tsi_cpu_attn_keys kr = {.kl = lk};
     if (klen->buf) {
         int64_t n = ((const int32_t *)tsi_cpu_view_ptr(klen))[b];
-        kr.kl = n < 0 ? 0 : n > lk ? lk : n;
+        kr.kl = tsi_cpu_attn_clamp(n, 0, lk);
     }
     bool bottom_right = op->p.attention.align == TSI_ATTN_ALIGN_BOTTOM_RIGHT;
     kr.off = bottom_right ? kr.kl - op->in[0].shape[2] : op->p.attention.offset;
     return kr;
-}
-
-static int64_t clamp_i64(int64_t x, int64_t lo, int64_t hi)
-{
-    return x < lo ? lo : x > hi ? hi : x;
 }
 
 /* A window implies causal (core sets both), so lo <= hi. */
@@ -35,8 +30,8 @@ void tsi_cpu_attn_range(const tsi_op *op, const tsi_cpu_attn_keys *kr, int64_t i
                         int64_t *hi)
 {
     int64_t w = op->p.attention.window;
-    *lo = w > 0 ? clamp_i64(i + kr->off - w + 1, 0, kr->kl) : 0;
-    *hi = op->p.attention.causal ? clamp_i64(i + kr->off + 1, 0, kr->kl) : kr->kl;
+    *lo = w > 0 ? tsi_cpu_attn_clamp(i + kr->off - w + 1, 0, kr->kl) : 0;
+    *hi = op->p.attention.causal ? tsi_cpu_attn_clamp(i + kr->off + 1, 0, kr->kl) : kr->kl;
 }
 
 void tsi_cpu_attn_adjust(const tsi_cpu_kernels *k, const tsi_op *op, float *s, int64_t b, int64_t h,
