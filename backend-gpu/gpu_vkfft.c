@@ -1,6 +1,7 @@
-/* VkFFT's routing, layout, staging ops and kernel cache, shared by the
- * Vulkan and OpenCL VkFFT paths (gpu_vkfft.h). No VkFFT include: compiled
- * into both modules whether or not VkFFT was found. */
+/* VkFFT's routing, layout, staging ops, applications' cache and kernel
+ * cache, shared by the Vulkan and OpenCL VkFFT paths (gpu_vkfft.h). No
+ * VkFFT include: compiled into both modules whether or not VkFFT was
+ * found. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,37 @@ static bool vkfft_may_run(const tsi_vkfft_driver *drv, tsi_device *dev, const ts
            tsi_vkfft_stages_supported(dev, op, s);
 }
 
+/* The application for s, made on first use; NULL when VkFFT cannot run
+ * it here (or a full cache could not drop one). */
+static void *app_get(const tsi_vkfft_driver *drv, tsi_device *dev, const tsi_vkfft_shape *s)
+{
+    tsi_vkfft_apps *c = drv->apps(dev);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < c->n; i++)
+        if (tsi_vkfft_same_shape(&c->slot[i].shape, s)) {
+            c->slot[i].used = ++c->tick;
+            return c->slot[i].app;
+        }
+    if (c->n == TSI_VKFFT_APPS) {
+        int lru = 0;
+        for (int i = 1; i < c->n; i++)
+            if (c->slot[i].used < c->slot[lru].used)
+                lru = i;
+        void *old = c->slot[lru].app;
+        if (old && drv->retire && !drv->retire(dev, old))
+            return NULL;
+        if (old)
+            drv->destroy(dev, old);
+        c->slot[lru] = c->slot[--c->n];
+    }
+    void *app = drv->make(dev, s);
+    c->slot[c->n].shape = *s;
+    c->slot[c->n].used = ++c->tick;
+    c->slot[c->n++].app = app;
+    return app;
+}
+
 typedef enum { ROUTE_NONE, ROUTE_OWN, ROUTE_VKFFT } route;
 
 static route route_of(tsi_device *dev, const tsi_op *op, void **app)
@@ -194,7 +226,7 @@ static route route_of(tsi_device *dev, const tsi_op *op, void **app)
         return ROUTE_OWN;
     tsi_vkfft_shape s;
     tsi_vkfft_shape_of(op, &s);
-    if (drv && vkfft_may_run(drv, dev, op, &s) && (*app = drv->app_get(dev, &s)) != NULL)
+    if (drv && vkfft_may_run(drv, dev, op, &s) && (*app = app_get(drv, dev, &s)) != NULL)
         return ROUTE_VKFFT;
     return mode == TSI_VKFFT_ONLY ? ROUTE_NONE : ROUTE_OWN;
 }

@@ -64,17 +64,37 @@ bool tsi_vkfft_stages_supported(tsi_device *dev, const tsi_op *op, const tsi_vkf
 ts_status tsi_vkfft_record_stage(tsi_device *dev, const tsi_op *op, const tsi_vkfft_shape *s,
                                  tsi_buffer *work, bool after);
 
+/* A device's VkFFT applications (each holds compiled kernels and its work
+ * buffer), made on first use; past TSI_VKFFT_APPS shapes the least
+ * recently used is dropped. A shape VkFFT cannot run is remembered with
+ * app NULL, so it is tried once. */
+#define TSI_VKFFT_APPS 24
+typedef struct tsi_vkfft_apps {
+    struct {
+        tsi_vkfft_shape shape;
+        uint64_t used; /* LRU tick */
+        void *app;     /* NULL: VkFFT declined this shape */
+    } slot[TSI_VKFFT_APPS];
+    int n;
+    uint64_t tick;
+} tsi_vkfft_apps;
+
 /* The parts of a GPU module's VkFFT that include vkFFT.h (vk_fft.c,
- * cl_fft.c); the routing between VkFFT and the own kernels is shared
- * (tsi_gpu_vkfft_* in gpu_kernels.h). */
+ * cl_fft.c); the routing between VkFFT and the own kernels and the
+ * applications' cache are shared (gpu_vkfft.c). */
 typedef struct tsi_vkfft_driver {
     /* Bytes of the largest work buffer VkFFT may use on dev (at most
      * TSI_VKFFT_MAX_BYTES); 0: VkFFT does not run there. */
     uint64_t (*work_limit)(tsi_device *dev);
-    /* The application for s, made on first use; NULL when VkFFT cannot
-     * run it here (the verdict is kept, so it is tried once). */
-    void *(*app_get)(tsi_device *dev, const tsi_vkfft_shape *s);
-    /* Record op on that application: stage in, VkFFT, stage out. */
+    /* dev's applications; NULL when its VkFFT state cannot be made. */
+    tsi_vkfft_apps *(*apps)(tsi_device *dev);
+    /* A new application for s; NULL when VkFFT cannot run it here. */
+    void *(*make)(tsi_device *dev, const tsi_vkfft_shape *s);
+    /* Before a full cache drops app: wait for work still using its buffer;
+     * false when that fails (app is then kept). NULL: nothing to wait for. */
+    bool (*retire)(tsi_device *dev, void *app);
+    void (*destroy)(tsi_device *dev, void *app);
+    /* Record op on app: stage in, VkFFT, stage out. */
     ts_status (*record)(tsi_device *dev, const tsi_op *op, void *app);
 } tsi_vkfft_driver;
 

@@ -4,9 +4,9 @@
  * The same scheme as backend-vulkan/vk_fft.c (the header's functions are
  * static, so each module includes it once): one VkFFT application per
  * shape (kind, direction, n, batch), its programs built by the driver
- * (whose own cache keeps that cheap: see app_init), kept in the device (at
- * most CL_FFT_APPS, least recently used goes first), each with its own
- * buffer. An op is enqueued on the device's in-order queue as
+ * (whose own cache keeps that cheap: see app_init), kept in the device's
+ * cache (tsi_vkfft_apps, gpu_vkfft.h), each with its own buffer. An op is
+ * enqueued on the device's in-order queue as
  *
  *     [fill work 0] - stage in - VkFFT - stage out
  *
@@ -28,12 +28,8 @@
 #include <vkFFT.h>
 #undef printf
 
-#define CL_FFT_APPS 24
-
 typedef struct cl_fft_app {
     tsi_vkfft_shape shape;
-    bool failed;   /* VkFFT cannot run this shape here: asked once */
-    uint64_t used; /* LRU tick */
     VkFFTApplication *app;
     uint64_t bytes; /* VkFFT keeps a pointer to it */
     tsi_buffer *work;
@@ -42,9 +38,7 @@ typedef struct cl_fft_app {
 struct tsi_cl_fft {
     cl_platform_id platform; /* VkFFT takes pointers to these */
     cl_device_id device;
-    cl_fft_app *apps[CL_FFT_APPS];
-    int n_apps;
-    uint64_t tick;
+    tsi_vkfft_apps apps;
 };
 
 /* deleteVkFFT 1.2.26 forgets the reverse Bluestein passes of a length
@@ -62,8 +56,9 @@ static void delete_reverse_bluestein(VkFFTApplication *app)
 
 /* OpenCL keeps released buffers and kernels alive for the work queued on
  * them, so nothing here waits. */
-static void app_destroy(tsi_device *dev, cl_fft_app *a)
+static void app_destroy(tsi_device *dev, void *app)
 {
+    cl_fft_app *a = app;
     if (!a)
         return;
     if (a->app) {
@@ -80,8 +75,8 @@ void tsi_cl_fft_device_closed(tsi_device *dev)
     struct tsi_cl_fft *f = dev->fft;
     if (!f)
         return;
-    for (int i = 0; i < f->n_apps; i++)
-        app_destroy(dev, f->apps[i]);
+    for (int i = 0; i < f->apps.n; i++)
+        app_destroy(dev, f->apps.slot[i].app);
     free(f);
     dev->fft = NULL;
 }
@@ -133,50 +128,25 @@ static VkFFTResult app_init(tsi_device *dev, struct tsi_cl_fft *f, cl_fft_app *a
     return r;
 }
 
-/* The application for shape s, made on first use; NULL when VkFFT cannot
- * run it here (remembered, so it is tried once). */
-static void *app_get(tsi_device *dev, const tsi_vkfft_shape *s)
+static struct tsi_vkfft_apps *apps_of(tsi_device *dev)
 {
     struct tsi_cl_fft *f = state_of(dev);
-    if (!f)
-        return NULL;
-    for (int i = 0; i < f->n_apps; i++) {
-        cl_fft_app *a = f->apps[i];
-        if (tsi_vkfft_same_shape(&a->shape, s)) {
-            a->used = ++f->tick;
-            return a->failed ? NULL : a;
-        }
-    }
-    if (f->n_apps == CL_FFT_APPS) {
-        int lru = 0;
-        for (int i = 1; i < f->n_apps; i++)
-            if (f->apps[i]->used < f->apps[lru]->used)
-                lru = i;
-        app_destroy(dev, f->apps[lru]);
-        f->apps[lru] = f->apps[--f->n_apps];
-    }
+    return f ? &f->apps : NULL;
+}
+
+static void *app_make(tsi_device *dev, const tsi_vkfft_shape *s)
+{
     cl_fft_app *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->shape = *s;
     a->bytes = s->bytes;
-    a->used = ++f->tick;
     a->app = calloc(1, sizeof *a->app);
     if (!a->app || tsi_cl_buffer_alloc(dev, (size_t)a->bytes, &a->work) != TS_OK ||
-        app_init(dev, f, a) != VKFFT_SUCCESS) {
-        /* Keep the verdict, not the resources. */
-        cl_fft_app *keep = calloc(1, sizeof *keep);
-        if (keep) {
-            keep->shape = *s;
-            keep->failed = true;
-            keep->used = a->used;
-        }
+        app_init(dev, dev->fft, a) != VKFFT_SUCCESS) {
         app_destroy(dev, a); /* deleteVkFFT is safe on a half-made application */
-        if (keep)
-            f->apps[f->n_apps++] = keep;
         return NULL;
     }
-    f->apps[f->n_apps++] = a;
     return a;
 }
 
@@ -229,7 +199,14 @@ void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
         snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
 }
 
-static const tsi_vkfft_driver driver = {work_limit, app_get, vkfft_record};
+/* No retire: OpenCL keeps a released buffer alive for the work queued on it. */
+static const tsi_vkfft_driver driver = {
+    .work_limit = work_limit,
+    .apps = apps_of,
+    .make = app_make,
+    .destroy = app_destroy,
+    .record = vkfft_record,
+};
 
 const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
 {

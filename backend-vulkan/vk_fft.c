@@ -5,8 +5,8 @@
  * that includes it. One VkFFT application per shape (kind, direction, n,
  * batch) is made on first use, with its kernels compiled through glslang
  * or loaded from the cache folder (backend-gpu/gpu_vkfft.c), and kept in
- * the device (at most VK_FFT_APPS, least recently used goes first). Each
- * owns its buffer (gpu_vkfft.h says why); an op is recorded as
+ * the device's cache (tsi_vkfft_apps, gpu_vkfft.h). Each owns its buffer
+ * (gpu_vkfft.h says why); an op is recorded as
  *
  *     [fill work 0] - stage in - barrier - VkFFT - barrier - stage out
  *
@@ -30,15 +30,11 @@
 #include <vkFFT.h>
 #undef printf
 
-/* Applications kept per device; each holds compiled pipelines and its buffer. */
-#define VK_FFT_APPS 24
 /* What one VkFFT append counts as toward the submission batch. */
 #define VK_FFT_DISPATCH_WEIGHT 4u
 
 typedef struct vk_fft_app {
     tsi_vkfft_shape shape;
-    bool failed;   /* VkFFT cannot run this shape here: asked once */
-    uint64_t used; /* LRU tick */
     VkFFTApplication *app;
     uint64_t bytes;     /* VkFFT keeps pointers to this and to block.buf */
     tsi_vk_block block; /* the work buffer: a VkBuffer + memory of its own */
@@ -48,9 +44,7 @@ typedef struct vk_fft_app {
 struct tsi_vk_fft {
     VkPhysicalDevice pd; /* VkFFT takes pointers to these */
     VkFence fence;       /* VkFFT's uploads while it makes an application */
-    vk_fft_app *apps[VK_FFT_APPS];
-    int n_apps;
-    uint64_t tick;
+    tsi_vkfft_apps apps;
 };
 
 /* glslang's process-wide state is set up and torn down by each
@@ -70,8 +64,9 @@ static void delete_reverse_bluestein(VkFFTApplication *app)
                 deleteAxis(app, &plans[p]->inverseBluesteinAxes[0][j]);
 }
 
-static void app_destroy(tsi_device *d, vk_fft_app *a)
+static void app_destroy(tsi_device *d, void *app)
 {
+    vk_fft_app *a = app;
     if (!a)
         return;
     if (a->app) {
@@ -91,8 +86,8 @@ void tsi_vk_fft_device_closed(tsi_device *d)
     struct tsi_vk_fft *f = d->fft;
     if (!f)
         return;
-    for (int i = 0; i < f->n_apps; i++)
-        app_destroy(d, f->apps[i]);
+    for (int i = 0; i < f->apps.n; i++)
+        app_destroy(d, f->apps.slot[i].app);
     if (f->fence)
         vkDestroyFence(d->dev, f->fence, NULL);
     free(f);
@@ -211,59 +206,32 @@ static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
     return r;
 }
 
-/* Make room: drop the least recently used application, after the work
- * that uses its buffer (rare: only past VK_FFT_APPS shapes). */
-static bool evict(tsi_device *d, struct tsi_vk_fft *f)
+/* Before the cache drops an application: the work that uses its buffer
+ * (rare: only past TSI_VKFFT_APPS shapes). */
+static bool retire(tsi_device *d, void *app)
 {
-    int lru = 0;
-    for (int i = 1; i < f->n_apps; i++)
-        if (f->apps[i]->used < f->apps[lru]->used)
-            lru = i;
-    vk_fft_app *a = f->apps[lru];
-    if (!a->failed && tsi_vk_buffer_busy(d, &a->work) && tsi_vk_wait_idle(d) != TS_OK)
-        return false;
-    app_destroy(d, a);
-    f->apps[lru] = f->apps[--f->n_apps];
-    return true;
+    vk_fft_app *a = app;
+    return !tsi_vk_buffer_busy(d, &a->work) || tsi_vk_wait_idle(d) == TS_OK;
 }
 
-/* The application for shape s, made on first use; NULL when VkFFT cannot
- * run it here (remembered, so it is tried once). */
-static void *app_get(tsi_device *d, const tsi_vkfft_shape *s)
+static struct tsi_vkfft_apps *apps_of(tsi_device *d)
 {
     struct tsi_vk_fft *f = state_of(d);
-    if (!f)
-        return NULL;
-    for (int i = 0; i < f->n_apps; i++) {
-        vk_fft_app *a = f->apps[i];
-        if (tsi_vkfft_same_shape(&a->shape, s)) {
-            a->used = ++f->tick;
-            return a->failed ? NULL : a;
-        }
-    }
-    if (f->n_apps == VK_FFT_APPS && !evict(d, f))
-        return NULL;
+    return f ? &f->apps : NULL;
+}
+
+static void *app_make(tsi_device *d, const tsi_vkfft_shape *s)
+{
     vk_fft_app *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->shape = *s;
     a->bytes = s->bytes;
-    a->used = ++f->tick;
     a->app = calloc(1, sizeof *a->app);
-    if (!a->app || work_create(d, a) != TS_OK || app_init(d, f, a) != VKFFT_SUCCESS) {
-        /* Keep the verdict, not the resources. */
-        vk_fft_app *keep = calloc(1, sizeof *keep);
-        if (keep) {
-            keep->shape = *s;
-            keep->failed = true;
-            keep->used = a->used;
-        }
+    if (!a->app || work_create(d, a) != TS_OK || app_init(d, d->fft, a) != VKFFT_SUCCESS) {
         app_destroy(d, a); /* deleteVkFFT is safe on a half-made application */
-        if (keep)
-            f->apps[f->n_apps++] = keep;
         return NULL;
     }
-    f->apps[f->n_apps++] = a;
     return a;
 }
 
@@ -315,7 +283,14 @@ void tsi_vk_fft_describe(char *buf, size_t len)
         snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
 }
 
-static const tsi_vkfft_driver driver = {work_limit, app_get, vkfft_record};
+static const tsi_vkfft_driver driver = {
+    .work_limit = work_limit,
+    .apps = apps_of,
+    .make = app_make,
+    .retire = retire,
+    .destroy = app_destroy,
+    .record = vkfft_record,
+};
 
 const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void)
 {
