@@ -16,10 +16,14 @@ if(TESSEL_VKFFT)
   find_path(TESSEL_VKFFT_INCLUDE vkFFT.h)
 endif()
 if(TESSEL_VKFFT AND TESSEL_VKFFT_INCLUDE)
-  # The module compiles a copy of Debian's vkFFT.h 1.2.26 with two fixes
+  # The module compiles a copy of Debian's vkFFT.h 1.2.26 with three fixes
   # (COPYONLY rewrites it only when it changes):
   # - three `VkCommandBuffer commandBuffer = {};`, valid C++ but an empty
   #   scalar initializer to a C compiler, become `= 0`;
+  # - OpenCL has no work-group count limit, which VkFFT writes as
+  #   UINT64_MAX; each dispatch rounds it to a power of two through a
+  #   double, 2^64, and converting that back to uint64_t is undefined
+  #   (UBSan stops there). 2^63 is as unlimited and converts exactly;
   # - its glslang resource limits are a positional initializer written
   #   before glslang 11.11 inserted nine mesh-shader fields: against a newer
   #   glslang every later value lands one field off, the `limits` block
@@ -28,6 +32,11 @@ if(TESSEL_VKFFT AND TESSEL_VKFFT_INCLUDE)
   file(READ ${TESSEL_VKFFT_INCLUDE}/vkFFT.h tessel_vkfft_src)
   string(REPLACE "VkCommandBuffer commandBuffer = {};" "VkCommandBuffer commandBuffer = 0;"
          tessel_vkfft_src "${tessel_vkfft_src}")
+  foreach(axis 0 1 2)
+    string(REPLACE "maxComputeWorkGroupCount[${axis}] = UINT64_MAX;"
+           "maxComputeWorkGroupCount[${axis}] = (uint64_t)1 << 63;"
+           tessel_vkfft_src "${tessel_vkfft_src}")
+  endforeach()
   find_file(TESSEL_GLSLANG_C_INTERFACE glslang/Include/glslang_c_interface.h)
   if(TESSEL_GLSLANG_C_INTERFACE)
     file(READ ${TESSEL_GLSLANG_C_INTERFACE} tessel_glslang_h)
