@@ -206,8 +206,8 @@ static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
     return r;
 }
 
-/* Before the cache drops an application: the work that uses its buffer
- * (rare: only past TSI_VKFFT_APPS shapes). */
+/* Before the cache drops an application, wait for work still using its
+ * buffer (rare: only past TSI_VKFFT_APPS shapes). */
 static bool retire(tsi_device *d, void *app)
 {
     vk_fft_app *a = app;
