@@ -32,6 +32,8 @@ extern const tune_candidate tune_candidates[];
 extern const int tune_candidate_count;
 
 bool tune_candidate_fits(const tune_candidate *c, const ts_device_info *info);
+/* Is word one of the space-separated words of list? */
+bool tune_listed(const char *list, const char *word);
 
 /* ---- cases ----------------------------------------------------------------- */
 

@@ -133,8 +133,7 @@ const tune_candidate tune_candidates[] = {
 /* clang-format on */
 const int tune_candidate_count = (int)(sizeof tune_candidates / sizeof tune_candidates[0]);
 
-/* Is word one of the space-separated words of list? */
-static bool listed(const char *list, const char *word)
+bool tune_listed(const char *list, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
@@ -145,7 +144,7 @@ static bool listed(const char *list, const char *word)
 
 bool tune_candidate_fits(const tune_candidate *c, const ts_device_info *info)
 {
-    if (c->backends && !listed(c->backends, info->backend))
+    if (c->backends && !tune_listed(c->backends, info->backend))
         return false;
     if (!c->kinds)
         return true;

@@ -265,6 +265,20 @@ static bool measure(const tuner *t, tune_work *w, double *median, char *why, siz
     return true;
 }
 
+/* TESSEL_TEST_HOOK=tune_prefer:<key=value>, a test's stand-in for the
+ * clock (ctest tune_gemm16_vulkan): every candidate still runs and is
+ * checked as usual, but each case counts 1 s, or 0.5 s for a candidate
+ * whose values hold that key=value, so which set wins does not depend on
+ * how busy the machine is. */
+static double hooked_time(const char *values, double measured)
+{
+    static const char prefix[] = "tune_prefer:";
+    const char *hook = getenv("TESSEL_TEST_HOOK");
+    if (!hook || strncmp(hook, prefix, sizeof prefix - 1) != 0)
+        return measured;
+    return values && tune_listed(values, hook + sizeof prefix - 1) ? 0.5 : 1.0;
+}
+
 static bool case_selected(const tuner *t, const tune_case *c, const char *group)
 {
     return strcmp(c->group, group) == 0 && (!t->opt.quick || c->quick) &&
@@ -294,6 +308,8 @@ static bool run_candidate(tuner *t, const tune_group *g, const char *values, con
         char why[512] = "setup failed";
         tune_work *w = works ? works[i] : tune_work_create(c, t->dev);
         ok = w && measure(t, w, &times[i], why, sizeof why);
+        if (ok)
+            times[i] = hooked_time(values, times[i]);
         if (!works)
             tune_work_destroy(w);
         json_row(t, g->name, values ? values : "built-in", c->name, times[i], ok, ok ? "" : why);
