@@ -39,6 +39,8 @@ enum {
     K_CAST_BF16,
     K_CAST_I32,
     K_FFT,
+    K_LONGCONV,   /* ts_fftconv's direct path, specials in u */
+    K_LONGCONV_K, /* the same, specials in the filter */
 };
 
 #define F TSC_FLOATS
@@ -72,6 +74,7 @@ static const tsc_op_entry ops[] = {
     {"cast_to_bf16", K_CAST_BF16, TSC_DT(TS_F32) | TSC_DT(TS_F16)},
     {"cast_to_i32", K_CAST_I32, F},
     {"fft", K_FFT, TSC_C64},
+    {"fftconv_direct", K_LONGCONV, F}, {"fftconv_direct_taps", K_LONGCONV_K, F},
 };
 /* clang-format on */
 
@@ -137,9 +140,9 @@ static int excluded(int kind, int which)
     int big = which == SP_MAX || which == SP_NMAX;
     if (kind == K_UNARY + TS_SIN || kind == K_UNARY + TS_COS)
         return big; /* accurate only for |x| < 1e5 (ops.h) */
-    if (kind == K_LAYER_NORM || kind == K_RMS_NORM || kind == K_CONV || kind == K_MATMUL ||
-        kind == K_REDUCE || kind == K_REDUCE_MEAN || kind == K_ATTENTION ||
-        kind == K_ATTENTION_NAIVE)
+    if (kind == K_LAYER_NORM || kind == K_RMS_NORM || kind == K_CONV || kind == K_LONGCONV ||
+        kind == K_LONGCONV_K || kind == K_MATMUL || kind == K_REDUCE || kind == K_REDUCE_MEAN ||
+        kind == K_ATTENTION || kind == K_ATTENTION_NAIVE)
         return big; /* f32 sums of squares / products overflow where float64 does not */
     return 0;
 }
@@ -413,6 +416,54 @@ static void run_conv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     tsc_check_class(x, out, ref, mag, 0);
 }
 
+/* ts_fftconv's direct path (the fused long convolution): a sum over the
+ * taps j <= min(t, K - 1) only, so a special value reaches exactly the
+ * outputs whose window holds it. One special in every 11 values (of u, or
+ * of the filter, against a positive u), so most windows hold none; a tap
+ * past K, or a filter tap before the row starts, must not turn a finite
+ * output into NaN (0 * inf). The FFT paths spread a special over the whole
+ * row and are not tested here (docs/numerics.md). */
+static void run_longconv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    int64_t l = s->shape[s->nd - 1], c = s->shape[s->nd - 2], b = s->nd > 2 ? s->shape[0] : 1;
+    int64_t kn = 5, n = b * c * l, us[3] = {b, c, l}, ks[2] = {c, kn};
+    int taps = kind == K_LONGCONV_K;
+    int64_t nv = taps ? c * kn : n;
+    double *v = tsc_alloc(x, (size_t)nv);
+    if (!v)
+        return;
+    for (int64_t i = 0; i < nv; i++) {
+        v[i] = tsc_uniform(x, -2, 2);
+        int which = (int)((i / 11) % SP_COUNT);
+        if (i % 11 == 3 && !excluded(kind, which))
+            v[i] = special(dt, which);
+    }
+    tsc_arg *u = taps ? tsc_input(x, dt, 3, us, TSC_CONTIG, 0.25, 1)
+                      : tsc_input_values(x, dt, 3, us, TSC_CONTIG, v);
+    tsc_arg *k = !u     ? NULL
+                 : taps ? tsc_input_values(x, dt, 2, ks, TSC_CONTIG, v)
+                        : tsc_input(x, dt, 2, ks, TSC_CONTIG, 0.25, 1);
+    tsc_arg *out = k ? tsc_output(x, dt, 3, us, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)n), *mag = tsc_alloc(x, (size_t)n);
+    ts_fftconv_params p;
+    ts_fftconv_params_init(&p);
+    p.path = TS_FFTCONV_DIRECT;
+    if (!out || !ref || !mag || tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv"))
+        return;
+    for (int64_t r = 0; r < b * c; r++)
+        for (int64_t t = 0; t < l; t++) {
+            double sum = 0.0, m = 0.0;
+            for (int64_t j = 0; j <= t && j < kn; j++) {
+                double term = k->v[(r % c) * kn + j] * u->v[r * l + t - j];
+                sum += term;
+                m += fabs(term);
+            }
+            ref[r * l + t] = sum;
+            mag[r * l + t] = m;
+        }
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
 /* matmul: IEEE leaves the order of the K-sum open (OpenBLAS, CLBlast and
  * the GPU tiles all differ), so the rule tested is the one every order
  * shares: a NaN in a[i, :] makes out[i, :] NaN, and a single +-inf in
@@ -602,6 +653,8 @@ static void run(tsc_ctx *x)
         run_attention(x, kind, dt, s);
     else if (kind == K_FFT)
         run_fft(x, s);
+    else if (kind == K_LONGCONV || kind == K_LONGCONV_K)
+        run_longconv(x, kind, dt, s);
     else
         run_convert(x, kind, dt, s);
 }
