@@ -36,8 +36,9 @@ typedef struct tsi_gpu_caps {
     /* The Vulkan cooperative-matrix f16 GEMM tile can run (matmul_coop,
      * shaders/vulkan/matmul_coop.comp); always false on OpenCL. */
     bool coop_f16;
-    /* Subgroup shuffles in compute shaders (Vulkan modules <entry>_sg,
-     * shaders/wg_reduce.h); always false on OpenCL. */
+    /* Subgroup shuffles in compute shaders, with pipelines that require
+     * full subgroups (Vulkan modules <entry>_sg, shaders/wg_reduce.h);
+     * always false on OpenCL. */
     bool subgroup_shuffle;
     /* Read-only buffers can also be bound as 32-bit texel buffers (Vulkan
      * modules <entry>_tx, TS_TEXEL_BUFS in shaders/lang/glsl.h): up to

@@ -103,17 +103,26 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
                                   .queueFamilyIndex = d->phys->queue_family,
                                   .queueCount = 1,
                                   .pQueuePriorities = &prio};
-    /* No optional feature is enabled: the shaders need core Vulkan 1.1 only
-     * (16-bit data is handled as packed 32-bit words). The one extension
-     * is float controls, for the denormal mode every module gets
-     * (SPV_KHR_float_controls in SPIR-V 1.3 needs it on a 1.1 device). */
+    /* The shaders need core Vulkan 1.1 only (16-bit data is handled as
+     * packed 32-bit words). The extensions: float controls, for the
+     * denormal mode every module gets (SPV_KHR_float_controls in SPIR-V
+     * 1.3 needs it on a 1.1 device), and subgroup size control with its
+     * computeFullSubgroups feature where vk_device.c found it, for the
+     * modules that need full subgroups (vk_pipeline.c). */
     d->denorms = tsi_vk_denorm_mode(d->phys);
-    const char *ext[5] = {VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME};
+    const char *ext[6] = {VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME};
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                              .queueCreateInfoCount = 1,
                              .pQueueCreateInfos = &qi,
                              .enabledExtensionCount = d->denorms != TSI_VK_DENORMS_DRIVER,
                              .ppEnabledExtensionNames = ext};
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT ssc = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT,
+        .computeFullSubgroups = VK_TRUE};
+    if (d->phys->full_subgroups) {
+        ext[di.enabledExtensionCount++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
+        di.pNext = &ssc;
+    }
     /* The cooperative-matrix GEMM tile (shaders/vulkan/matmul_coop.comp)
      * is the exception: where vk_device.c found it usable, its module's
      * capabilities are enabled too, and a device that refuses them is
@@ -139,7 +148,8 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
         ext[base_ext + 1] = VK_KHR_VULKAN_MEMORY_MODEL_EXTENSION_NAME;
         ext[base_ext + 2] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
         di.enabledExtensionCount = base_ext + 3;
-        di.pNext = &s16;
+        ssc.pNext = &s16;
+        di.pNext = d->phys->full_subgroups ? (const void *)&ssc : (const void *)&s16;
     }
     VkResult r = vkCreateDevice(d->phys->pd, &di, NULL, &d->dev);
     if (r != VK_SUCCESS && d->gpu.coop_f16) {
@@ -148,7 +158,8 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
                          d->info.name, (int)r);
         d->gpu.coop_f16 = 0;
         di.enabledExtensionCount = base_ext;
-        di.pNext = NULL;
+        ssc.pNext = NULL;
+        di.pNext = d->phys->full_subgroups ? &ssc : NULL;
         r = vkCreateDevice(d->phys->pd, &di, NULL, &d->dev);
     }
     ts_status st;

@@ -190,8 +190,9 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     vkGetPhysicalDeviceProperties2(pd, &props2);
     p->subgroup_size = sub.subgroupSize;
     /* The row kernels' subgroup variants (shaders/wg_reduce.h) shuffle in
-     * compute shaders; TESSEL_VULKAN_SUBGROUP=0 keeps the shared-memory
-     * trees (to compare, or to work around a driver). */
+     * compute shaders, and need full subgroups (below);
+     * TESSEL_VULKAN_SUBGROUP=0 keeps the shared-memory trees (to compare,
+     * or to work around a driver). */
     const char *sg_env = getenv("TESSEL_VULKAN_SUBGROUP");
     p->subgroup_shuffle = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                           (sub.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT) &&
@@ -212,7 +213,21 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     bool has_f16 = has_device_ext(pd, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
     if (has_f16)
         s16.pNext = &f16;
+    /* Without a pipeline that requires full subgroups, a driver may run a
+     * subgroup with inactive invocations while SubgroupSize still reads
+     * subgroupSize (Intel's SIMD8/16 dispatch of a "32-wide" subgroup):
+     * a shuffle butterfly then reads lanes that do not exist. So the
+     * shuffling variants run only where full subgroups can be required. */
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT ssc = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
+    bool has_ssc = has_device_ext(pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    if (has_ssc) {
+        ssc.pNext = f2.pNext;
+        f2.pNext = &ssc;
+    }
     vkGetPhysicalDeviceFeatures2(pd, &f2);
+    p->full_subgroups = has_ssc && ssc.computeFullSubgroups;
+    p->subgroup_shuffle = p->subgroup_shuffle && p->full_subgroups;
     p->fp16_storage = s16.storageBuffer16BitAccess;
     p->fp16_arith = has_f16 && f16.shaderFloat16;
     p->coop_matrix = has_device_ext(pd, "VK_KHR_cooperative_matrix") ||
@@ -392,8 +407,9 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     if (p->coop_matrix)
         snprintf(coop, sizeof coop, " coopmat(%s)", p->coop_desc);
     snprintf(out->features, sizeof out->features,
-             "vk%u.%u subgroup=%u smem=%u wg=%u%s%s%s%s; fft: %s", VK_API_VERSION_MAJOR(pr->apiVersion),
-             VK_API_VERSION_MINOR(pr->apiVersion), p->subgroup_size,
+             "vk%u.%u subgroup=%u%s smem=%u wg=%u%s%s%s%s; fft: %s",
+             VK_API_VERSION_MAJOR(pr->apiVersion), VK_API_VERSION_MINOR(pr->apiVersion),
+             p->subgroup_size, p->subgroup_shuffle ? " (shuffle reductions)" : "",
              pr->limits.maxComputeSharedMemorySize, pr->limits.maxComputeWorkGroupInvocations,
              p->fp16_storage ? " storage16" : "", p->fp16_arith ? " float16" : "", coop,
              p->uma ? " uma" : "", fft);

@@ -83,6 +83,10 @@ typedef struct tsi_vk_physical {
      * query_coop_matrix); 0: not. coop_desc says what was found. */
     uint32_t coop_mnk;
     bool subgroup_shuffle; /* basic + shuffle subgroup ops in compute shaders */
+    /* VK_EXT_subgroup_size_control's computeFullSubgroups: a pipeline can
+     * require every subgroup to run with all its invocations (enabled at
+     * device creation; vk_pipeline.c asks it of the modules that need it). */
+    bool full_subgroups;
     char coop_desc[48];
     bool uma;
     /* VK_KHR_shader_float_controls offered, and what its properties say the

@@ -201,6 +201,17 @@ static ts_status get_module(tsi_device *d, const char *shader, VkShaderModule *o
     return TS_OK;
 }
 
+/* Modules that need every subgroup whole: the shuffle butterflies of the
+ * row kernels' subgroup variants (<entry>_sg, shaders/wg_reduce.h) and the
+ * cooperative-matrix tile (a 16 x 16 block per subgroup). Their
+ * workgroups are whole subgroups (the host's choice), as the flag needs. */
+static bool needs_full_subgroups(const char *shader)
+{
+    static const char sg[] = "_sg.spv";
+    size_t n = strlen(shader), s = sizeof sg - 1;
+    return (n > s && strcmp(shader + n - s, sg) == 0) || strcmp(shader, "matmul_coop.spv") == 0;
+}
+
 ts_status tsi_vk_pipeline(tsi_device *d, const char *shader, const uint32_t *spec, int n_spec,
                           VkPipeline *out)
 {
@@ -231,6 +242,9 @@ ts_status tsi_vk_pipeline(tsi_device *d, const char *shader, const uint32_t *spe
     VkComputePipelineCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .flags = d->phys->full_subgroups && needs_full_subgroups(shader)
+                               ? VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT
+                               : 0u,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = mod,
                   .pName = "main",

@@ -31,7 +31,8 @@ TS_SHARED_GLOBAL(WG_REDUCE_SHARED)
 #if defined(TS_SUBGROUP) && TS_SUBGROUP
 /* The subgroup variant (Vulkan modules <entry>_sg, chosen by the host where
  * the device offers subgroup shuffles in compute and WG is a multiple of
- * its subgroup size, backend-gpu/gpu.h tsi_gpu_subgroup_entry): a
+ * its subgroup size, backend-gpu/gpu.h tsi_gpu_subgroup_entry, and built
+ * as a pipeline that requires full subgroups, vk_pipeline.c): a
  * butterfly of shuffles inside each subgroup, then one barrier and each
  * invocation folds the per-subgroup values in subgroup order. Shuffles,
  * not subgroupAdd / subgroupMax: the same COMBINE keeps NaN propagation
