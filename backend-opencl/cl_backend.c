@@ -69,7 +69,6 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
                           NULL) != CL_SUCCESS)
         out->platform_name[0] = '\0';
     out->platform_name[sizeof out->platform_name - 1] = '\0';
-    out->is_pocl = strstr(out->platform_name, "Portable Computing Language") != NULL;
 
     char driver[64], exts[8192];
     get_str(d, CL_DEVICE_NAME, info->name, sizeof info->name);
@@ -99,6 +98,13 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
         err = clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL);
     if (err != CL_SUCCESS)
         return tsi_cl_error(host, err, "clGetDeviceInfo");
+    /* Launches are {WG, 1, 1}: the first dimension's own limit applies too
+     * (the array has CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS entries, >= 3). */
+    size_t items[16] = {0};
+    if (clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof items, items, NULL) ==
+            CL_SUCCESS &&
+        items[0] > 0 && items[0] < out->max_wg)
+        out->max_wg = items[0];
     /* Deprecated in 2.0 but answered by every 1.2 ICD; optional here. */
     if (clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) !=
         CL_SUCCESS)
@@ -162,36 +168,39 @@ static void cl_shutdown(void *state)
     free(st);
 }
 
-/* Devices of one platform appended to st->devices. */
+/* Devices of one platform appended to st->devices. A platform that cannot
+ * list its devices (a stale or broken ICD beside a working one) is skipped
+ * with a warning: the others still serve. */
 static ts_status add_platform(tsi_cl_state *st, cl_platform_id p)
 {
     cl_uint n = 0;
     cl_int err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, &n);
-    if (err == CL_DEVICE_NOT_FOUND || n == 0)
+    if (err == CL_DEVICE_NOT_FOUND || (err == CL_SUCCESS && n == 0))
         return TS_OK;
-    if (err != CL_SUCCESS)
-        return tsi_cl_error(st->host, err, "clGetDeviceIDs");
-    cl_device_id *ids = calloc(n, sizeof *ids);
-    tsi_cl_caps *grown = realloc(st->devices, (size_t)(st->count + (int)n) * sizeof *grown);
-    if (!ids || !grown) {
+    cl_device_id *ids = err == CL_SUCCESS ? calloc(n, sizeof *ids) : NULL;
+    if (err == CL_SUCCESS && ids)
+        err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids, NULL);
+    if (err != CL_SUCCESS) {
         free(ids);
-        if (grown)
-            st->devices = grown;
+        st->host->log(TS_LOG_WARN, "opencl: a platform is skipped: clGetDeviceIDs: %s (%d)",
+                      tsi_cl_err_name(err), (int)err);
+        return TS_OK;
+    }
+    tsi_cl_caps *grown =
+        ids ? realloc(st->devices, (size_t)(st->count + (int)n) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(ids);
         st->host->set_error("opencl: out of host memory listing devices");
         return TS_ERR_OUT_OF_MEMORY;
     }
     st->devices = grown;
-    ts_status s = TS_OK;
-    err = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, n, ids, NULL);
-    if (err != CL_SUCCESS)
-        s = tsi_cl_error(st->host, err, "clGetDeviceIDs");
-    for (cl_uint i = 0; s == TS_OK && i < n; i++) {
+    for (cl_uint i = 0; i < n; i++) {
         /* A device that cannot even answer queries is skipped, not fatal. */
         if (tsi_cl_query_caps(st->host, p, ids[i], &st->devices[st->count]) == TS_OK)
             st->count++;
     }
     free(ids);
-    return s;
+    return TS_OK;
 }
 
 static ts_status cl_init(const tsi_host *host, void **state)

@@ -109,11 +109,38 @@ ts_status tsi_cl_device_open(tsi_cl_state *st, int index, tsi_device **out)
     return TS_OK;
 }
 
+/* Free the host copies whose transfers are over (wait: waiting for those
+ * still running first; all: every copy, the queue being finished for good).
+ * A copy whose state cannot be read is kept for a later call. */
+static void staged_reap(tsi_device *dev, bool wait, bool all)
+{
+    tsi_cl_staged **pp = &dev->staged;
+    while (*pp) {
+        tsi_cl_staged *s = *pp;
+        cl_int status = CL_QUEUED;
+        if (wait)
+            clWaitForEvents(1, &s->ev); /* the status below says how it ended */
+        if (clGetEventInfo(s->ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
+                           NULL) != CL_SUCCESS)
+            status = CL_QUEUED;
+        if (!all && status != CL_COMPLETE && status >= 0) {
+            pp = &s->next;
+            continue;
+        }
+        *pp = s->next; /* complete, or ended by an error: no longer read */
+        dev->staged_bytes -= s->bytes;
+        dev->n_staged--;
+        clReleaseEvent(s->ev);
+        free(s);
+    }
+}
+
 void tsi_cl_device_close(tsi_device *dev)
 {
     if (!dev)
         return;
     clFinish(dev->queue);
+    staged_reap(dev, true, true);
     tsi_cl_matmul_device_closed(dev);
     tsi_cl_fft_device_closed(dev);
     tsi_cl_programs_release(dev);
@@ -164,43 +191,39 @@ void tsi_cl_buffer_free(tsi_device *dev, tsi_buffer *buf)
     free(buf);
 }
 
-static void CL_CALLBACK free_staging(cl_event ev, cl_int status, void *user)
-{
-    (void)ev;
-    (void)status;
-    free(user);
-}
-
 /* Writes up to this size go through a host copy and do not block: the
  * caller gets control back while earlier work still runs. Larger ones
- * block rather than double the host memory they need. */
+ * block rather than double the host memory they need. Past
+ * TSI_CL_STAGED_MAX bytes or TSI_CL_STAGED_COUNT copies in flight, a write
+ * first waits for the earlier ones (each write polls them all). */
 #define TSI_CL_STAGED_WRITE_MAX ((size_t)4 << 20)
+#define TSI_CL_STAGED_MAX ((size_t)64 << 20)
+#define TSI_CL_STAGED_COUNT 64
 
 /* The caller's memory may go away on return, so either the data is copied
- * first (freed by the event callback once the transfer is done) or the
- * write blocks. On the in-order queue it lands after the work before it. */
+ * first (kept in dev->staged until the transfer is done) or the write
+ * blocks. On the in-order queue it lands after the work before it. */
 ts_status tsi_cl_buffer_write(tsi_device *dev, tsi_buffer *buf, size_t offset, const void *src,
                               size_t bytes)
 {
-    void *copy = bytes <= TSI_CL_STAGED_WRITE_MAX ? malloc(bytes) : NULL;
+    staged_reap(dev, false, false);
+    if (dev->staged_bytes + bytes > TSI_CL_STAGED_MAX || dev->n_staged >= TSI_CL_STAGED_COUNT)
+        staged_reap(dev, true, false);
+    tsi_cl_staged *s = bytes <= TSI_CL_STAGED_WRITE_MAX ? malloc(sizeof *s + bytes) : NULL;
     cl_int err;
-    if (copy) {
-        memcpy(copy, src, bytes);
-        cl_event ev = NULL;
-        err = clEnqueueWriteBuffer(dev->queue, buf->mem, CL_FALSE, offset, bytes, copy, 0, NULL,
-                                   &ev);
+    if (s) {
+        memcpy(s + 1, src, bytes);
+        err = clEnqueueWriteBuffer(dev->queue, buf->mem, CL_FALSE, offset, bytes, s + 1, 0, NULL,
+                                   &s->ev);
         if (err == CL_SUCCESS) {
-            err = clSetEventCallback(ev, CL_COMPLETE, free_staging, copy);
-            if (err != CL_SUCCESS) {
-                /* No callback: wait, then free here. */
-                clWaitForEvents(1, &ev);
-                free(copy);
-                err = CL_SUCCESS;
-            }
-            clReleaseEvent(ev);
+            s->bytes = bytes;
+            s->next = dev->staged;
+            dev->staged = s;
+            dev->staged_bytes += bytes;
+            dev->n_staged++;
             tsi_cl_note_enqueue(dev);
         } else {
-            free(copy);
+            free(s);
         }
     } else {
         err = clEnqueueWriteBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, src, 0, NULL,
@@ -218,6 +241,7 @@ ts_status tsi_cl_buffer_read(tsi_device *dev, tsi_buffer *buf, size_t offset, vo
     cl_int err =
         clEnqueueReadBuffer(dev->queue, buf->mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL);
     dev->pending = 0;
+    staged_reap(dev, false, false);
     return err == CL_SUCCESS ? TS_OK : tsi_cl_error(dev->host, err, "read buffer");
 }
 
@@ -225,5 +249,6 @@ ts_status tsi_cl_sync(tsi_device *dev)
 {
     cl_int err = clFinish(dev->queue);
     dev->pending = 0;
+    staged_reap(dev, err == CL_SUCCESS, false);
     return err == CL_SUCCESS ? TS_OK : tsi_cl_error(dev->host, err, "clFinish");
 }

@@ -21,7 +21,7 @@ void tsi_cl_gpu_caps_init(tsi_device *dev)
         .max_binding = c->max_alloc,
         .max_buffers = 16,
         .subgroup = 0,
-        .cpu_driver = c->is_pocl || c->info.kind == TS_DEVICE_SOFTWARE,
+        .cpu_driver = c->info.kind == TS_DEVICE_SOFTWARE, /* a CL_DEVICE_TYPE_CPU runtime */
         .loop_cap = 0,
         .row_wg = (uint32_t)dev->tune.row_wg,
         .elem_wg = (uint32_t)dev->tune.ew_wg,

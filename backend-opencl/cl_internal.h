@@ -51,10 +51,16 @@ typedef struct tsi_cl_caps {
     cl_ulong local_mem;
     cl_ulong max_alloc;
     bool fp16;
-    bool is_pocl;
 } tsi_cl_caps;
 
 typedef struct tsi_cl_program tsi_cl_program; /* cl_program_cache.c */
+
+/* A small write's host copy, kept until its transfer completes. */
+typedef struct tsi_cl_staged {
+    cl_event ev;
+    size_t bytes;
+    struct tsi_cl_staged *next; /* the copy follows the struct */
+} tsi_cl_staged;
 
 struct tsi_device {
     const tsi_host *host;
@@ -64,6 +70,12 @@ struct tsi_device {
     cl_command_queue queue;
     tsi_cl_program *programs; /* linked list, newest first */
     unsigned pending;         /* enqueues since the last clFlush */
+    /* Host copies of small writes still being transferred (cl_device.c),
+     * newest first, and their bytes: freed by this module's own calls
+     * once their events complete, never from an event callback, which a
+     * driver may run on its thread after the module is unloaded. */
+    tsi_cl_staged *staged;
+    size_t staged_bytes, n_staged;
     bool use_clblast;         /* TESSEL_OPENCL_GEMM != own and CLBlast built in */
     struct tsi_cl_fft *fft;   /* VkFFT's applications (cl_fft.c), NULL until the first FFT */
     tsi_gpu_caps gpu;         /* what the shared GPU host code sees */

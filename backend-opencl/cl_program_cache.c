@@ -106,18 +106,23 @@ static ts_status build(tsi_device *dev, cl_program prog, const char *file, const
         return TS_OK;
     if (quiet)
         return TS_ERR_BACKEND;
-    char log[3000];
-    log[0] = '\0';
-    size_t got = 0;
-    if (clGetProgramBuildInfo(prog, d, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, &got) !=
-        CL_SUCCESS) {
-        /* Longer than our buffer: say so rather than show nothing. */
-        snprintf(log, sizeof log, "(build log unavailable or longer than %zu bytes)",
-                 sizeof log - 1);
+    /* The log from the line of its first error on (GPU drivers quote
+     * source lines, so warnings before it and whole logs run long). */
+    char shown[3000] = "(no build log)";
+    size_t size = 0;
+    char *log = NULL;
+    if (clGetProgramBuildInfo(prog, d, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) == CL_SUCCESS &&
+        size > 0 && (log = malloc(size + 1)) != NULL &&
+        clGetProgramBuildInfo(prog, d, CL_PROGRAM_BUILD_LOG, size, log, NULL) == CL_SUCCESS) {
+        log[size] = '\0';
+        const char *from = strstr(log, "error");
+        while (from && from > log && from[-1] != '\n')
+            from--;
+        snprintf(shown, sizeof shown, "%s", from ? from : log);
     }
-    log[sizeof log - 1] = '\0';
+    free(log);
     dev->host->set_error("opencl: building %s with \"%s\" failed: %s (%d)\n%s", file, options,
-                         tsi_cl_err_name(err), (int)err, log);
+                         tsi_cl_err_name(err), (int)err, shown);
     return err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES ? TS_ERR_OUT_OF_MEMORY
                                                                       : TS_ERR_BACKEND;
 }

@@ -66,7 +66,7 @@
 
 /* ---- storage: loads and stores of one element of a word buffer ---------- */
 
-inline float ts_loadf(global const uint *p, uint dt, uint i)
+float ts_loadf(global const uint *p, uint dt, uint i)
 {
     if (dt == 0u)
         return as_float(p[i]);
@@ -77,7 +77,7 @@ inline float ts_loadf(global const uint *p, uint dt, uint i)
     return vload_half(i, (global const half *)p);
 }
 
-inline ushort ts_f32_to_bf16(float f)
+ushort ts_f32_to_bf16(float f)
 {
     uint u = as_uint(f);
     if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: stay quiet, keep the sign */
@@ -86,7 +86,7 @@ inline ushort ts_f32_to_bf16(float f)
     return (ushort)(u >> 16);
 }
 
-inline void ts_storef(global uint *p, uint dt, uint i, float v)
+void ts_storef(global uint *p, uint dt, uint i, float v)
 {
     if (dt == 0u)
         p[i] = as_uint(v);
@@ -115,7 +115,7 @@ inline void ts_storef(global uint *p, uint dt, uint i, float v)
 #define F4V(x, y, z, w) ((float4)(x, y, z, w))
 #define TS_VEC_BUFS(LIST)
 
-inline float4 ts_load4f(global const uint *p, uint dt, uint i)
+float4 ts_load4f(global const uint *p, uint dt, uint i)
 {
     if (dt == 0u)
         return vload4(i >> 2, (global const float *)p);
@@ -126,7 +126,7 @@ inline float4 ts_load4f(global const uint *p, uint dt, uint i)
     return vload_half4(i >> 2, (global const half *)p);
 }
 
-inline void ts_store4f(global uint *p, uint dt, uint i, float4 v)
+void ts_store4f(global uint *p, uint dt, uint i, float4 v)
 {
     if (dt == 0u)
         vstore4(v, i >> 2, (global float *)p);
