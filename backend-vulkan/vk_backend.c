@@ -106,11 +106,12 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
     /* The shaders need core Vulkan 1.1 only (16-bit data is handled as
      * packed 32-bit words). The extensions: float controls, for the
      * denormal mode every module gets (SPV_KHR_float_controls in SPIR-V
-     * 1.3 needs it on a 1.1 device), and subgroup size control with its
+     * 1.3 needs it on a 1.1 device), subgroup size control with its
      * computeFullSubgroups feature where vk_device.c found it, for the
-     * modules that need full subgroups (vk_pipeline.c). */
+     * modules that need full subgroups (vk_pipeline.c), and a portability
+     * driver's VK_KHR_portability_subset. */
     d->denorms = tsi_vk_denorm_mode(d->phys);
-    const char *ext[6] = {VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME};
+    const char *ext[7] = {VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME};
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                              .queueCreateInfoCount = 1,
                              .pQueueCreateInfos = &qi,
@@ -123,6 +124,9 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
         ext[di.enabledExtensionCount++] = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
         di.pNext = &ssc;
     }
+    /* The spec requires it wherever the device offers it. */
+    if (d->phys->portability_subset)
+        ext[di.enabledExtensionCount++] = "VK_KHR_portability_subset";
     /* The cooperative-matrix GEMM tile (shaders/vulkan/matmul_coop.comp)
      * is the exception: where vk_device.c found it usable, its module's
      * capabilities are enabled too, and a device that refuses them is

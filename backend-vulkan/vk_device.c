@@ -73,6 +73,26 @@ static bool has_layer(const char *name)
     return found;
 }
 
+/* Older headers lack the portability names (the loader's since 1.3.216). */
+#ifndef VK_KHR_portability_enumeration
+#define VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME "VK_KHR_portability_enumeration"
+#define VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR 0x00000001
+#endif
+
+static bool has_instance_ext(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0)
+        return false;
+    VkExtensionProperties *e = calloc(n, sizeof *e);
+    bool found = false;
+    if (e && vkEnumerateInstanceExtensionProperties(NULL, &n, e) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = strcmp(e[i].extensionName, name) == 0;
+    free(e);
+    return found;
+}
+
 static bool has_device_ext(VkPhysicalDevice pd, const char *name)
 {
     uint32_t n = 0;
@@ -233,13 +253,18 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     p->coop_matrix = has_device_ext(pd, "VK_KHR_cooperative_matrix") ||
                      has_device_ext(pd, "VK_NV_cooperative_matrix");
     p->bf16 = has_device_ext(pd, "VK_KHR_shader_bfloat16");
+    p->portability_subset = has_device_ext(pd, "VK_KHR_portability_subset");
     query_coop_matrix(inst, pd, p, has_f16);
 
-    /* UMA: every device-local heap's memory type is also host visible. */
+    /* UMA: every device-local memory type a buffer could use is also host
+     * visible (lazily allocated and protected types hold no buffers: tiled
+     * GPUs and MoltenVK list a lazy one beside their shared memory). */
     bool any_local = false, all_visible = true;
+    const VkMemoryPropertyFlags no_buffers =
+        VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT;
     for (uint32_t i = 0; i < p->mem.memoryTypeCount; i++) {
         VkMemoryPropertyFlags f = p->mem.memoryTypes[i].propertyFlags;
-        if (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) {
+        if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && !(f & no_buffers)) {
             any_local = true;
             if (!(f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
                 all_visible = false;
@@ -261,7 +286,8 @@ ts_status tsi_vk_state_create(tsi_vk_state **out)
 
     bool validate = env_on("TESSEL_VULKAN_VALIDATION");
     const char *layer = "VK_LAYER_KHRONOS_validation";
-    const char *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    const char *ext[2];
+    uint32_t n_ext = 0;
     if (validate && !has_layer(layer)) {
         tsi_vk_host->log(TS_LOG_WARN, "vulkan: %s requested but not installed", layer);
         validate = false;
@@ -277,14 +303,22 @@ ts_status tsi_vk_state_create(tsi_vk_state **out)
         .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
         .pfnUserCallback = on_message};
     VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                                .pApplicationInfo = &app};
+                                .pApplicationInfo = &app,
+                                .ppEnabledExtensionNames = ext};
     if (validate) {
         ici.enabledLayerCount = 1;
         ici.ppEnabledLayerNames = &layer;
-        ici.enabledExtensionCount = 1;
-        ici.ppEnabledExtensionNames = &ext;
+        ext[n_ext++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
         ici.pNext = &dbg; /* also catches instance creation/destruction */
     }
+    /* Portability drivers (MoltenVK on macOS) are listed only when asked
+     * for (loader 1.3.216 on); their devices then need
+     * VK_KHR_portability_subset enabled (vk_backend.c). */
+    if (has_instance_ext(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+        ext[n_ext++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
+        ici.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+    }
+    ici.enabledExtensionCount = n_ext;
     VkResult r = vkCreateInstance(&ici, NULL, &s->instance);
     if (r != VK_SUCCESS) {
         free(s);

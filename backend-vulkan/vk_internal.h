@@ -87,6 +87,7 @@ typedef struct tsi_vk_physical {
      * require every subgroup to run with all its invocations (enabled at
      * device creation; vk_pipeline.c asks it of the modules that need it). */
     bool full_subgroups;
+    bool portability_subset; /* a portability driver's device (MoltenVK): enabled at creation */
     char coop_desc[48];
     bool uma;
     /* VK_KHR_shader_float_controls offered, and what its properties say the
