@@ -475,10 +475,10 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
     }
 }
 
+#if defined(__x86_64__)
 /* vdpbf16ps where it pays: forced by TESSEL_CPU_BF16_DOT, else measured. */
 static bool bf16_dot_pays(const tsi_cpu_features *f)
 {
-#if defined(__x86_64__)
     if (!f->avx512_bf16)
         return false;
     const char *force = getenv("TESSEL_CPU_BF16_DOT");
@@ -487,11 +487,8 @@ static bool bf16_dot_pays(const tsi_cpu_features *f)
     if (force && strcmp(force, "off") == 0)
         return false;
     return tsi_cpu_gemm16_avx512_dot_speedup() > 1.15f;
-#else
-    (void)f;
-    return false;
-#endif
 }
+#endif
 
 void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels *k, ts_dtype dt,
                                tsi_cpu_gemm16_kernel *out)
