@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package tessel needs to build, test and run on the
-# software devices (lavapipe, PoCL). Idempotent: does nothing when all are
-# present. Runs apt-get through sudo when not root.
+# software devices (lavapipe, PoCL), or the packages named as arguments
+# (scripts/test_arm64.sh). Idempotent: does nothing when all are present.
+# Runs apt-get through sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,8 @@ packages=(
   libclang-rt-14-dev llvm                         # ASan/UBSan/TSan, libFuzzer; llvm-symbolizer
   libvkfft-dev glslang-dev                        # VkFFT: GPU FFTs (Vulkan compiles through glslang's library)
 )
+
+[ $# -eq 0 ] || packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
