@@ -178,6 +178,24 @@ static bool block_take(tsi_vk_block *b, VkDeviceSize size, VkDeviceSize *off)
     return false;
 }
 
+/* size bytes at *off in a block with room, else in a new block. */
+static ts_status place(tsi_device *d, VkDeviceSize size, tsi_vk_block **out, VkDeviceSize *off)
+{
+    tsi_vk_memory *m = &d->memory;
+    for (tsi_vk_block *b = m->blocks; b; b = b->next)
+        if (block_take(b, size, off)) {
+            *out = b;
+            return TS_OK;
+        }
+    VkDeviceSize bs = size > m->block_size ? size : m->block_size;
+    ts_status st = block_create(d, bs, out);
+    if (st == TS_ERR_OUT_OF_MEMORY && bs > size)
+        st = block_create(d, size, out); /* a block just big enough may still fit */
+    if (st == TS_OK)
+        block_take(*out, size, off);
+    return st;
+}
+
 ts_status tsi_vk_mem_alloc(tsi_device *d, size_t bytes, tsi_buffer **out)
 {
     tsi_vk_memory *m = &d->memory;
@@ -194,35 +212,15 @@ ts_status tsi_vk_mem_alloc(tsi_device *d, size_t bytes, tsi_buffer **out)
     tsi_buffer *buf = calloc(1, sizeof *buf);
     if (!buf)
         return TSI_VK_FAIL(TS_ERR_OUT_OF_MEMORY, "vulkan: out of host memory");
-    tsi_vk_block *b = NULL;
-    ts_status st = TS_ERR_OUT_OF_MEMORY;
     /* Buffers freed while recorded work still uses them wait for it
      * (tsi_vk_defer_free), so a layer's temporaries pile up within one
      * stretch of recording (ts_fftconv's matmul path: 1.4 GiB held for 450
      * MiB live). Out of memory, finish that work, which gives them back,
      * and look once more. */
-    for (int pass = 0; pass < 2 && st == TS_ERR_OUT_OF_MEMORY; pass++) {
-        if (pass == 1) {
-            if (!d->deferred)
-                break;
-            if ((st = tsi_vk_wait_idle(d)) != TS_OK)
-                break;
-            st = TS_ERR_OUT_OF_MEMORY;
-        }
-        for (b = m->blocks; b; b = b->next)
-            if (block_take(b, size, &buf->offset))
-                break;
-        if (b) {
-            st = TS_OK;
-            break;
-        }
-        VkDeviceSize bs = size > m->block_size ? size : m->block_size;
-        st = block_create(d, bs, &b);
-        if (st == TS_ERR_OUT_OF_MEMORY && bs > size)
-            st = block_create(d, size, &b); /* a block just big enough may still fit */
-        if (st == TS_OK)
-            block_take(b, size, &buf->offset);
-    }
+    tsi_vk_block *b = NULL;
+    ts_status st = place(d, size, &b, &buf->offset);
+    if (st == TS_ERR_OUT_OF_MEMORY && d->deferred && (st = tsi_vk_wait_idle(d)) == TS_OK)
+        st = place(d, size, &b, &buf->offset);
     if (st != TS_OK) {
         free(buf);
         return st;

@@ -26,8 +26,9 @@ static int fail(ts_context *ctx, const char *what, ts_status st)
 }
 
 /* acc = 0 * x, then acc = acc + (-x) ROUNDS times, each round in a new
- * tensor and through a temporary -x, the old ones destroyed at once: 64 MiB freed per round
- * while the work using it is only recorded, 4 x the 256 MiB cap in all. */
+ * tensor and through a temporary -x, the old ones destroyed at once: 64
+ * MiB freed per round while the work using it is only recorded, 4 x the
+ * 256 MiB cap in all. */
 static int temporaries(ts_context *ctx, ts_device *dev)
 {
     enum { ROUNDS = 16 };
