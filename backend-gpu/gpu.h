@@ -150,6 +150,25 @@ static inline uint64_t tsi_gpu_ceil_div(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
+/* Limits to run under instead of the device's own (TESSEL_GPU_LIMITS,
+ * gpu_limits.c); 0: the device's own. Each backend applies them where it
+ * reads its device's limits. */
+typedef struct tsi_gpu_limits {
+    bool set;
+    uint32_t wg;       /* invocations of a workgroup (and its width) */
+    uint32_t shared;   /* bytes of shared / local memory */
+    uint32_t groups;   /* workgroups per launch in each dimension */
+    uint32_t buffers;  /* storage buffers one launch may bind */
+    uint64_t binding;  /* bytes one binding may span */
+    bool no_subgroups; /* no subgroup shuffles, no cooperative matrices */
+} tsi_gpu_limits;
+/* Parse TESSEL_GPU_LIMITS; false (out all 0) when unset or not understood
+ * (a warning through host->log names it). */
+bool tsi_gpu_limits_from_env(const tsi_host *host, const char *backend, tsi_gpu_limits *out);
+/* value = min(value, limit) unless limit is 0. */
+void tsi_gpu_limit_u32(uint32_t *value, uint32_t limit);
+void tsi_gpu_limit_u64(uint64_t *value, uint64_t limit);
+
 /* ---- provided by each GPU backend --------------------------------------- */
 
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev);

@@ -3,6 +3,7 @@
 # file per kernel family. Listed, not globbed.
 set(TESSEL_GPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/gpu_common.c
+  ${CMAKE_CURRENT_LIST_DIR}/gpu_limits.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_attention.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_elementwise.c
   ${CMAKE_CURRENT_LIST_DIR}/gpu_conv1d.c

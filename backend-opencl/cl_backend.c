@@ -105,6 +105,13 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
             CL_SUCCESS &&
         items[0] > 0 && items[0] < out->max_wg)
         out->max_wg = items[0];
+    /* TESSEL_GPU_LIMITS (backend-gpu/gpu_limits.c): a smaller device. */
+    if (tsi_gpu_limits_from_env(host, "opencl", &out->cut)) {
+        if (out->cut.wg && out->max_wg > out->cut.wg)
+            out->max_wg = out->cut.wg;
+        tsi_gpu_limit_u64(&out->local_mem, out->cut.shared);
+        tsi_gpu_limit_u64(&out->max_alloc, out->cut.binding);
+    }
     /* Deprecated in 2.0 but answered by every 1.2 ICD; optional here. */
     if (clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL) !=
         CL_SUCCESS)
@@ -147,9 +154,10 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
             break;
     char fft[64];
     tsi_cl_fft_describe((type & CL_DEVICE_TYPE_CPU) != 0, fft, sizeof fft);
-    snprintf(info->features, sizeof info->features, "%.*s; fp16:%s; subgroups:%s; gemm:%s; fft: %s",
-             ver_len, out->device_version, out->fp16 ? "cl_khr_fp16" : "vload_half",
-             subgroups ? "yes" : "no",
+    snprintf(info->features, sizeof info->features,
+             "%.*s; fp16:%s; subgroups:%s;%s gemm:%s; fft: %s", ver_len, out->device_version,
+             out->fp16 ? "cl_khr_fp16" : "vload_half", subgroups ? "yes" : "no",
+             out->cut.set ? " limits(TESSEL_GPU_LIMITS);" : "",
 #ifdef TESSEL_HAVE_CLBLAST
              "clblast",
 #else

@@ -26,6 +26,9 @@ void tsi_cl_gpu_caps_init(tsi_device *dev)
         .row_wg = (uint32_t)dev->tune.row_wg,
         .elem_wg = (uint32_t)dev->tune.ew_wg,
     };
+    for (int i = 0; i < 3; i++)
+        tsi_gpu_limit_u32(&dev->gpu.max_groups[i], c->cut.groups);
+    tsi_gpu_limit_u32(&dev->gpu.max_buffers, c->cut.buffers);
 }
 
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev)

@@ -51,6 +51,7 @@ typedef struct tsi_cl_caps {
     cl_ulong local_mem;
     cl_ulong max_alloc;
     bool fp16;
+    tsi_gpu_limits cut; /* TESSEL_GPU_LIMITS, applied to the fields above */
 } tsi_cl_caps;
 
 typedef struct tsi_cl_program tsi_cl_program; /* cl_program_cache.c */

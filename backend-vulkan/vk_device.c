@@ -165,6 +165,21 @@ static void query_coop_matrix(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physi
         snprintf(p->coop_desc, sizeof p->coop_desc, "16x16x16 f16->f32, subgroup, NV");
 }
 
+/* TESSEL_GPU_LIMITS: every reader of the device's limits (tuning, the
+ * shared plans, launches, the allocator) sees the smaller ones. */
+static void apply_limits(const tsi_gpu_limits *cut, VkPhysicalDeviceLimits *l)
+{
+    tsi_gpu_limit_u32(&l->maxComputeWorkGroupInvocations, cut->wg);
+    tsi_gpu_limit_u32(&l->maxComputeSharedMemorySize, cut->shared);
+    for (int i = 0; i < 3; i++) {
+        tsi_gpu_limit_u32(&l->maxComputeWorkGroupSize[i], cut->wg);
+        tsi_gpu_limit_u32(&l->maxComputeWorkGroupCount[i], cut->groups);
+    }
+    tsi_gpu_limit_u32(&l->maxPerStageDescriptorStorageBuffers, cut->buffers);
+    tsi_gpu_limit_u32(&l->maxStorageBufferRange,
+                      cut->binding > UINT32_MAX ? UINT32_MAX : (uint32_t)cut->binding);
+}
+
 static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical *p)
 {
     memset(p, 0, sizeof *p);
@@ -172,6 +187,9 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     vkGetPhysicalDeviceProperties(pd, &p->props);
     if (p->props.apiVersion < VK_API_VERSION_1_1)
         return false;
+    tsi_gpu_limits cut;
+    p->limited = tsi_gpu_limits_from_env(tsi_vk_host, "vulkan", &cut);
+    apply_limits(&cut, &p->props.limits);
     vkGetPhysicalDeviceMemoryProperties(pd, &p->mem);
 
     uint32_t nq = 0;
@@ -255,6 +273,10 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     p->bf16 = has_device_ext(pd, "VK_KHR_shader_bfloat16");
     p->portability_subset = has_device_ext(pd, "VK_KHR_portability_subset");
     query_coop_matrix(inst, pd, p, has_f16);
+    if (cut.no_subgroups) {
+        p->subgroup_shuffle = false;
+        p->coop_mnk = 0;
+    }
 
     /* UMA: every device-local memory type a buffer could use is also host
      * visible (lazily allocated and protected types hold no buffers: tiled
@@ -441,10 +463,10 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     if (p->coop_matrix)
         snprintf(coop, sizeof coop, " coopmat(%s)", p->coop_desc);
     snprintf(out->features, sizeof out->features,
-             "vk%u.%u subgroup=%u%s smem=%u wg=%u%s%s%s%s; fft: %s",
+             "vk%u.%u subgroup=%u%s smem=%u wg=%u%s%s%s%s%s; fft: %s",
              VK_API_VERSION_MAJOR(pr->apiVersion), VK_API_VERSION_MINOR(pr->apiVersion),
              p->subgroup_size, p->subgroup_shuffle ? " (shuffle reductions)" : "",
              pr->limits.maxComputeSharedMemorySize, pr->limits.maxComputeWorkGroupInvocations,
              p->fp16_storage ? " storage16" : "", p->fp16_arith ? " float16" : "", coop,
-             p->uma ? " uma" : "", fft);
+             p->uma ? " uma" : "", p->limited ? " limits(TESSEL_GPU_LIMITS)" : "", fft);
 }

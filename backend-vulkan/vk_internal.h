@@ -90,6 +90,7 @@ typedef struct tsi_vk_physical {
     bool portability_subset; /* a portability driver's device (MoltenVK): enabled at creation */
     char coop_desc[48];
     bool uma;
+    bool limited; /* props.limits cut down by TESSEL_GPU_LIMITS (gpu_limits.c) */
     /* VK_KHR_shader_float_controls offered, and what its properties say the
      * device can do with 32-bit subnormals on request. */
     bool float_controls, denorm_preserve32, denorm_flush32;

@@ -1,10 +1,12 @@
 /* Validation and dispatch of TSI_OP_NORM: LayerNorm and RMSNorm, plain
  * (public ts_layer_norm / ts_rms_norm) or fused with a residual add (the
- * layers call tsi_norm). Statistics are the backend's job, in f32. */
+ * layers call tsi_norm). Statistics are the backend's job, in f32; a
+ * device without a norm kernel runs norm_fallback.c's composition. */
 #include <math.h>
 
 #include "core/dispatch.h"
 #include "core/norm_dispatch.h"
+#include "core/norm_fallback.h"
 
 static ts_status check_param_vector(const char *fn, const char *what, const ts_tensor *p,
                                     const ts_tensor *x)
@@ -71,7 +73,20 @@ ts_status tsi_norm_named(const char *fn, const char *hook, int kind, const ts_te
     TSI_RETURN_IF_ERROR(check_norm(fn, kind, x, residual, alpha, weight, bias, eps, y, s));
     if (tsi_numel(y->shape, y->ndim) == 0)
         return TS_OK;
-    tsi_dispatch d = {.fn = fn, .hook = hook, .dev = x->st->dev};
+    tsi_norm_call call = {.kind = kind,
+                          .x = x,
+                          .residual = residual,
+                          .weight = weight,
+                          .bias = bias,
+                          .alpha = residual ? alpha : 1.0f,
+                          .eps = eps,
+                          .y = y,
+                          .s = s};
+    tsi_dispatch d = {.fn = fn,
+                      .hook = hook,
+                      .dev = x->st->dev,
+                      .fallback = tsi_norm_compose,
+                      .fallback_ctx = &call};
     d.op.code = TSI_OP_NORM;
     d.op.n_in = 4;
     d.op.n_out = 2;

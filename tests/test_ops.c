@@ -2,7 +2,7 @@
  * device of one backend, one cmocka test per op.
  *
  *   test_ops --backend cpu|vulkan|opencl [--op PATTERN]... [--full]
- *            [--seed N] [--expect-fail]
+ *            [--seed N] [--expect-fail] [--every-op]
  *
  * The backend defaults to the first entry of TESSEL_BACKENDS. With no
  * device for it the program skips (exit 77), unless TESSEL_REQUIRE_BACKENDS
@@ -10,8 +10,8 @@
  * prints its errors, the tolerance and the tessel-conformance line that
  * reruns just that case. UNSUPPORTED counts as a failure on the CPU backend
  * (it must run every op) and as a note on GPU backends (a device may lack
- * f16 storage, say). FALLBACK (passed through core's composition of an op
- * the backend has no kernel for) is a pass, counted apart; so is FTZ (a
+ * f16 storage, say), or a failure there too with --every-op. FALLBACK (passed through core's
+ * composition of an op the backend has no kernel for) is a pass, counted apart; so is FTZ (a
  * special case that matched only with f32 subnormals flushed, on a device
  * that does not promise to keep them: docs/numerics.md). --expect-fail
  * inverts the check, for the corrupt-hook test: every case that runs must
@@ -41,6 +41,7 @@ typedef struct options {
     int n_ops;
     int full;
     int expect_fail;
+    int every_op; /* UNSUPPORTED fails on a GPU backend too */
     uint64_t seed;
 } options;
 
@@ -93,10 +94,12 @@ static int parse_args(int argc, char **argv, options *o)
             o->full = 1;
         } else if (strcmp(a, "--expect-fail") == 0) {
             o->expect_fail = 1;
+        } else if (strcmp(a, "--every-op") == 0) {
+            o->every_op = 1;
         } else {
             fprintf(stderr,
                     "usage: %s [--backend cpu|vulkan|opencl] [--op PATTERN]... [--full] "
-                    "[--seed N] [--expect-fail]\n",
+                    "[--seed N] [--expect-fail] [--every-op]\n",
                     argv[0]);
             return 1;
         }
@@ -131,7 +134,7 @@ static void report(const ts_device_info *info, const tsc_case *c, const tsc_resu
 static void run_op(void **state)
 {
     const op_test *t = *state;
-    int unsupported_fails = strcmp(g_opt.backend, "cpu") == 0;
+    int unsupported_fails = g_opt.every_op || strcmp(g_opt.backend, "cpu") == 0;
     int pass = 0, fallback = 0, fail = 0, unsupported = 0, ran = 0, bad = 0;
     struct timespec t0, t1;
     timespec_get(&t0, TIME_UTC);

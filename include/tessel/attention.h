@@ -76,11 +76,11 @@ TS_API ts_status ts_attention(const ts_tensor *q, const ts_tensor *k, const ts_t
 
 /* BENCHMARK BASELINE ONLY: the same result computed the textbook way,
  * scores = q.k^T materialized ([B, Hq, Lq, Lk] in q's dtype, so O(L^2)
- * memory), ts_softmax, then . v, all with public ops. Supports scale,
- * causal (any alignment), window, softcap, key_len (read back to the
- * host), bias, gate, Dv and GQA; key_mask and lse give
- * TS_ERR_UNSUPPORTED.
- * tessel-bench compares ts_attention against it. */
+ * memory), ts_softmax, then . v, all with public ops. Takes every
+ * parameter ts_attention takes; key_len and key_mask are read back to the
+ * host, and the lse is computed in f32 from the materialized scores.
+ * tessel-bench compares ts_attention against it, and ts_attention runs it
+ * on a device without an attention kernel (reported as a fallback). */
 TS_API ts_status ts_attention_naive(const ts_tensor *q, const ts_tensor *k, const ts_tensor *v,
                                     const ts_attention_params *params, ts_tensor *out);
 

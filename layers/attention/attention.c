@@ -245,11 +245,10 @@ typedef struct attn_call {
     ts_tensor *out;
 } attn_call;
 
-/* When a backend declines the fused kernel for a shape (shared memory too
- * small for the smallest tile, a driver's loop limit), the textbook
- * composition of public ops runs instead: O(L^2) memory, but right. It
- * takes no key mask and computes no lse; those calls still end as
- * TS_ERR_UNSUPPORTED with its reason. */
+/* When a backend has no fused kernel or declines it for a shape (shared
+ * memory too small for the smallest tile, a driver's loop limit, fewer
+ * storage buffers than the kernel binds), the textbook composition of
+ * public ops runs instead: O(L^2) memory, but right. */
 static ts_status attn_compose(void *arg)
 {
     const attn_call *c = arg;

@@ -98,7 +98,12 @@ TS_API ts_status ts_grouped_matmul(const ts_tensor *x, const ts_tensor *w, const
     if (r == 0 || n == 0)
         return TS_OK;
 
-    tsi_dispatch d = {.fn = fn, .hook = "grouped_matmul", .dev = x->st->dev};
+    tsi_grouped_matmul_call call = {.x = x, .w = w, .offsets = offsets, .bias = bias, .out = out};
+    tsi_dispatch d = {.fn = fn,
+                      .hook = "grouped_matmul",
+                      .dev = x->st->dev,
+                      .fallback = tsi_grouped_matmul_compose,
+                      .fallback_ctx = &call};
     d.op.code = TSI_OP_GROUPED_MATMUL;
     d.op.n_in = 4;
     d.op.n_out = 1;

@@ -33,4 +33,13 @@ ts_status tsi_moe_place(const ts_tensor *expert, int n_experts, int64_t capacity
 ts_status tsi_moe_combine(const ts_tensor *h, const ts_tensor *rows, const ts_tensor *gates,
                           ts_tensor *y);
 
+/* One validated ts_grouped_matmul call (bias may be NULL), and its
+ * composition of one ts_matmul per group (grouped_matmul_compose.c), the
+ * fallback of a device without a grouped GEMM kernel. */
+typedef struct tsi_grouped_matmul_call {
+    const ts_tensor *x, *w, *offsets, *bias;
+    ts_tensor *out;
+} tsi_grouped_matmul_call;
+ts_status tsi_grouped_matmul_compose(void *arg);
+
 #endif

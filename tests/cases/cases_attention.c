@@ -37,11 +37,12 @@ enum {
 #define T_Q TSC_LAY_IN0(TSC_TRANSPOSED)
 #define T_KV TSC_LAY_IN1(TSC_TRANSPOSED)
 
-/* attention_naive (the O(L^2) baseline tessel-bench compares with) gets
- * the --full specs and the quick ones marked F_NAIVE (few: each builds
- * matmul, softmax and elementwise kernels on PoCL / lavapipe) in f32 (in
- * f16 / bf16 its materialized scores round too coarsely for the tiled
- * kernel's tolerance), less key_mask and lse, which it does not take. */
+/* attention_naive (the O(L^2) baseline tessel-bench compares with, and
+ * ts_attention's fallback on a device without its kernel) gets the --full
+ * specs and the quick ones marked F_NAIVE (few: each builds matmul,
+ * softmax and elementwise kernels on PoCL / lavapipe) in f32 (in f16 /
+ * bf16 its materialized scores round too coarsely for the tiled kernel's
+ * tolerance). */
 static const tsc_op_entry attn_ops[] = {{"attention", 0, TSC_FLOATS},
                                         {"attention_naive", 1, TSC_DT(TS_F32)}};
 
@@ -53,7 +54,7 @@ static int attn_applies(const tsc_op_entry *op, ts_dtype dtype, const tsc_spec *
 {
     if (op->kind == 0)
         return s->full_only || s->nd2 == 0 || s->shape2[0] == 0 || dtype == TS_F32;
-    return !(s->flags & F_MASK) && (s->full_only || (s->flags & F_NAIVE));
+    return s->full_only || (s->flags & F_NAIVE);
 }
 
 static const tsc_spec attn_specs[] = {
@@ -66,7 +67,7 @@ static const tsc_spec attn_specs[] = {
     {"2x2x19x64 MQA Lk31 bias gate mask lse", 4, {2, 2, 19, 64}, 0, {0}, {1, 31}, {1, 0},
      F_BIAS | F_GATE | F_MASK | F_LSE, 0},
     {"2x1x19x32 Lk23 masked batch lse", 4, {2, 1, 19, 32}, 0, {0}, {1, 23}, {1, 0},
-     F_MASK | F_MASKROW | F_LSE, 0},
+     F_MASK | F_MASKROW | F_LSE | F_NAIVE, 0},
     {"1x2x33x64 Lk33 causal logits x30", 4, {1, 2, 33, 64}, 0, {0}, {2, 33}, {30, 0},
      F_CAUSAL, 0},
     {"1x1x5x32 Lk9 key bias scale 0.3", 4, {1, 1, 5, 32}, 0, {0}, {1, 9}, {1, 0.3},
@@ -342,8 +343,6 @@ static void run_attention(tsc_ctx *x)
     ts_dtype dt = c->dtype;
     unsigned f = sp->flags;
     int naive = tsc_ctx_op(x)->kind == 1;
-    if (naive)
-        f &= ~(unsigned)F_LSE;
     attn_shape s = {sp->shape[0], sp->shape[1], sp->p[0], sp->shape[2],
                     sp->p[1], sp->shape[3], sp->shape2[0] ? sp->shape2[0] : sp->shape[3]};
     int64_t qs[4] = {s.b, s.hq, s.lq, s.d}, ks[4] = {s.b, s.hkv, s.lk, s.d};
