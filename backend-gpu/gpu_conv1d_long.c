@@ -8,10 +8,12 @@
 
 TSG_PARAMS(conv1d_long_params, CONV1D_LONG_PARAMS);
 
-enum { WG = 64, MAX_OPT = 4, KT = 64 };
+/* WG is 64 invocations, or the largest power of two the device allows
+ * below that (the kernel's loops stride by WG, any width works). */
+enum { MAX_WG = 64, MAX_OPT = 4, KT = 64 };
 
 typedef struct cl_plan {
-    uint32_t opt, tiles;
+    uint32_t wg, opt, tiles;
     uint32_t groups[3];
 } cl_plan;
 
@@ -28,24 +30,29 @@ static bool plan_conv(const tsi_gpu_caps *c, const tsi_op *op, cl_plan *p)
     const tsi_view *u = &op->in[0], *k = &op->in[1];
     uint64_t l = (uint64_t)u->shape[3], klen = (uint64_t)k->shape[3];
     uint64_t rows = (uint64_t)u->shape[1] * (uint64_t)u->shape[2];
-    if (WG > c->max_wg || (uint64_t)(KT + WG * MAX_OPT + KT) * 4u > c->max_shared)
+    uint32_t wg = MAX_WG;
+    while (wg > 1 && wg > c->max_wg)
+        wg /= 2;
+    if ((uint64_t)(KT + wg * MAX_OPT + KT) * 4u > c->max_shared)
         return false;
     uint32_t opt = MAX_OPT;
-    while (opt > 1 && (uint64_t)WG * (opt / 2) >= l)
+    while (opt > 1 && (uint64_t)wg * (opt / 2) >= l)
         opt /= 2;
     uint64_t taps = klen < l ? klen : l;
     for (;;) {
-        uint64_t tile = (uint64_t)WG * opt;
+        uint64_t tile = (uint64_t)wg * opt;
         uint64_t chunks = tsi_gpu_ceil_div(taps, KT);
-        uint64_t edges = chunks * ((uint64_t)KT * (opt + 1) + (tile + 2 * KT) / WG + 4) + 2 * opt + 8;
+        uint64_t edges =
+            chunks * ((uint64_t)KT * (opt + 1) + (tile + 2 * KT) / wg + 4) + 2 * opt + 8;
         if (!c->loop_cap || edges <= c->loop_cap)
             break;
         if (opt == 1)
             return false;
         opt /= 2;
     }
+    p->wg = wg;
     p->opt = opt;
-    p->tiles = (uint32_t)tsi_gpu_ceil_div(l, (uint64_t)WG * opt);
+    p->tiles = (uint32_t)tsi_gpu_ceil_div(l, (uint64_t)wg * opt);
     return rows * l < INT32_MAX && tsi_gpu_grid(c, rows * p->tiles, p->groups);
 }
 
@@ -82,7 +89,7 @@ ts_status tsi_gpu_conv1d_long_record(tsi_device *dev, const tsi_op *op)
         .d_off = d->buf ? (uint32_t)d->offset : 0u,
         .y_off = (uint32_t)y->offset,
     };
-    uint32_t consts[] = {WG, (uint32_t)y->dtype, p.opt, KT};
+    uint32_t consts[] = {p.wg, (uint32_t)y->dtype, p.opt, KT};
     tsi_buffer *bufs[] = {u->buf, k->buf, d->buf, y->buf};
     TSG_LAUNCH(l, "conv1d_long", conv1d_long, CONV1D_LONG_CONSTS, consts, CONV1D_LONG_BUFS, bufs,
                &pc);

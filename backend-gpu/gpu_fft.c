@@ -47,6 +47,13 @@ typedef struct fft_plan {
     uint64_t workspace; /* bytes, multi-pass only */
 } fft_plan;
 
+/* The multi-pass kernel's workgroup: one butterfly per invocation, any
+ * width (PASS_WG, or the device's largest below it). */
+static uint32_t pass_wg(const tsi_gpu_caps *c)
+{
+    return c->max_wg < PASS_WG ? c->max_wg : PASS_WG;
+}
+
 static bool is_c64(const tsi_view *v)
 {
     return v->dtype == TS_C64;
@@ -185,7 +192,8 @@ static bool plan_fft(const tsi_gpu_caps *c, const tsi_op *op, fft_plan *p)
         return false;
     for (int i = 0; i < p->npass; i++) {
         uint32_t grid[3];
-        if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows * (uint64_t)n / p->radix[i], PASS_WG), grid))
+        if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows * (uint64_t)n / p->radix[i], pass_wg(c)),
+                          grid))
             return false;
     }
     return true;
@@ -297,7 +305,7 @@ static ts_status record_passes(tsi_device *dev, const tsi_op *op, const fft_plan
             dst = op->workspace;
             pc.out_off = op->p.fft.kind == TSI_FFT_C2C ? 0u : (uint32_t)(i % 2) * half;
         }
-        uint32_t consts[] = {PASS_WG,
+        uint32_t consts[] = {pass_wg(c),
                              is_first ? dt : 0u,
                              p->radix[i],
                              1,
@@ -309,7 +317,7 @@ static ts_status record_passes(tsi_device *dev, const tsi_op *op, const fft_plan
                              1};
         tsi_buffer *bufs[] = {prev, dst};
         TSG_LAUNCH(l, "fft", fft_pass, FFT_CONSTS, consts, FFT_BUFS, bufs, &pc);
-        if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows * n / p->radix[i], PASS_WG), l.groups))
+        if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows * n / p->radix[i], pass_wg(c)), l.groups))
             return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "fft: too many butterflies");
         ts_status st = tsi_gpu_launch_record(dev, &l);
         if (st != TS_OK)
