@@ -26,8 +26,8 @@
 #include <tessel/tessel.h>
 
 #include "family.h"
+#include "test_reliability.h" /* rel_no_device */
 
-#define SKIP_EXIT 77
 #define MAX_DEVICES 16
 #define ROWS 7
 #define COLS 13
@@ -323,19 +323,6 @@ static void test_decline_without_fallback(void **state)
     ts_context_destroy(ctx);
 }
 
-static int list_has(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0)
-            return 1;
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--backend") == 0) {
@@ -361,13 +348,7 @@ int main(int argc, char **argv)
     }
     if (g_n_devices == 0) {
         ts_context_destroy(g_ctx);
-        if (list_has(getenv("TESSEL_REQUIRE_BACKENDS"), g_backend)) {
-            fprintf(stderr, "FAIL: no %s device, but TESSEL_REQUIRE_BACKENDS names it\n",
-                    g_backend);
-            return 1;
-        }
-        printf("SKIP: no %s device\n", g_backend);
-        return SKIP_EXIT;
+        return rel_no_device(g_backend);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glu_through_fallback),

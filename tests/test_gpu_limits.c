@@ -26,9 +26,8 @@
 
 #include <tessel/tessel.h>
 
-#include "test_reliability.h" /* rel_list_has */
+#include "test_reliability.h" /* rel_no_device */
 
-#define SKIP_EXIT 77
 #define MAX_DEVICES 16
 #define MARK "limits(TESSEL_GPU_LIMITS)"
 
@@ -184,15 +183,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ts_context_create: %s\n", ts_last_error(NULL));
         return 1;
     }
-    if (n == 0) {
-        if (rel_list_has(getenv("TESSEL_REQUIRE_BACKENDS"), g_backend)) {
-            fprintf(stderr, "FAIL: no %s device, but TESSEL_REQUIRE_BACKENDS names it\n",
-                    g_backend);
-            return 1;
-        }
-        printf("SKIP: no %s device\n", g_backend);
-        return SKIP_EXIT;
-    }
+    if (n == 0)
+        return rel_no_device(g_backend);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_applied),
         cmocka_unit_test(test_bad_value_ignored),

@@ -42,6 +42,18 @@ static inline int rel_list_has(const char *list, const char *name)
     return 0;
 }
 
+/* The exit status of a test whose backend has no device here: 77 (skip),
+ * or 1 when TESSEL_REQUIRE_BACKENDS names the backend. Says which. */
+static inline int rel_no_device(const char *backend)
+{
+    if (rel_list_has(getenv("TESSEL_REQUIRE_BACKENDS"), backend)) {
+        fprintf(stderr, "FAIL: no %s device, but TESSEL_REQUIRE_BACKENDS names it\n", backend);
+        return 1;
+    }
+    printf("SKIP: no %s device\n", backend);
+    return REL_SKIP;
+}
+
 /* "<backend>:0" in ctx, or exit: 77 when absent and not required. */
 static inline ts_device *rel_device(ts_context *ctx, const char *backend)
 {
@@ -51,10 +63,7 @@ static inline ts_device *rel_device(ts_context *ctx, const char *backend)
     if (ts_device_find(ctx, id, &dev) == TS_OK)
         return dev;
     ts_context_destroy(ctx);
-    if (rel_list_has(getenv("TESSEL_REQUIRE_BACKENDS"), backend))
-        REL_FAIL("no %s device, but TESSEL_REQUIRE_BACKENDS names it", id);
-    printf("SKIP: no %s device\n", id);
-    exit(REL_SKIP);
+    exit(rel_no_device(backend));
 }
 
 /* The value after "--backend" in argv, or "cpu". */
