@@ -152,7 +152,7 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
     for (int spaces = 0; out->device_version[ver_len]; ver_len++)
         if (out->device_version[ver_len] == ' ' && ++spaces == 2)
             break;
-    char fft[64];
+    char fft[128];
     tsi_cl_fft_describe((type & CL_DEVICE_TYPE_CPU) != 0, fft, sizeof fft);
     snprintf(info->features, sizeof info->features,
              "%.*s; fp16:%s; subgroups:%s;%s gemm:%s; fft: %s", ver_len, out->device_version,

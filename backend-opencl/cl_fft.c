@@ -187,14 +187,16 @@ static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, void *app)
     return tsi_vkfft_record_stage(dev, op, &a->shape, a->work, true);
 }
 
+/* No ';' in the text: tessel-info reads the path up to the next one. */
 void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
 {
     int v = VkFFTGetVersion();
     if (tsi_vkfft_mode_get() == TSI_VKFFT_OWN)
         snprintf(buf, len, "own kernels (TESSEL_FFT=own)");
     else if (cpu_device && tsi_vkfft_mode_get() != TSI_VKFFT_ONLY)
-        snprintf(buf, len, "own kernels (a CPU device: VkFFT's per-shape compiles cost more "
-                           "than they gain; TESSEL_FFT=vkfft forces it)");
+        snprintf(buf, len,
+                 "own kernels (a CPU device: VkFFT's per-shape compiles cost more "
+                 "than they gain, TESSEL_FFT=vkfft forces it)");
     else
         snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
 }

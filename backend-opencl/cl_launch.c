@@ -26,12 +26,6 @@ void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf)
     tsi_cl_arg(a, sizeof m, &m);
 }
 
-
-
-
-
-
-
 size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k)
 {
     size_t kwg = 0;

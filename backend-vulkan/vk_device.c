@@ -456,7 +456,7 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
         [TSI_VK_DENORMS_FLUSH] = TS_DENORMALS_FLUSHED,
     };
     out->denormals = k_denormals[tsi_vk_denorm_mode(p)];
-    char fft[64];
+    char fft[128];
     tsi_vk_fft_describe(fft, sizeof fft);
     /* "coopmat(...)": what tessel-info shows after "coop. matrix: yes". */
     char coop[64] = "";

@@ -79,6 +79,19 @@ static void on_log(ts_log_level level, const char *message, void *user)
         log->warnings++;
 }
 
+/* The features line is the longest under limits: it must fit whole, and
+ * the FFT path it ends with must not be cut inside its reason (tessel-info
+ * prints that path up to the next ';'). */
+static void assert_features_whole(const ts_device_info *info)
+{
+    assert_true(strlen(info->features) + 1 < sizeof info->features);
+    const char *fft = strstr(info->features, "fft: ");
+    if (!fft)
+        return;
+    assert_null(strchr(fft, ';'));
+    assert_true(!strchr(fft, '(') || fft[strlen(fft) - 1] == ')');
+}
+
 static void test_limits_applied(void **state)
 {
     (void)state;
@@ -89,6 +102,8 @@ static void test_limits_applied(void **state)
         uint32_t wg = own.info[i].max_workgroup_size, sh = own.info[i].shared_memory_bytes;
         assert_null(strstr(own.info[i].features, MARK));
         assert_non_null(strstr(cut.info[i].features, MARK));
+        assert_features_whole(&own.info[i]);
+        assert_features_whole(&cut.info[i]);
         assert_int_equal(cut.info[i].max_workgroup_size, wg < 64 ? wg : 64);
         assert_int_equal(cut.info[i].shared_memory_bytes, sh < 8192 ? sh : 8192);
     }
