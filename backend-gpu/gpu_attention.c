@@ -124,9 +124,9 @@ static int64_t heads_per_block(const tsi_op *op, bool decode)
     return decode ? op->in[0].shape[1] / op->in[1].shape[1] : 1;
 }
 
-/* Parallel units to fill: the device's compute units (OpenCL), else on a
- * CPU driver the host's processors (lavapipe runs one workgroup per
- * thread); 0 unknown (core Vulkan does not expose it). */
+/* Parallel units to fill: the device's compute units (OpenCL, or a Vulkan
+ * vendor extension: vk_device.c), else on a CPU driver the host's
+ * processors (lavapipe runs one workgroup per thread); 0 unknown. */
 static uint64_t compute_units(const tsi_gpu_caps *c)
 {
     if (c->info && c->info->compute_units)

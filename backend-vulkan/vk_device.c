@@ -167,6 +167,65 @@ static void query_coop_matrix(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physi
 
 /* TESSEL_GPU_LIMITS: every reader of the device's limits (tuning, the
  * shared plans, launches, the allocator) sees the smaller ones. */
+/* Compute units (SMs, CUs, shader cores), which core Vulkan does not
+ * report: the vendor extensions that do, else 0 (unknown). The split-K
+ * attention path sizes its key chunks by them (gpu_attention.c). Reading
+ * an extension's properties needs it offered, not enabled. */
+static uint32_t query_compute_units(VkPhysicalDevice pd)
+{
+    VkPhysicalDeviceShaderSMBuiltinsPropertiesNV nv = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
+    VkPhysicalDeviceShaderCorePropertiesAMD amd = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
+    /* The active count: the first struct's product counts the units a
+     * harvested chip was designed with. */
+    VkPhysicalDeviceShaderCoreProperties2AMD amd2 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_2_AMD};
+    VkPhysicalDeviceProperties2 props2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    bool has_nv = has_device_ext(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+    bool has_amd = has_device_ext(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+    bool has_amd2 = has_amd && has_device_ext(pd, VK_AMD_SHADER_CORE_PROPERTIES_2_EXTENSION_NAME);
+#ifdef VK_ARM_shader_core_builtins
+    VkPhysicalDeviceShaderCoreBuiltinsPropertiesARM arm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_BUILTINS_PROPERTIES_ARM};
+    bool has_arm = has_device_ext(pd, VK_ARM_SHADER_CORE_BUILTINS_EXTENSION_NAME);
+    if (has_arm) {
+        arm.pNext = props2.pNext;
+        props2.pNext = &arm;
+    }
+#endif
+    if (has_nv) {
+        nv.pNext = props2.pNext;
+        props2.pNext = &nv;
+    }
+    if (has_amd) {
+        amd.pNext = props2.pNext;
+        props2.pNext = &amd;
+    }
+    if (has_amd2) {
+        amd2.pNext = props2.pNext;
+        props2.pNext = &amd2;
+    }
+    if (!props2.pNext)
+        return 0;
+    vkGetPhysicalDeviceProperties2(pd, &props2);
+    if (has_nv && nv.shaderSMCount)
+        return nv.shaderSMCount;
+    if (has_amd2 && amd2.activeComputeUnitCount)
+        return amd2.activeComputeUnitCount;
+    if (has_amd) {
+        uint64_t cu = (uint64_t)amd.shaderEngineCount * amd.shaderArraysPerEngineCount *
+                      amd.computeUnitsPerShaderArray;
+        if (cu && cu <= UINT32_MAX)
+            return (uint32_t)cu;
+    }
+#ifdef VK_ARM_shader_core_builtins
+    if (has_arm && arm.shaderCoreCount)
+        return arm.shaderCoreCount;
+#endif
+    return 0;
+}
+
 static void apply_limits(const tsi_gpu_limits *cut, VkPhysicalDeviceLimits *l)
 {
     tsi_gpu_limit_u32(&l->maxComputeWorkGroupInvocations, cut->wg);
@@ -272,6 +331,7 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
                      has_device_ext(pd, "VK_NV_cooperative_matrix");
     p->bf16 = has_device_ext(pd, "VK_KHR_shader_bfloat16");
     p->portability_subset = has_device_ext(pd, "VK_KHR_portability_subset");
+    p->compute_units = query_compute_units(pd);
     query_coop_matrix(inst, pd, p, has_f16);
     if (cut.no_subgroups) {
         p->subgroup_shuffle = false;
@@ -441,7 +501,7 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     out->max_alloc_bytes = pr->limits.maxStorageBufferRange;
     if (p->max_alloc && p->max_alloc < out->max_alloc_bytes)
         out->max_alloc_bytes = p->max_alloc;
-    out->compute_units = 0; /* core Vulkan does not expose it */
+    out->compute_units = p->compute_units;
     out->max_workgroup_size = pr->limits.maxComputeWorkGroupInvocations;
     out->shared_memory_bytes = pr->limits.maxComputeSharedMemorySize;
     out->subgroup_size = p->subgroup_size;

@@ -77,6 +77,7 @@ typedef struct tsi_vk_physical {
     VkPhysicalDeviceMemoryProperties mem;
     uint32_t queue_family;
     uint32_t subgroup_size;
+    uint32_t compute_units; /* from a vendor extension (vk_device.c), 0 unknown */
     VkDeviceSize max_alloc; /* maxMemoryAllocationSize (Vulkan 1.1) */
     bool fp16_storage, fp16_arith, coop_matrix, bf16;
     /* 16: the cooperative-matrix GEMM tile can run (vk_device.c,

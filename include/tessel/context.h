@@ -78,7 +78,7 @@ typedef struct ts_device_info {
     uint32_t device_id;
     uint64_t memory_bytes;        /* device-local memory (host RAM for CPU) */
     uint64_t max_alloc_bytes;     /* largest single buffer */
-    uint32_t compute_units;       /* cores / CUs / SMs */
+    uint32_t compute_units;       /* cores / CUs / SMs; 0 when the driver does not say */
     uint32_t max_workgroup_size;  /* 0 on CPU */
     uint32_t shared_memory_bytes; /* per workgroup; 0 on CPU */
     uint32_t subgroup_size;       /* 0 when unknown / not applicable */

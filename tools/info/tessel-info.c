@@ -93,7 +93,10 @@ static void print_text(const ts_device_info *d, const char *tuning, int is_defau
     print_bytes(d->memory_bytes);
     printf("\n  max allocation:  ");
     print_bytes(d->max_alloc_bytes);
-    printf("\n  compute units:   %u\n", d->compute_units);
+    if (d->compute_units)
+        printf("\n  compute units:   %u\n", d->compute_units);
+    else
+        printf("\n  compute units:   unknown\n");
     if (d->max_workgroup_size) {
         printf("  workgroup:       %u max invocations, ", d->max_workgroup_size);
         print_bytes(d->shared_memory_bytes);
