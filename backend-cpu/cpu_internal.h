@@ -127,6 +127,12 @@ ts_status tsi_cpu_matmul_record(tsi_device *dev, const tsi_op *op);
 /* f16 / bf16 matmul (cpu_matmul16.c), which the two above hand over to. */
 ts_status tsi_cpu_matmul16_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 ts_status tsi_cpu_matmul16_record(tsi_device *dev, const tsi_op *op);
+/* What both matmuls ask of a batched op (cpu_matmul.c): whether every
+ * batch multiplies the same b, and the step between a's rows when the
+ * batches' rows, flattened, step evenly (-1 when not), so that the batches
+ * run as one tall GEMM. */
+bool tsi_cpu_matmul_b_shared(const tsi_view *b);
+int64_t tsi_cpu_matmul_row_step(const tsi_view *a);
 ts_status tsi_cpu_softmax_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);
 ts_status tsi_cpu_softmax_record(tsi_device *dev, const tsi_op *op);
 ts_status tsi_cpu_reduce_plan(tsi_device *dev, const tsi_op *op, tsi_plan *plan);

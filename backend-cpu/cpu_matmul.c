@@ -111,8 +111,7 @@ static void mm_batches(void *ctx, int64_t begin, int64_t end, int worker)
         mm_one(j, t, work, true); /* the serial kernel cannot fail */
 }
 
-/* Rows (i0, i1, m) of a, flattened, step evenly: returns the step, or -1. */
-static int64_t uniform_row_stride(const tsi_view *a)
+int64_t tsi_cpu_matmul_row_step(const tsi_view *a)
 {
     int64_t step = -1, span = 1;
     for (int d = 2; d >= 0; d--) {
@@ -127,7 +126,7 @@ static int64_t uniform_row_stride(const tsi_view *a)
     return step < 0 ? a->shape[3] : step;
 }
 
-static bool b_is_shared(const tsi_view *b)
+bool tsi_cpu_matmul_b_shared(const tsi_view *b)
 {
     return (b->shape[0] == 1 || b->stride[0] == 0) && (b->shape[1] == 1 || b->stride[1] == 0);
 }
@@ -153,8 +152,8 @@ static void mm_job_init(tsi_device *dev, const tsi_op *op, mm_job *j)
                   .batches = c->shape[0] * c->shape[1],
                   .es = ts_dtype_size(c->dtype)};
 
-    if (b_is_shared(b) && a->stride[3] == 1 && j->batches > 1) {
-        j->a_step = uniform_row_stride(a);
+    if (tsi_cpu_matmul_b_shared(b) && a->stride[3] == 1 && j->batches > 1) {
+        j->a_step = tsi_cpu_matmul_row_step(a);
         j->lb = layout_of(j->k, j->n, b->stride[2], b->stride[3]);
         j->direct = j->a_step >= j->k && !j->lb.pack;
         if (j->direct)

@@ -23,22 +23,6 @@ typedef struct mm16_job {
     char *work;
 } mm16_job;
 
-/* Rows (i0, i1, m) of a, flattened, step evenly: returns the step, or -1. */
-static int64_t uniform_row_stride(const tsi_view *a)
-{
-    int64_t step = -1, span = 1;
-    for (int d = 2; d >= 0; d--) {
-        if (a->shape[d] == 1)
-            continue;
-        if (step < 0)
-            step = a->stride[d];
-        else if (a->stride[d] != step * span)
-            return -1;
-        span *= a->shape[d];
-    }
-    return step < 0 ? a->shape[3] : step;
-}
-
 static void mm16_init(tsi_device *dev, const tsi_op *op, mm16_job *j)
 {
     const tsi_view *a = &op->in[0], *b = &op->in[1], *c = &op->out[0];
@@ -53,10 +37,8 @@ static void mm16_init(tsi_device *dev, const tsi_op *op, mm16_job *j)
     if (dev->state->host->test_hook("cpu_gemm16_chunks"))
         j->kn.acc_bytes = TSI_G16_TEST_ACC_BYTES;
     int threads = tsi_cpu_pool_threads(dev->pool);
-    bool b_shared = (b->shape[0] == 1 || b->stride[0] == 0) &&
-                    (b->shape[1] == 1 || b->stride[1] == 0);
-    if (j->batches > 1 && b_shared) {
-        int64_t step = uniform_row_stride(a);
+    if (j->batches > 1 && tsi_cpu_matmul_b_shared(b)) {
+        int64_t step = tsi_cpu_matmul_row_step(a);
         if (step >= 0) {
             j->tall = true;
             j->a_step = step;
