@@ -47,10 +47,14 @@ static inline int rel_list_has(const char *list, const char *name)
 static inline int rel_no_device(const char *backend)
 {
     if (rel_list_has(getenv("TESSEL_REQUIRE_BACKENDS"), backend)) {
-        fprintf(stderr, "FAIL: no %s device, but TESSEL_REQUIRE_BACKENDS names it\n", backend);
+        fprintf(stderr,
+                "FAIL: no %s device, but TESSEL_REQUIRE_BACKENDS names it (check the "
+                "driver/ICD and TESSEL_MODULE_PATH)\n",
+                backend);
         return 1;
     }
-    printf("SKIP: no %s device\n", backend);
+    printf("SKIP: no %s device (set TESSEL_REQUIRE_BACKENDS=%s to make this a failure)\n", backend,
+           backend);
     return REL_SKIP;
 }
 
