@@ -6,7 +6,8 @@
 #   conformance_hook     a corrupted add is caught, with a working rerun line
 #   conformance_fake     the reports on a fake registry: fail / error /
 #                        unsupported outcomes, names that need escaping
-#   install_package      cmake --install, then find_package and pkg-config builds
+#   install_package      cmake --install, then find_package and pkg-config builds,
+#                        and the README's example built and run against it
 
 find_path(TESSEL_CMOCKA_INCLUDE_DIR cmocka.h)
 find_library(TESSEL_CMOCKA_LIBRARY cmocka)

@@ -4,7 +4,8 @@
 # installed modules found from the new prefix, the installed
 # tessel-conformance passing the add cases, and a program outside the
 # tree (consumer/) built with find_package(tessel) (shared and static),
-# with pkg-config, and from C++, each run doing one add on the CPU.
+# with pkg-config, and from C++, each run doing one add on the CPU; and the
+# README's example, built and run the same way.
 #   usage: run.sh BUILD_DIR [C_COMPILER]
 set -euo pipefail
 build="$(cd "$1" && pwd)"
@@ -85,6 +86,18 @@ echo "pkg-config: $flags"
 "$cc" -std=c11 -Wall -Wextra -Werror -o "$work/consumer_pc" "$here/consumer/consumer.c" $flags
 libdir="$(pkg-config --define-prefix --variable=libdir tessel)"
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/consumer_pc"
+# The README's example (its first C block) as a user copies it: it must
+# build without a warning and print SiLU of its first and last input.
+echo "== the README's example"
+awk '/^```c$/ {on = 1; next} on && /^```$/ {exit} on' "$here/../../README.md" \
+    > "$work/readme_example.c"
+[ -s "$work/readme_example.c" ] || { echo "README.md has no C example"; exit 1; }
+# shellcheck disable=SC2086
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/readme_example" "$work/readme_example.c" $flags
+got="$(LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/readme_example")"
+want="$(awk 'BEGIN {printf "%g ... %g\n", 1 / (1 + exp(-1)), 6 / (1 + exp(-6))}')"
+echo "README example: $got"
+[ "$got" = "$want" ] || { echo "the README's example printed '$got', not '$want'"; exit 1; }
 # Desktop apps are often C++: the installed headers must compile there too.
 if command -v c++ > /dev/null; then
     echo "== the headers from C++"
