@@ -173,7 +173,9 @@ static ts_status vk_device_open(void *state, int index, tsi_device **out)
     }
     vkGetDeviceQueue(d->dev, d->phys->queue_family, 0, &d->queue);
     if ((st = tsi_vk_memory_init(d)) != TS_OK || (st = tsi_vk_exec_init(d)) != TS_OK ||
-        (st = tsi_vk_pipelines_init(d)) != TS_OK || (st = tsi_vk_mem_alloc(d, 256, &d->dummy)) != TS_OK)
+        (st = tsi_vk_pipelines_init(d)) != TS_OK ||
+        (st = tsi_vk_mem_alloc(d, (uint64_t)TSI_VK_DUMMY_RANGES * TSI_VK_DUMMY_BYTES, &d->dummy)) !=
+            TS_OK)
         goto fail;
     if (d->gpu.coop_f16) {
         /* Built now with the launch's constants (backend-gpu/gpu_matmul.c),

@@ -79,14 +79,16 @@ static bool has_layer(const char *name)
 #define VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR 0x00000001
 #endif
 
-static bool has_instance_ext(const char *name)
+/* An instance extension of the loader and drivers (layer NULL) or of one
+ * layer. */
+static bool has_instance_ext(const char *layer, const char *name)
 {
     uint32_t n = 0;
-    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0)
+    if (vkEnumerateInstanceExtensionProperties(layer, &n, NULL) != VK_SUCCESS || n == 0)
         return false;
     VkExtensionProperties *e = calloc(n, sizeof *e);
     bool found = false;
-    if (e && vkEnumerateInstanceExtensionProperties(NULL, &n, e) == VK_SUCCESS)
+    if (e && vkEnumerateInstanceExtensionProperties(layer, &n, e) == VK_SUCCESS)
         for (uint32_t i = 0; i < n && !found; i++)
             found = strcmp(e[i].extensionName, name) == 0;
     free(e);
@@ -368,7 +370,7 @@ ts_status tsi_vk_state_create(tsi_vk_state **out)
 
     bool validate = env_on("TESSEL_VULKAN_VALIDATION");
     const char *layer = "VK_LAYER_KHRONOS_validation";
-    const char *ext[2];
+    const char *ext[3];
     uint32_t n_ext = 0;
     if (validate && !has_layer(layer)) {
         tsi_vk_host->log(TS_LOG_WARN, "vulkan: %s requested but not installed", layer);
@@ -387,16 +389,34 @@ ts_status tsi_vk_state_create(tsi_vk_state **out)
     VkInstanceCreateInfo ici = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
                                 .pApplicationInfo = &app,
                                 .ppEnabledExtensionNames = ext};
+    /* Synchronization validation too, unless TESSEL_VULKAN_VALIDATION=core:
+     * lavapipe runs dispatches one after another, so a missing barrier
+     * (a binding whose write the hazard tracking in vk_exec.c was not
+     * told of) gives right numbers there and wrong ones on a GPU that
+     * overlaps them. The layer sees the hazard on any driver. */
+    VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    VkValidationFeaturesEXT features = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+                                        .enabledValidationFeatureCount = 1,
+                                        .pEnabledValidationFeatures = &sync};
     if (validate) {
         ici.enabledLayerCount = 1;
         ici.ppEnabledLayerNames = &layer;
         ext[n_ext++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
         ici.pNext = &dbg; /* also catches instance creation/destruction */
+        bool core_only = strcmp(getenv("TESSEL_VULKAN_VALIDATION"), "core") == 0;
+        if (!core_only && has_instance_ext(layer, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME)) {
+            ext[n_ext++] = VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
+            features.pNext = &dbg; /* dbg alone makes the messenger below */
+            ici.pNext = &features;
+        } else if (!core_only) {
+            tsi_vk_host->log(TS_LOG_WARN, "vulkan: %s offers no %s: no synchronization validation",
+                             layer, VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME);
+        }
     }
     /* Portability drivers (MoltenVK on macOS) are listed only when asked
      * for (loader 1.3.216 on); their devices then need
      * VK_KHR_portability_subset enabled (vk_backend.c). */
-    if (has_instance_ext(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+    if (has_instance_ext(NULL, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
         ext[n_ext++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
         ici.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
     }

@@ -15,6 +15,7 @@
 
 ts_status tsi_vk_exec_init(tsi_device *d)
 {
+    d->no_barriers = tsi_vk_host->test_hook("vulkan_no_barriers");
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
                                    .queueFamilyIndex = d->phys->queue_family};
@@ -118,6 +119,21 @@ void tsi_vk_full_barrier(tsi_device *d, VkCommandBuffer cmd)
         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
     vkCmdPipelineBarrier(cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
     d->n_reads = d->n_writes = 0;
+    d->barrier_since_wrap = true;
+}
+
+/* The next range of the dummy ring for an absent binding; *hazard is set
+ * when the ring came round without a barrier since it last did. */
+static VkDescriptorBufferInfo dummy_range(tsi_device *d, bool *hazard)
+{
+    if (d->dummy_next == TSI_VK_DUMMY_RANGES) {
+        d->dummy_next = 0;
+        if (!d->barrier_since_wrap)
+            *hazard = true;
+        d->barrier_since_wrap = false;
+    }
+    VkDeviceSize at = d->dummy->offset + (VkDeviceSize)d->dummy_next++ * TSI_VK_DUMMY_BYTES;
+    return (VkDescriptorBufferInfo){d->dummy->block->buf, at, TSI_VK_DUMMY_BYTES};
 }
 
 ts_status tsi_vk_cmd(tsi_device *d, VkCommandBuffer *out)
@@ -321,19 +337,23 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
     VkWriteDescriptorSet writes[TSI_VK_MAX_BINDINGS];
     bool hazard = d->n_reads + nb > TSI_VK_HAZARD_SLOTS || d->n_writes + nb > TSI_VK_HAZARD_SLOTS;
     for (int i = 0; i < (int)d->n_bindings; i++) {
-        tsi_buffer *buf = i < nb && b[i].buf ? b[i].buf : d->dummy;
-        /* size is rounded up to the alignment: clamp to the binding limit. */
-        VkDeviceSize range = buf->size < d->limits.maxStorageBufferRange
-                                 ? buf->size
-                                 : d->limits.maxStorageBufferRange;
-        infos[i] = (VkDescriptorBufferInfo){buf->block->buf, buf->offset, range};
+        tsi_buffer *buf = i < nb ? b[i].buf : NULL;
+        if (buf) {
+            /* size is rounded up to the alignment: clamp to the binding limit. */
+            VkDeviceSize range = buf->size < d->limits.maxStorageBufferRange
+                                     ? buf->size
+                                     : d->limits.maxStorageBufferRange;
+            infos[i] = (VkDescriptorBufferInfo){buf->block->buf, buf->offset, range};
+        } else {
+            infos[i] = dummy_range(d, &hazard);
+        }
         writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                            .dstSet = set,
                                            .dstBinding = (uint32_t)i,
                                            .descriptorCount = 1,
                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                            .pBufferInfo = &infos[i]};
-        if (i < nb && b[i].buf) {
+        if (buf) {
             if (overlaps(d->writes, d->n_writes, buf) ||
                 (b[i].write && overlaps(d->reads, d->n_reads, buf)))
                 hazard = true;
@@ -341,7 +361,7 @@ ts_status tsi_vk_dispatch(tsi_device *d, VkPipeline pipeline, const tsi_vk_bindi
         }
     }
     vkUpdateDescriptorSets(d->dev, d->n_bindings, writes, 0, NULL);
-    if (hazard)
+    if (hazard && !d->no_barriers)
         tsi_vk_full_barrier(d, cmd);
     for (int i = 0; i < nb; i++)
         if (b[i].buf)

@@ -17,8 +17,9 @@
  *     return tsi_vk_dispatch(dev, p, bindings, nb, params, bytes, gx, gy, gz);
  *
  * - Bindings: slot i of the array is binding i (at most d->n_bindings);
- *   a NULL buf binds a small dummy buffer (absent optional inputs). A
- *   binding marked written is seen by the barrier tracking.
+ *   a NULL buf binds a small range of a dummy buffer (absent optional
+ *   inputs and outputs). A binding marked written is seen by the barrier
+ *   tracking.
  * - Push constants: at most TSI_VK_PUSH_BYTES; views' element offsets go
  *   there (descriptors bind the whole tsi_buffer).
  * - tsi_vk_dispatch inserts a barrier only when this dispatch touches a
@@ -42,6 +43,10 @@
 #define TSI_VK_FRAMES 2
 #define TSI_VK_SETS_PER_FRAME 256
 #define TSI_VK_HAZARD_SLOTS 32
+/* The dummy buffer that absent bindings get: this many ranges of
+ * TSI_VK_DUMMY_BYTES, a fresh one per absent binding (vk_exec.c). */
+#define TSI_VK_DUMMY_RANGES 256
+#define TSI_VK_DUMMY_BYTES 256
 
 extern const tsi_host *tsi_vk_host;
 
@@ -204,9 +209,20 @@ struct tsi_device {
     uint64_t next_serial, completed_serial;
     tsi_vk_hazard reads[TSI_VK_HAZARD_SLOTS], writes[TSI_VK_HAZARD_SLOTS];
     int n_reads, n_writes;
+    /* TESSEL_TEST_HOOK=vulkan_no_barriers: the hazard barriers between
+     * dispatches are left out, to show that synchronization validation
+     * catches a missing one (test_vulkan_sync). */
+    bool no_barriers;
     tsi_buffer *deferred; /* freed by the user, still used by pending work */
     tsi_vk_memory memory;
+    /* Absent bindings: a shader may declare one writable, and
+     * synchronization validation then counts a write of whatever is bound
+     * (a real GPU writes nothing there). Each absent binding gets the next
+     * range of the ring, so no two dispatches share one; when the ring
+     * comes round with no barrier since it last did, one is recorded. */
     tsi_buffer *dummy;
+    uint32_t dummy_next;
+    bool barrier_since_wrap;
     tsi_vk_tuning tuning;
     ts_device_info info; /* as device_info reports it: the tuning key */
     tsi_gpu_caps gpu;    /* what the shared GPU host code sees */
