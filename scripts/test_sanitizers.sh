@@ -9,8 +9,8 @@
 #   build-tsan  gcc, TSan, CPU backend only: the api test (threads), the
 #               thread-safety test and the CPU op cases (the thread pool).
 # Any report fails the run: errors abort (-fno-sanitize-recover), leaks
-# fail at exit. Suppressions cover driver code and the uninstrumented
-# OpenBLAS only (tests/sanitizer/).
+# fail at exit. Suppressions cover driver and validation-layer code and
+# the uninstrumented OpenBLAS only (tests/sanitizer/).
 #   scripts/test_sanitizers.sh [asan|tsan]...   (default: both)
 # TESSEL_SAN_PREFIX=/path/b puts the builds in /path/b-asan, /path/b-tsan.
 set -euo pipefail
@@ -41,10 +41,19 @@ for step in "${steps[@]}"; do
     # loader unloads the driver at vkDestroyInstance, after which the block
     # is unreachable and, its module gone, matches no suppression
     # ("<unknown module>"). Kept mapped, the driver's globals still hold it.
+    # The validation layer likewise (its leak at teardown, lsan.supp).
     lvp="$(sed -n 's/.*"library_path": *"\([^"]*lvp[^"]*\)".*/\1/p' \
       /usr/share/vulkan/icd.d/lvp_icd*.json 2>/dev/null | head -n1)"
     [ -f "$lvp" ] || lvp=""
-    LD_PRELOAD="${lvp:+$lvp }${LD_PRELOAD:-}" \
+    vvl="$(sed -n 's/.*"library_path": *"\([^"]*khronos_validation[^"]*\)".*/\1/p' \
+      /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json 2>/dev/null | head -n1)"
+    case "$vvl" in
+      /*) ;;
+      ?*) vvl="$("$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null |
+            awk -v n="$vvl" '$1 == n && !found {print $NF; found = 1}')" ;;
+    esac
+    [ -f "$vvl" ] || vvl=""
+    LD_PRELOAD="${lvp:+$lvp }${vvl:+$vvl }${LD_PRELOAD:-}" \
     ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0" \
     LSAN_OPTIONS="use_tls=0:suppressions=$supp/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
