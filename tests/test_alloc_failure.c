@@ -159,6 +159,7 @@ static long long sweep_context_create(const char *backend)
 int main(int argc, char **argv)
 {
     const char *backend = rel_backend_arg(argc, argv);
+    rel_watch_validation();
     make_inputs();
     long long ctx_allocs = sweep_context_create(backend);
 

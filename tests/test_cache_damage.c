@@ -238,6 +238,7 @@ static int check(const char *name, int rc, int *failures)
 int main(int argc, char **argv)
 {
     g_backend = rel_backend_arg(argc, argv);
+    rel_watch_validation();
     const char *scratch = NULL;
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--dir") == 0)

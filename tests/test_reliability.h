@@ -70,6 +70,38 @@ static inline ts_device *rel_device(ts_context *ctx, const char *backend)
     exit(rel_no_device(backend));
 }
 
+/* Validation-layer messages that come with no call to fail: those of a
+ * device or context being destroyed (a Vulkan object left behind on an
+ * error path, say) reach only the log. rel_watch_validation counts them
+ * (and prints them) for the whole run; the exit then fails if there were
+ * any. For tests that set no log callback of their own. */
+static int rel_validation_messages;
+
+static inline void rel_on_log(ts_log_level level, const char *message, void *user)
+{
+    (void)user;
+    if (level >= TS_LOG_ERROR && message && strstr(message, "validation")) {
+        if (rel_validation_messages++ < 5)
+            fprintf(stderr, "validation message: %s\n", message);
+    }
+}
+
+static inline void rel_check_validation(void)
+{
+    if (rel_validation_messages) {
+        fprintf(stderr, "FAIL: %d validation-layer message(s) in the run\n",
+                rel_validation_messages);
+        fflush(NULL);
+        _Exit(1);
+    }
+}
+
+static inline void rel_watch_validation(void)
+{
+    ts_set_log_callback(rel_on_log, NULL, TS_LOG_ERROR);
+    atexit(rel_check_validation);
+}
+
 /* The value after "--backend" in argv, or "cpu". */
 static inline const char *rel_backend_arg(int argc, char **argv)
 {

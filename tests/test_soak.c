@@ -97,6 +97,7 @@ static double iteration(ts_device *dev, long iter)
 int main(int argc, char **argv)
 {
     const char *backend = rel_backend_arg(argc, argv);
+    rel_watch_validation();
     long iterations = long_arg(argc, argv, "--iterations", 10000);
     long context_every = long_arg(argc, argv, "--context-every", 1000);
     long slack = long_arg(argc, argv, "--rss-slack-kib", 2048);
