@@ -286,7 +286,17 @@ static bool query_physical(VkInstance inst, VkPhysicalDevice pd, tsi_vk_physical
     p->float_controls = has_device_ext(pd, VK_KHR_SHADER_FLOAT_CONTROLS_EXTENSION_NAME);
     if (p->float_controls)
         m3.pNext = &fc;
+    /* The driver's own name and version, for people: driverVersion is
+     * packed differently by each vendor. */
+    VkPhysicalDeviceDriverProperties drv = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    if (has_device_ext(pd, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) {
+        drv.pNext = sub.pNext;
+        sub.pNext = &drv;
+    }
     vkGetPhysicalDeviceProperties2(pd, &props2);
+    snprintf(p->driver_name, sizeof p->driver_name, "%s", drv.driverName);
+    snprintf(p->driver_info, sizeof p->driver_info, "%s", drv.driverInfo);
     p->subgroup_size = sub.subgroupSize;
     /* The row kernels' subgroup variants (shaders/wg_reduce.h) shuffle in
      * compute shaders, and need full subgroups (below);
@@ -503,9 +513,18 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
     for (size_t i = 0; i < sizeof k_vendors / sizeof k_vendors[0]; i++)
         if (k_vendors[i].id == pr->vendorID)
             snprintf(out->vendor, sizeof out->vendor, "%s", k_vendors[i].name);
-    snprintf(out->driver, sizeof out->driver, "Vulkan %u.%u.%u driver 0x%x",
-             VK_API_VERSION_MAJOR(pr->apiVersion), VK_API_VERSION_MINOR(pr->apiVersion),
-             VK_API_VERSION_PATCH(pr->apiVersion), pr->driverVersion);
+    /* "llvmpipe Mesa 22.3.6 (LLVM 15.0.6), Vulkan 1.3.230"; the packed
+     * driverVersion where the driver does not name itself. Tuned files are tied to this string
+     * (core/tuning.c): a new format makes older ones stale, once. */
+    unsigned vmaj = VK_API_VERSION_MAJOR(pr->apiVersion),
+             vmin = VK_API_VERSION_MINOR(pr->apiVersion),
+             vpat = VK_API_VERSION_PATCH(pr->apiVersion);
+    if (p->driver_name[0])
+        snprintf(out->driver, sizeof out->driver, "%.40s%s%.64s, Vulkan %u.%u.%u", p->driver_name,
+                 p->driver_info[0] ? " " : "", p->driver_info, vmaj, vmin, vpat);
+    else
+        snprintf(out->driver, sizeof out->driver, "Vulkan %u.%u.%u driver 0x%x", vmaj, vmin, vpat,
+                 pr->driverVersion);
     switch (pr->deviceType) {
     case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: out->kind = TS_DEVICE_DISCRETE_GPU; break;
     case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: out->kind = TS_DEVICE_INTEGRATED_GPU; break;

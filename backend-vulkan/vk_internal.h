@@ -83,6 +83,9 @@ typedef struct tsi_vk_physical {
     uint32_t queue_family;
     uint32_t subgroup_size;
     uint32_t compute_units; /* from a vendor extension (vk_device.c), 0 unknown */
+    /* VK_KHR_driver_properties' driverName and driverInfo ("llvmpipe",
+     * "Mesa 22.3.6 (LLVM 15.0.6)"); "" where not offered. */
+    char driver_name[VK_MAX_DRIVER_NAME_SIZE], driver_info[VK_MAX_DRIVER_INFO_SIZE];
     VkDeviceSize max_alloc; /* maxMemoryAllocationSize (Vulkan 1.1) */
     bool fp16_storage, fp16_arith, coop_matrix, bf16;
     /* 16: the cooperative-matrix GEMM tile can run (vk_device.c,
