@@ -9,9 +9,10 @@ conformance_hook).
       device, and every op of the registry present.
   check_reports.py hook TOOL OUTDIR [DEVICE]
       runs TOOL --op add with TESSEL_TEST_HOOK=corrupt:add, which must exit 1
-      and print a FAIL line with a rerun command for an add case; that
-      command must run exactly that case and fail again, and pass without
-      the hook. Its JSON and JUnit must parse and record the failures.
+      and print a FAIL line with a rerun command for an add case that
+      carries every TESSEL_* variable; that command must run exactly that
+      case and fail again, and pass without the hook. Its JSON and JUnit
+      must parse, record the failures and the run's TESSEL_* variables.
   check_reports.py fake TOOL OUTDIR [DEVICE]
       TOOL is tessel-conformance linked to tools/conformance/
       test_fake_registry.c: its fixed pass / fail (NaN, inf) / unsupported /
@@ -33,7 +34,7 @@ import xml.etree.ElementTree as ET
 # promise to keep them (docs/numerics.md); a deviation, not a failure.
 STATUSES = {"pass", "fallback", "ftz", "fail", "unsupported", "error"}
 PASSING = {"pass", "fallback", "ftz"}
-DEVICE_KEYS = ["id", "backend", "name", "vendor", "driver"]
+DEVICE_KEYS = ["id", "backend", "name", "vendor", "driver", "features"]
 RESULT_KEYS = ["device", "op", "dtype", "case", "status", "max_abs_err", "max_rel_err", "tol",
                "seed"]
 COUNT_KEYS = ["pass", "fallback", "ftz", "fail", "unsupported"]
@@ -71,12 +72,25 @@ def is_number_or_null(v):
                          and math.isfinite(v))
 
 
-def check_json(path, want_devices):
+def tessel_env(env):
+    return {k: v for k, v in env.items() if k.startswith("TESSEL_")}
+
+
+def check_json(path, want_devices, env=None):
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    for key in ["version", "devices", "results", "summary"]:
+    for key in ["version", "run", "devices", "results", "summary"]:
         if key not in doc:
             fail("%s: no key %r" % (path, key))
+    # The run: its case set, seed and every TESSEL_* variable it ran with.
+    r = doc["run"]
+    if r.get("set") not in ("quick", "full") or not isinstance(r.get("seed"), int):
+        fail("%s: run %r lacks its set or seed" % (path, r))
+    if tessel_env(r.get("environment") or {}) != r.get("environment"):
+        fail("%s: run environment %r is not TESSEL_* strings" % (path, r.get("environment")))
+    want_env = tessel_env(env if env is not None else os.environ)
+    if r["environment"] != want_env:
+        fail("%s: run environment %r, the tool ran with %r" % (path, r["environment"], want_env))
     if not isinstance(doc["version"], str) or not doc["version"]:
         fail("%s: version is not a non-empty string" % path)
     ids = []
@@ -169,7 +183,9 @@ def mode_reports(tool, outdir, device):
 
 def mode_hook(tool, outdir, device):
     js, xml = os.path.join(outdir, "hook.json"), os.path.join(outdir, "hook.xml")
-    env = dict(os.environ, TESSEL_TEST_HOOK="corrupt:add")
+    # TESSEL_RERUN_PROBE: no knob of the library; the rerun line must carry
+    # every TESSEL_* variable all the same.
+    env = dict(os.environ, TESSEL_TEST_HOOK="corrupt:add", TESSEL_RERUN_PROBE="a b")
     rc, out = run([tool, "--op", "add", "--device", device, "--json", js, "--junit", xml], env)
     print(out)
     if rc != 1:
@@ -178,7 +194,7 @@ def mode_hook(tool, outdir, device):
              if l.startswith("FAIL %s add [" % device) and " | rerun: " in l]
     if not lines:
         fail("no 'FAIL %s add [...] | rerun: ...' line in the output" % device)
-    doc = check_json(js, [device])
+    doc = check_json(js, [device], env)
     check_junit(xml, doc)
     if not any(r["status"] == "fail" and r["op"] == "add" for r in doc["results"]):
         fail("the JSON records no failed add case")
@@ -189,8 +205,8 @@ def mode_hook(tool, outdir, device):
     while words and "=" in words[0] and not words[0].startswith("-"):
         k, v = words.pop(0).split("=", 1)
         renv[k] = v
-    if renv.get("TESSEL_TEST_HOOK") != "corrupt:add":
-        fail("the rerun command does not carry TESSEL_TEST_HOOK")
+    if renv.get("TESSEL_TEST_HOOK") != "corrupt:add" or renv.get("TESSEL_RERUN_PROBE") != "a b":
+        fail("the rerun command does not carry every TESSEL_* variable")
     rc, out = run(words, renv)
     print(out)
     if rc != 1 or " 1 fail" not in out or "1 selected cases" not in out:

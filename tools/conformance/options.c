@@ -32,8 +32,9 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 when no case failed or errored, 1 when one did, 2 on a\n"
     "usage error, 130 when Ctrl-C stopped the run (reports hold what ran).\n"
-    "Honors TESSEL_BACKENDS, TESSEL_MODULE_PATH, TESSEL_TEST_HOOK\n"
-    "and TESSEL_VULKAN_VALIDATION.\n";
+    "Every TESSEL_* variable applies (TESSEL_BACKENDS, TESSEL_MODULE_PATH,\n"
+    "TESSEL_GPU_LIMITS, TESSEL_VULKAN_VALIDATION, ...); the JSON report\n"
+    "records them and each rerun line carries them.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {

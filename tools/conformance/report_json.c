@@ -1,6 +1,7 @@
 /* --json FILE: every result, for dashboards and for diffing two GPUs.
  * Schema (issue 5):
- *   {"version", "devices": [{"id","backend","name","vendor","driver"}],
+ *   {"version", "run": {"set","seed","environment": {"TESSEL_...": value}},
+ *    "devices": [{"id","backend","name","vendor","driver","features"}],
  *    "results": [{"device","op","dtype","case","status","max_abs_err",
  *                 "max_rel_err","tol","seed"}],
  *    "summary": {"<device id>": {"pass","fallback","ftz","fail",
@@ -13,6 +14,7 @@
  * since JSON has no NaN. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conformance.h"
 
@@ -40,9 +42,31 @@ static void write_devices(FILE *f, const conf_run *run)
         conf_json_string(f, i->vendor);
         fputs(", \"driver\": ", f);
         conf_json_string(f, i->driver);
+        fputs(", \"features\": ", f);
+        conf_json_string(f, i->features);
         fputs("}", f);
     }
     fputs("\n  ],\n", f);
+}
+
+/* What makes two runs comparable: the case set, the seed and every
+ * TESSEL_* variable (TESSEL_GPU_LIMITS=min runs other plans). */
+static void write_run(FILE *f, const conf_run *run)
+{
+    fprintf(f, "  \"run\": {\"set\": \"%s\", \"seed\": %llu, \"environment\": {",
+            run->opt.full ? "full" : "quick", (unsigned long long)run->opt.seed);
+    const char *env[CONF_MAX_ENV];
+    int n = conf_tessel_env(env, CONF_MAX_ENV);
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(env[i], '=');
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+        fputs(i ? ", " : "", f);
+        conf_json_string(f, name);
+        fputs(": ", f);
+        conf_json_string(f, eq + 1);
+    }
+    fputs("}},\n", f);
 }
 
 static void write_result(FILE *f, const conf_run *run, const conf_result *r)
@@ -90,6 +114,7 @@ int conf_write_json(const conf_run *run, const char *path)
     fputs("{\n  \"version\": ", f);
     conf_json_string(f, ts_version());
     fputs(",\n", f);
+    write_run(f, run);
     write_devices(f, run);
     fputs("  \"results\": [", f);
     for (int i = 0; i < run->result_count; i++) {

@@ -107,8 +107,18 @@ static void write_suite(FILE *f, const conf_run *run, int d)
     property(f, "name", info->name);
     property(f, "vendor", info->vendor);
     property(f, "driver", info->driver);
+    property(f, "features", info->features);
     property(f, "tessel_version", ts_version());
     property(f, "seed", seed);
+    property(f, "set", run->opt.full ? "full" : "quick");
+    const char *env[CONF_MAX_ENV];
+    int n_env = conf_tessel_env(env, CONF_MAX_ENV);
+    for (int i = 0; i < n_env; i++) {
+        const char *eq = strchr(env[i], '=');
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+        property(f, name, eq + 1);
+    }
     fputs("    </properties>\n", f);
     for (int i = 0; i < run->result_count; i++)
         if (run->results[i].device == d)

@@ -270,9 +270,22 @@ static void sb_word(strbuf *b, const char *s)
     sb_put(b, "'");
 }
 
-/* Environment that changes what a case does; a reproduction must carry it. */
-static const char *const repro_env[] = {"TESSEL_TEST_HOOK", "TESSEL_VULKAN_VALIDATION",
-                                        "TESSEL_MODULE_PATH"};
+extern char **environ; /* POSIX: the application declares it */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int conf_tessel_env(const char **out, int max)
+{
+    int n = 0;
+    for (char **e = environ; e && *e && n < max; e++)
+        if (strncmp(*e, "TESSEL_", 7) == 0 && strchr(*e, '='))
+            out[n++] = *e;
+    qsort(out, (size_t)n, sizeof *out, by_name);
+    return n;
+}
 
 void conf_repro_command(const conf_run *run, const conf_result *res, char *buf, size_t len)
 {
@@ -281,13 +294,17 @@ void conf_repro_command(const conf_run *run, const conf_result *res, char *buf, 
     if (!len)
         return;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof repro_env / sizeof repro_env[0]; i++) {
-        const char *v = getenv(repro_env[i]);
-        if (!v || !*v)
+    const char *env[CONF_MAX_ENV];
+    int n_env = conf_tessel_env(env, CONF_MAX_ENV);
+    for (int i = 0; i < n_env; i++) {
+        const char *eq = strchr(env[i], '=');
+        if (!eq[1])
             continue;
-        sb_put(&b, repro_env[i]);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+        sb_put(&b, name);
         sb_put(&b, "=");
-        sb_word(&b, v);
+        sb_word(&b, eq + 1);
         sb_put(&b, " ");
     }
     sb_word(&b, run->opt.argv0);
