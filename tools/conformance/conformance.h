@@ -71,12 +71,15 @@ int conf_any_failed(const conf_run *run);
 /* Totals of one device (device < 0: all; family NULL: every family). */
 conf_counts conf_count(const conf_run *run, int device, const char *family);
 
-/* The TESSEL_* variables set, as "NAME=value" strings of the environment,
- * sorted by name: at most max into out; returns how many. Any of them may
- * change what a case does (TESSEL_GPU_LIMITS, TESSEL_CPU_SIMD,
- * TESSEL_FFT, a test hook, ...), so reports record them and reruns carry
- * them. */
-int conf_tessel_env(const char **out, int max);
+/* The TESSEL_* variables set, sorted by name: at most max into out;
+ * returns how many. Any of them may change what a case does
+ * (TESSEL_GPU_LIMITS, TESSEL_CPU_SIMD, TESSEL_FFT, a test hook, ...), so
+ * reports record them and reruns carry them. */
+typedef struct conf_env {
+    char name[64];
+    const char *value; /* in the environment */
+} conf_env;
+int conf_tessel_env(conf_env *out, int max);
 #define CONF_MAX_ENV 64
 
 /* The shell command that reruns exactly this case on this device, with

@@ -14,7 +14,6 @@
  * since JSON has no NaN. */
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "conformance.h"
 
@@ -55,16 +54,13 @@ static void write_run(FILE *f, const conf_run *run)
 {
     fprintf(f, "  \"run\": {\"set\": \"%s\", \"seed\": %llu, \"environment\": {",
             run->opt.full ? "full" : "quick", (unsigned long long)run->opt.seed);
-    const char *env[CONF_MAX_ENV];
+    conf_env env[CONF_MAX_ENV];
     int n = conf_tessel_env(env, CONF_MAX_ENV);
     for (int i = 0; i < n; i++) {
-        const char *eq = strchr(env[i], '=');
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
         fputs(i ? ", " : "", f);
-        conf_json_string(f, name);
+        conf_json_string(f, env[i].name);
         fputs(": ", f);
-        conf_json_string(f, eq + 1);
+        conf_json_string(f, env[i].value);
     }
     fputs("}},\n", f);
 }

@@ -111,14 +111,10 @@ static void write_suite(FILE *f, const conf_run *run, int d)
     property(f, "tessel_version", ts_version());
     property(f, "seed", seed);
     property(f, "set", run->opt.full ? "full" : "quick");
-    const char *env[CONF_MAX_ENV];
+    conf_env env[CONF_MAX_ENV];
     int n_env = conf_tessel_env(env, CONF_MAX_ENV);
-    for (int i = 0; i < n_env; i++) {
-        const char *eq = strchr(env[i], '=');
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-        property(f, name, eq + 1);
-    }
+    for (int i = 0; i < n_env; i++)
+        property(f, env[i].name, env[i].value);
     fputs("    </properties>\n", f);
     for (int i = 0; i < run->result_count; i++)
         if (run->results[i].device == d)

@@ -274,15 +274,19 @@ extern char **environ; /* POSIX: the application declares it */
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const conf_env *)a)->name, ((const conf_env *)b)->name);
 }
 
-int conf_tessel_env(const char **out, int max)
+int conf_tessel_env(conf_env *out, int max)
 {
     int n = 0;
-    for (char **e = environ; e && *e && n < max; e++)
-        if (strncmp(*e, "TESSEL_", 7) == 0 && strchr(*e, '='))
-            out[n++] = *e;
+    for (char **e = environ; e && *e && n < max; e++) {
+        const char *eq = strchr(*e, '=');
+        if (strncmp(*e, "TESSEL_", 7) != 0 || !eq || (size_t)(eq - *e) >= sizeof out->name)
+            continue;
+        snprintf(out[n].name, sizeof out[n].name, "%.*s", (int)(eq - *e), *e);
+        out[n++].value = eq + 1;
+    }
     qsort(out, (size_t)n, sizeof *out, by_name);
     return n;
 }
@@ -294,17 +298,14 @@ void conf_repro_command(const conf_run *run, const conf_result *res, char *buf, 
     if (!len)
         return;
     buf[0] = '\0';
-    const char *env[CONF_MAX_ENV];
+    conf_env env[CONF_MAX_ENV];
     int n_env = conf_tessel_env(env, CONF_MAX_ENV);
     for (int i = 0; i < n_env; i++) {
-        const char *eq = strchr(env[i], '=');
-        if (!eq[1])
+        if (!env[i].value[0])
             continue;
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-        sb_put(&b, name);
+        sb_put(&b, env[i].name);
         sb_put(&b, "=");
-        sb_word(&b, eq + 1);
+        sb_word(&b, env[i].value);
         sb_put(&b, " ");
     }
     sb_word(&b, run->opt.argv0);
