@@ -112,7 +112,9 @@ TS_API ts_status ts_device_sync(ts_device *dev);
 
 /* Bytes of device memory held by tensors and internal temporaries of this
  * device right now, and the peak since the last reset (for measuring what
- * an op or layer allocates). */
+ * an op or layer allocates). Not counted: what a GPU device keeps for
+ * VkFFT per transform shape, up to 24 shapes until the device closes (a
+ * work buffer as large as the transform's data, and its kernels). */
 TS_API ts_status ts_device_memory_stats(const ts_device *dev, uint64_t *in_use, uint64_t *peak);
 TS_API ts_status ts_device_memory_reset_peak(ts_device *dev);
 
