@@ -514,8 +514,9 @@ void tsi_vk_fill_info(const tsi_vk_physical *p, ts_device_info *out)
         if (k_vendors[i].id == pr->vendorID)
             snprintf(out->vendor, sizeof out->vendor, "%s", k_vendors[i].name);
     /* "llvmpipe Mesa 22.3.6 (LLVM 15.0.6), Vulkan 1.3.230"; the packed
-     * driverVersion where the driver does not name itself. Tuned files are tied to this string
-     * (core/tuning.c): a new format makes older ones stale, once. */
+     * driverVersion where the driver does not name itself. Tuned files are
+     * tied to this string (core/tuning.c): a new format makes older ones
+     * stale, once. */
     unsigned vmaj = VK_API_VERSION_MAJOR(pr->apiVersion),
              vmin = VK_API_VERSION_MINOR(pr->apiVersion),
              vpat = VK_API_VERSION_PATCH(pr->apiVersion);
