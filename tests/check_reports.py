@@ -73,7 +73,20 @@ def is_number_or_null(v):
 
 
 def tessel_env(env):
-    return {k: v for k, v in env.items() if k.startswith("TESSEL_")}
+    """The variables a report records and a rerun carries: TESSEL_* but the
+    test suite's own TESSEL_REQUIRE_BACKENDS."""
+    return {k: v for k, v in env.items()
+            if k.startswith("TESSEL_") and k != "TESSEL_REQUIRE_BACKENDS"}
+
+
+def split_rerun(line):
+    """The rerun command of a FAIL/ERROR line: (environment, argv)."""
+    words = shlex.split(line.split(" | rerun: ", 1)[1])
+    renv = dict(os.environ)
+    while words and "=" in words[0] and not words[0].startswith("-"):
+        k, v = words.pop(0).split("=", 1)
+        renv[k] = v
+    return renv, words
 
 
 def check_json(path, want_devices, env=None):
@@ -200,11 +213,7 @@ def mode_hook(tool, outdir, device):
         fail("the JSON records no failed add case")
 
     # The rerun command reproduces exactly one case, and the hook is the cause.
-    words = shlex.split(lines[0].split(" | rerun: ", 1)[1])
-    renv = dict(os.environ)
-    while words and "=" in words[0] and not words[0].startswith("-"):
-        k, v = words.pop(0).split("=", 1)
-        renv[k] = v
+    renv, words = split_rerun(lines[0])
     if renv.get("TESSEL_TEST_HOOK") != "corrupt:add" or renv.get("TESSEL_RERUN_PROBE") != "a b":
         fail("the rerun command does not carry every TESSEL_* variable")
     rc, out = run(words, renv)
@@ -269,8 +278,8 @@ def mode_fake(tool, outdir, device):
 
     # The quoted rerun command of the error case selects exactly that case.
     error_line = [l for l in fails if l.startswith("ERROR ")][0]
-    words = shlex.split(error_line.split(" | rerun: ", 1)[1])
-    rc, out = run(words)
+    renv, words = split_rerun(error_line)
+    rc, out = run(words, renv)
     print(out)
     if rc != 1 or "1 selected cases" not in out or " 1 error" not in out:
         fail("the error's rerun command did not rerun exactly that case")

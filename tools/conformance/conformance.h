@@ -74,7 +74,8 @@ conf_counts conf_count(const conf_run *run, int device, const char *family);
 /* The TESSEL_* variables set, sorted by name: at most max into out;
  * returns how many. Any of them may change what a case does
  * (TESSEL_GPU_LIMITS, TESSEL_CPU_SIMD, TESSEL_FFT, a test hook, ...), so
- * reports record them and reruns carry them. */
+ * reports record them and reruns carry them. Not the test suite's
+ * TESSEL_REQUIRE_BACKENDS, which the library never reads. */
 typedef struct conf_env {
     char name[64];
     const char *value; /* in the environment */

@@ -282,7 +282,8 @@ int conf_tessel_env(conf_env *out, int max)
     int n = 0;
     for (char **e = environ; e && *e && n < max; e++) {
         const char *eq = strchr(*e, '=');
-        if (strncmp(*e, "TESSEL_", 7) != 0 || !eq || (size_t)(eq - *e) >= sizeof out->name)
+        if (strncmp(*e, "TESSEL_", 7) != 0 || !eq || (size_t)(eq - *e) >= sizeof out->name ||
+            strncmp(*e, "TESSEL_REQUIRE_BACKENDS=", 24) == 0)
             continue;
         snprintf(out[n].name, sizeof out[n].name, "%.*s", (int)(eq - *e), *e);
         out[n++].value = eq + 1;
