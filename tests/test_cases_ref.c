@@ -3,6 +3,7 @@
  * shape of the case list (unique names, every op of include/tessel/ops.h
  * in the quick set for each float dtype), and the harness on the CPU
  * device (unwritten outputs, writes outside a view, small errors fail). */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,6 +170,16 @@ static void test_index(void **state)
     ref_scatter_add_rows(dst, 2, 1, ix, src, 4, out, NULL);
     near(out[0], 13);
     near(out[1], 24);
+    /* A partial sum past f32's range stays inf though the total is back in
+     * range (f32 accumulation in index order); +inf then meets -inf as NaN. */
+    double big[2] = {-FLT_MAX, FLT_MAX}, bi[4] = {0, 0, 1, 1};
+    double bs[4] = {-FLT_MAX, FLT_MAX, FLT_MAX, -INFINITY};
+    ref_scatter_add_rows(big, 2, 1, bi, bs, 4, out, NULL);
+    assert_true(isinf(out[0]) && out[0] < 0);
+    assert_true(isnan(out[1]));
+    double edge[1] = {FLT_MAX}, e0[1] = {0}, small[1] = {0x1p102};
+    ref_scatter_add_rows(edge, 1, 1, e0, small, 1, out, NULL);
+    assert_true(out[0] == (double)FLT_MAX + 0x1p102);
     double p[2] = {1, 2}, q[4] = {3, 4, 5, 6}, c[6];
     const double *in[2] = {p, q};
     const int64_t shapes[2][4] = {{1, 1, 2, 1}, {1, 1, 2, 2}};

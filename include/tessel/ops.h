@@ -192,7 +192,10 @@ TS_API ts_status ts_gather_rows(const ts_tensor *table, const ts_tensor *idx, ts
  * one internal copy of x and of the result. */
 TS_API ts_status ts_gather(const ts_tensor *x, int dim, const ts_tensor *idx, ts_tensor *out);
 /* dst[idx[i], :] += src[i, :] for every i, in index order; dst [V, D],
- * idx i32 [N], src [N, D]. An index outside [0, V) is skipped. */
+ * idx i32 [N], src [N, D]. An index outside [0, V) is skipped. Each
+ * element sums in f32 (i32: wrapping) from dst's value, rounded to dst's
+ * dtype once: the same order on every device, so the same overflow (a
+ * partial sum past f32's range stays inf). */
 TS_API ts_status ts_scatter_add_rows(ts_tensor *dst, const ts_tensor *idx, const ts_tensor *src);
 
 /* out = concat(inputs, dim); all inputs share dtype, device and every other

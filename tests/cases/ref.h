@@ -65,6 +65,8 @@ void ref_moe_combine(const double *h, int64_t r, int64_t d, const double *rows,
 /* Indexing. */
 void ref_gather_rows(const double *table, int64_t v, int64_t d, const double *idx, int64_t n,
                      double *out);
+/* Partial sums of scatter_add_rows that leave f32's range become ±inf, as
+ * the op's f32 accumulator in index order gives (ops.h). */
 void ref_scatter_add_rows(const double *dst, int64_t v, int64_t d, const double *idx,
                           const double *src, int64_t n, double *out, double *mag);
 /* out = concat of count inputs along dim; shapes are 4-d padded the same

@@ -14,6 +14,16 @@ void ref_gather_rows(const double *table, int64_t v, int64_t d, const double *id
     }
 }
 
+/* The op adds in index order into an f32 accumulator (ops.h), so a
+ * partial sum past f32's range is ±inf from there on (and meets an
+ * opposite inf as NaN), even where the exact total is back in range. The
+ * smallest magnitude f32 rounds to inf is FLT_MAX + half its ulp
+ * (2^128 - 2^103); below that the float64 partial is kept as is. */
+static double f32_partial(double s)
+{
+    return fabs(s) >= 0x1.ffffffp127 ? copysign(INFINITY, s) : s;
+}
+
 void ref_scatter_add_rows(const double *dst, int64_t v, int64_t d, const double *idx,
                           const double *src, int64_t n, double *out, double *mag)
 {
@@ -27,7 +37,7 @@ void ref_scatter_add_rows(const double *dst, int64_t v, int64_t d, const double 
         if (row < 0 || row >= v)
             continue;
         for (int64_t c = 0; c < d; c++) {
-            out[row * d + c] += src[i * d + c];
+            out[row * d + c] = f32_partial(out[row * d + c] + src[i * d + c]);
             if (mag)
                 mag[row * d + c] += fabs(src[i * d + c]);
         }
