@@ -94,6 +94,9 @@ static ts_status frame_wait(tsi_device *d, tsi_vk_frame *f)
 {
     if (!f->in_flight)
         return TS_OK;
+    /* No timeout of our own: a long kernel is not a hang, and the spec
+     * ("Lost Device") makes an unbounded fence wait return in finite time
+     * on a hung GPU, with VK_ERROR_DEVICE_LOST, which ends up below. */
     VkResult r = vkWaitForFences(d->dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) {
         if (r == VK_ERROR_DEVICE_LOST)
