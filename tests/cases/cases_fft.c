@@ -52,6 +52,10 @@ static const tsc_spec specs[] = {
     {"2D 3x5", 2, {3, 5}, 0, {0}, {0}, {0}, TWO_D, 0},
     {"2D 2x8x6 ortho", 3, {2, 8, 6}, 0, {0}, {0, ORTHO}, {0}, TWO_D, 0},
     {"2D 2x7x9 forward", 3, {2, 7, 9}, 0, {0}, {0, FWD}, {0}, TWO_D, 0},
+    /* A side of 1: VkFFT declines some, and the own kernels then plan a
+     * row of no passes. */
+    {"2D 1x6", 2, {1, 6}, 0, {0}, {0}, {0}, TWO_D, 0},
+    {"2D 2x5x1 ortho", 3, {2, 5, 1}, 0, {0}, {0, ORTHO}, {0}, TWO_D, 0},
     {"2D 16x11 T(x)", 2, {16, 11}, 0, {0}, {0}, {0}, TWO_D | TSC_LAY_IN0(TSC_TRANSPOSED), 0},
     {"2D 2x3x32x40", 4, {2, 3, 32, 40}, 0, {0}, {0, ORTHO}, {0}, TWO_D, 1},
 };
