@@ -30,7 +30,10 @@ static ts_status check_args(const ts_tensor *x, const ts_hyena_params *p, const 
     TSI_CHECK((unsigned)p->path <= TS_FFTCONV_MATMUL, TS_ERR_INVALID_ARGUMENT,
               "%s: path %d is not a ts_fftconv_path", FN, (int)p->path);
     *dm = (hy_dims){.n = p->order, .b = x->shape[0], .l = x->shape[1], .d = x->shape[2]};
-    dm->w = (dm->n + 1) * dm->d;
+    /* x may be a view whose d no weight could match (a zero-stride view
+     * of 2^62 columns): refuse it before (order + 1) * d overflows. */
+    TSI_CHECK(tsi_mul_checked(dm->n + 1, dm->d, &dm->w), TS_ERR_OVERFLOW,
+              "%s: (order + 1) * d overflows int64 (d = %lld)", FN, (long long)dm->d);
     int64_t in_w[2] = {dm->d, dm->w}, vec_w[1] = {dm->w}, sw[2] = {dm->w, 3};
     int64_t flt[3] = {dm->n - 1, dm->d, -1}, ds[2] = {dm->n - 1, dm->d};
     int64_t ow[2] = {dm->d, dm->d}, ob[1] = {dm->d};
