@@ -2,7 +2,8 @@
  * it runs the op, the own kernels (backend-gpu/gpu_fft.c) elsewhere.
  *
  * The same scheme as backend-vulkan/vk_fft.c (the header's functions are
- * static, so each module includes it once): one VkFFT application per
+ * static, so each module includes it once; what both do alike with an
+ * application is in backend-gpu/gpu_vkfft_app.h): one VkFFT application per
  * shape (kind, direction, n, batch), its programs built by the driver
  * (whose own cache keeps that cheap: see app_init), kept in the device's
  * cache (tsi_vkfft_apps, gpu_vkfft.h), each with its own buffer. An op is
@@ -28,6 +29,8 @@
 #include <vkFFT.h>
 #undef printf
 
+#include "backend-gpu/gpu_vkfft_app.h"
+
 typedef struct cl_fft_app {
     tsi_vkfft_shape shape;
     VkFFTApplication *app;
@@ -41,19 +44,6 @@ struct tsi_cl_fft {
     tsi_vkfft_apps apps;
 };
 
-/* deleteVkFFT 1.2.26 forgets the reverse Bluestein passes of a length
- * that takes several passes (their kernels and programs); pass 0 is a
- * copy of the forward one's handles, the others share its lookup tables
- * (referenceLUT), so deleting passes 1.. is exact. */
-static void delete_reverse_bluestein(VkFFTApplication *app)
-{
-    VkFFTPlan *plans[2] = {app->localFFTPlan, app->localFFTPlan_inverse};
-    for (int p = 0; p < 2; p++)
-        if (plans[p] && app->useBluesteinFFT[0] && plans[p]->numAxisUploads[0] > 1)
-            for (uint64_t j = 1; j < plans[p]->numAxisUploads[0]; j++)
-                deleteAxis(app, &plans[p]->inverseBluesteinAxes[0][j]);
-}
-
 /* OpenCL keeps released buffers and kernels alive for the work queued on
  * them, so nothing here waits. */
 static void app_destroy(tsi_device *dev, void *app)
@@ -61,11 +51,7 @@ static void app_destroy(tsi_device *dev, void *app)
     cl_fft_app *a = app;
     if (!a)
         return;
-    if (a->app) {
-        delete_reverse_bluestein(a->app);
-        deleteVkFFT(a->app);
-        free(a->app);
-    }
+    tsi_vkfft_app_free(a->app);
     tsi_cl_buffer_free(dev, a->work);
     free(a);
 }
@@ -97,20 +83,10 @@ static struct tsi_cl_fft *state_of(tsi_device *dev)
 static VkFFTResult app_init(tsi_device *dev, struct tsi_cl_fft *f, cl_fft_app *a)
 {
     const tsi_vkfft_shape *s = &a->shape;
-    VkFFTConfiguration c = {0};
-    c.FFTdim = 1;
-    c.size[0] = (uint64_t)s->n;
-    c.numberBatches = (uint64_t)s->batch;
-    c.performR2C = s->kind != TSI_FFT_C2C;
-    c.makeForwardPlanOnly = !s->inverse;
-    c.makeInversePlanOnly = s->inverse;
-    /* Twiddles from double-precision tables rather than f32 sincos. */
-    c.useLUT = 1;
+    VkFFTConfiguration c = tsi_vkfft_config(s, &a->bytes);
     c.platform = &f->platform;
     c.device = &f->device;
     c.context = &dev->ctx;
-    /* The buffer is given at each append, as on Vulkan (vk_fft.c). */
-    c.bufferSize = &a->bytes;
 
     /* No kernel cache of our own here: VkFFT 1.2.26 serializes OpenCL
      * program binaries with sprintf("%s"), so a binary format holding
@@ -121,10 +97,7 @@ static VkFFTResult app_init(tsi_device *dev, struct tsi_cl_fft *f, cl_fft_app *a
     tsi_vkfft_key(key, sizeof key, "opencl", &dev->caps->info, VkFFTGetVersion(), s);
     VkFFTResult r = initializeVkFFT(a->app, c);
     if (r != VKFFT_SUCCESS)
-        dev->host->log(TS_LOG_INFO,
-                       "vkfft: %s: VkFFT error %d: declined, the own kernels run it "
-                       "where they can",
-                       key, (int)r);
+        tsi_vkfft_log_declined(dev->host, key, r);
     return r;
 }
 
@@ -190,15 +163,10 @@ static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, void *app)
 /* No ';' in the text: tessel-info reads the path up to the next one. */
 void tsi_cl_fft_describe(bool cpu_device, char *buf, size_t len)
 {
-    int v = VkFFTGetVersion();
-    if (tsi_vkfft_mode_get() == TSI_VKFFT_OWN)
-        snprintf(buf, len, "own kernels (TESSEL_FFT=own)");
-    else if (cpu_device && tsi_vkfft_mode_get() != TSI_VKFFT_ONLY)
-        snprintf(buf, len,
-                 "own kernels (a CPU device: VkFFT's per-shape compiles cost more "
-                 "than they gain, TESSEL_FFT=vkfft forces it)");
-    else
-        snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+    tsi_vkfft_describe(cpu_device ? "a CPU device: VkFFT's per-shape compiles cost more than "
+                                    "they gain, TESSEL_FFT=vkfft forces it"
+                                  : NULL,
+                       buf, len);
 }
 
 /* No retire: OpenCL keeps a released buffer alive for the work queued on it. */

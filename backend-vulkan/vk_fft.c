@@ -2,7 +2,8 @@
  * it runs the op, the own kernels (backend-gpu/gpu_fft.c) elsewhere.
  *
  * VkFFT is header-only and static: this is the one file of the module
- * that includes it. One VkFFT application per shape (kind, direction, n,
+ * that includes it (with backend-gpu/gpu_vkfft_app.h, what it does alike
+ * with cl_fft.c). One VkFFT application per shape (kind, direction, n,
  * batch) is made on first use, with its kernels compiled through glslang
  * or loaded from the cache folder (backend-gpu/gpu_vkfft.c), and kept in
  * the device's cache (tsi_vkfft_apps, gpu_vkfft.h). Each owns its buffer
@@ -30,6 +31,8 @@
 #include <vkFFT.h>
 #undef printf
 
+#include "backend-gpu/gpu_vkfft_app.h"
+
 /* What one VkFFT append counts as toward the submission batch. */
 #define VK_FFT_DISPATCH_WEIGHT 4u
 
@@ -51,29 +54,12 @@ struct tsi_vk_fft {
  * initializeVkFFT: devices opened on several threads take turns. */
 static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* deleteVkFFT 1.2.26 forgets the reverse Bluestein passes of a length
- * that takes several passes (their pipelines, layouts and descriptor
- * pools); pass 0 is a copy of the forward one's handles, the others share
- * its lookup tables (referenceLUT), so deleting passes 1.. is exact. */
-static void delete_reverse_bluestein(VkFFTApplication *app)
-{
-    VkFFTPlan *plans[2] = {app->localFFTPlan, app->localFFTPlan_inverse};
-    for (int p = 0; p < 2; p++)
-        if (plans[p] && app->useBluesteinFFT[0] && plans[p]->numAxisUploads[0] > 1)
-            for (uint64_t j = 1; j < plans[p]->numAxisUploads[0]; j++)
-                deleteAxis(app, &plans[p]->inverseBluesteinAxes[0][j]);
-}
-
 static void app_destroy(tsi_device *d, void *app)
 {
     vk_fft_app *a = app;
     if (!a)
         return;
-    if (a->app) {
-        delete_reverse_bluestein(a->app);
-        deleteVkFFT(a->app);
-        free(a->app);
-    }
+    tsi_vkfft_app_free(a->app);
     if (a->block.buf)
         vkDestroyBuffer(d->dev, a->block.buf, NULL);
     if (a->block.mem)
@@ -145,25 +131,12 @@ static ts_status work_create(tsi_device *d, vk_fft_app *a)
 static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
 {
     const tsi_vkfft_shape *s = &a->shape;
-    VkFFTConfiguration c = {0};
-    c.FFTdim = 1;
-    c.size[0] = (uint64_t)s->n;
-    c.numberBatches = (uint64_t)s->batch;
-    c.performR2C = s->kind != TSI_FFT_C2C;
-    c.makeForwardPlanOnly = !s->inverse;
-    c.makeInversePlanOnly = s->inverse;
-    /* Twiddles from double-precision tables rather than f32 sincos. */
-    c.useLUT = 1;
+    VkFFTConfiguration c = tsi_vkfft_config(s, &a->bytes);
     c.physicalDevice = &f->pd;
     c.device = &d->dev;
     c.queue = &d->queue;
     c.commandPool = &d->cmd_pool;
     c.fence = &f->fence;
-    /* No buffer yet: VkFFT then writes its descriptor sets at the first
-     * append, after its Bluestein set-up has made the chirp buffers (at
-     * creation 1.2.26 writes them before, as null descriptors). Later
-     * appends pass the same pointer and never rewrite a set in flight. */
-    c.bufferSize = &a->bytes;
 
     char key[1024];
     tsi_vkfft_key(key, sizeof key, "vulkan", &d->info, VkFFTGetVersion(), s);
@@ -178,7 +151,7 @@ static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
         if (r != VKFFT_SUCCESS) {
             tsi_vk_host->log(TS_LOG_INFO, "vkfft: cached kernels for %s failed to load (%d)", key,
                              (int)r);
-            deleteVkFFT(a->app);
+            tsi_vkfft_app_delete(a->app);
             memset(a->app, 0, sizeof *a->app);
         }
         c.loadApplicationFromString = 0;
@@ -199,10 +172,7 @@ static VkFFTResult app_init(tsi_device *d, struct tsi_vk_fft *f, vk_fft_app *a)
         a->app->saveApplicationString = NULL;
     }
     if (r != VKFFT_SUCCESS)
-        tsi_vk_host->log(TS_LOG_INFO,
-                         "vkfft: %s: VkFFT error %d: declined, the own kernels run it "
-                         "where they can",
-                         key, (int)r);
+        tsi_vkfft_log_declined(tsi_vk_host, key, r);
     return r;
 }
 
@@ -276,11 +246,7 @@ static ts_status vkfft_record(tsi_device *d, const tsi_op *op, void *app)
 
 void tsi_vk_fft_describe(char *buf, size_t len)
 {
-    int v = VkFFTGetVersion();
-    if (tsi_vkfft_mode_get() == TSI_VKFFT_OWN)
-        snprintf(buf, len, "own kernels (TESSEL_FFT=own)");
-    else
-        snprintf(buf, len, "vkfft %d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+    tsi_vkfft_describe(NULL, buf, len);
 }
 
 static const tsi_vkfft_driver driver = {
