@@ -107,8 +107,36 @@ static struct tsi_vkfft_apps *apps_of(tsi_device *dev)
     return f ? &f->apps : NULL;
 }
 
+/* VkFFT sizes its work-groups for a GPU: up to CL_DEVICE_MAX_WORK_GROUP_SIZE
+ * work-items, each with many registers. A CPU runtime runs a work-group as
+ * one function that keeps every work-item's private values on its worker
+ * thread's stack (PoCL 3.1: the process's default, 8 MiB here), and past
+ * 2^16 points per transform that stack overflowed and the process died
+ * (TESSEL_FFT=vkfft: n = 131072, and 32771, which VkFFT runs as Bluestein
+ * over at least 2n - 1 points; 65536 and 4099 ran). Longer transforms are
+ * declined there. */
+#define CPU_DEVICE_MAX_POINTS 65536
+
+/* Points of VkFFT's transform for length n, at least: n when its radices
+ * (2 to 13) factor it, else Bluestein's padded 2n - 1. */
+static int64_t vkfft_points(int64_t n)
+{
+    int64_t m = n;
+    for (int64_t p = 2; p <= 13; p++)
+        while (m % p == 0)
+            m /= p;
+    return m == 1 ? n : 2 * n - 1;
+}
+
 static void *app_make(tsi_device *dev, const tsi_vkfft_shape *s)
 {
+    if (dev->caps->info.kind == TS_DEVICE_SOFTWARE && vkfft_points(s->n) > CPU_DEVICE_MAX_POINTS) {
+        dev->host->log(TS_LOG_INFO,
+                       "vkfft: length %lld declined on a CPU device (its work-groups would "
+                       "overflow the runtime's thread stacks)",
+                       (long long)s->n);
+        return NULL;
+    }
     cl_fft_app *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
