@@ -32,7 +32,12 @@ void tsi_vkfft_shape_of(const tsi_op *op, tsi_vkfft_shape *out)
         .batch = x->shape[0] * x->shape[1] * x->shape[2],
         .row = kind == TSI_FFT_C2C ? n : n / 2 + 1,
     };
-    out->bytes = (uint64_t)out->batch * (uint64_t)out->row * 8u;
+    /* Saturated: irfft's n is bounded only by core's 8n-byte check, and a
+     * product past 64 bits is past every work limit, not a small buffer. */
+    uint64_t row_bytes = (uint64_t)out->row * 8u;
+    out->bytes = out->batch > 0 && row_bytes > UINT64_MAX / (uint64_t)out->batch
+                     ? UINT64_MAX
+                     : (uint64_t)out->batch * row_bytes;
 }
 
 bool tsi_vkfft_same_shape(const tsi_vkfft_shape *a, const tsi_vkfft_shape *b)

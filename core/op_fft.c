@@ -44,6 +44,16 @@ static const char *const hook_ops[2][3] = {{"fft", "rfft", "irfft"}, {"ifft", "r
 ts_status tsi_fft1d(const char *fn, int kind, int inverse, const ts_tensor *x, int64_t n,
                     float scale, ts_tensor *out)
 {
+    /* Every path holds about n complex numbers somewhere (the own
+     * kernels' tables, Bluestein's chirp, real-via-complex's temporary):
+     * a length whose 8n bytes overflow is refused before any of them sizes
+     * its memory from it. Only irfft's n can get here that long: its out
+     * may keep fewer samples than the transform makes. */
+    int64_t bytes;
+    TSI_CHECK(tsi_mul_checked(n, (int64_t)ts_dtype_size(TS_C64), &bytes), TS_ERR_OVERFLOW,
+              "%s: a transform of length %lld needs 8 bytes of working memory per point, "
+              "more than a 64-bit size holds",
+              fn, (long long)n);
     /* Cropping is a narrower view of the same storage. */
     ts_tensor xc = *x;
     int64_t keep = kind == TSI_FFT_C2R ? n / 2 + 1 : n;

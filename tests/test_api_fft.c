@@ -73,6 +73,9 @@ static void test_irfft_bad(void **state)
     EXPECT_ERR(TS_ERR_SHAPE, fn, ts_irfft(T(cpu, C64, 3, 1), 0, TS_FFT_BACKWARD, out));
     EXPECT_ERR(TS_ERR_SHAPE, fn, ts_irfft(x, 0, TS_FFT_BACKWARD, T(cpu, F32, 2, 8)));
     EXPECT_ERR(TS_ERR_DEVICE_MISMATCH, fn, ts_irfft(T(cpu2, C64, 3, 5), 0, TS_FFT_BACKWARD, out));
+    /* out may crop, so n alone can be too long to size any working memory */
+    EXPECT_ERR(TS_ERR_OVERFLOW, fn, ts_irfft(x, INT64_C(1) << 60, TS_FFT_BACKWARD, out));
+    EXPECT_ERR(TS_ERR_OVERFLOW, fn, ts_irfft(x, INT64_MAX, TS_FFT_ORTHO, out));
 }
 
 static void test_fft2_bad(void **state)

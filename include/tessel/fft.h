@@ -40,7 +40,10 @@ TS_API ts_status ts_rfft(const ts_tensor *x, int64_t n, ts_fft_norm norm, ts_ten
  * bins past n/2 are ignored, and so are the imaginary parts of bin 0 and
  * (n even) bin n/2. out f32 [..., m] with 1 <= m <= n receives the first
  * m samples of the length-n result (numpy's irfft(x, n)[..., :m]): a
- * causal convolution reads back only what it keeps. */
+ * causal convolution reads back only what it keeps. The whole length-n
+ * transform is still computed: n from 2^60 on (8n bytes of working
+ * memory overflow) is TS_ERR_OVERFLOW, and a long n that memory cannot
+ * hold TS_ERR_OUT_OF_MEMORY. */
 TS_API ts_status ts_irfft(const ts_tensor *x, int64_t n, ts_fft_norm norm, ts_tensor *out);
 
 /* Two-dimensional transforms over the last two dims (x has at least two

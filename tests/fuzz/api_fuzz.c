@@ -617,12 +617,13 @@ static void op_index(fz *f)
 /* A transform length for rfft / irfft / irfft2. irfft may crop its output
  * to far fewer than n values, so a small out does not bound the work: a
  * length that validation would let through yet that needs real memory
- * (2^20 < n < 2^61: e.g. 3037000500, 24 GB of work) is skipped like a big
- * tensor. Longer lengths stay: they must be refused as overflows. */
+ * (2^20 < n < 2^60: e.g. 3037000500, 24 GB of work) is skipped like a big
+ * tensor. Longer lengths stay: validation must refuse them as overflows
+ * (8n bytes). */
 static int fft_len_arg(fz *f, int64_t *n)
 {
     *n = long_arg(f);
-    if (*n > ((int64_t)1 << 20) && *n < ((int64_t)1 << 61)) {
+    if (*n > ((int64_t)1 << 20) && *n < ((int64_t)1 << 60)) {
         g_stats.skipped++;
         return 0;
     }
