@@ -14,18 +14,7 @@
 #include <stdlib.h>
 
 #include "tessel/tessel.h"
-
-static int g_failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            g_failed = 1;                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "test_check.h"
 
 /* ts_fft of a unit impulse of n points: returns the status, and checks
  * every bin is 1 + 0i when it ran. */
@@ -84,6 +73,6 @@ int main(void)
     ts_status s = impulse_fft(ctx, dev, 64);
     CHECK(s == TS_OK, "n = 64: %s, want TS_OK", ts_status_str(s));
     ts_context_destroy(ctx);
-    printf("%s\n", g_failed ? "FAILED" : "passed");
-    return g_failed;
+    printf("%s\n", g_failures ? "FAILED" : "passed");
+    return g_failures ? 1 : 0;
 }

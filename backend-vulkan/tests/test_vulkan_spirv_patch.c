@@ -13,18 +13,7 @@
 #include <string.h>
 
 #include "backend-vulkan/vk_spirv_patch.h"
-
-static int g_failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            g_failures++;                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "tests/test_check.h"
 
 static uint32_t *read_words(const char *path, size_t *n)
 {

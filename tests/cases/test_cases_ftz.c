@@ -17,18 +17,7 @@
 
 #include "family.h"
 #include "ref.h"
-
-static int g_failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            g_failures++;                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "tests/test_check.h"
 
 enum { EMU_IEEE, EMU_FLUSH, EMU_WRONG };
 
