@@ -8,10 +8,12 @@
  *
  *     test_vkfft_cpu_device        (ctest sets TESSEL_FFT=vkfft)
  *
- * Exit 77 when no OpenCL device here is a CPU runtime. */
+ * Exit 77 when no OpenCL device here is a CPU runtime, or tessel was
+ * built without VkFFT. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tessel/tessel.h"
 #include "test_check.h"
@@ -60,8 +62,8 @@ int main(void)
     if (ts_context_create(&ctx) != TS_OK)
         return 1;
     if (ts_device_find(ctx, "opencl:0", &dev) != TS_OK || ts_device_info_get(dev, &info) != TS_OK ||
-        info.kind != TS_DEVICE_SOFTWARE) {
-        printf("no OpenCL CPU runtime here: skipped\n");
+        info.kind != TS_DEVICE_SOFTWARE || !strstr(info.features, "fft: vkfft")) {
+        printf("no OpenCL CPU runtime here, or it does not run VkFFT: skipped\n");
         ts_context_destroy(ctx);
         return 77;
     }
