@@ -499,8 +499,9 @@ void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels 
         /* AMX unless the vdpbf16ps kernel is forced (its test). */
         const char *dot = getenv("TESSEL_CPU_BF16_DOT");
         bool dot_forced = dt == TS_BF16 && dot && strcmp(dot, "on") == 0;
-        if (f->amx_bf16 && !dot_forced && tsi_cpu_amx_ready()) {
-            *out = dt == TS_BF16 ? tsi_cpu_gemm16_amx_bf16 : tsi_cpu_gemm16_amx_f16;
+        bool emulated = f->avx512_bf16 && tsi_cpu_amx_emulated();
+        if (!dot_forced && (emulated || (f->amx_bf16 && tsi_cpu_amx_ready()))) {
+            tsi_cpu_gemm16_amx_kernel(dt, emulated, out);
             return;
         }
 #endif

@@ -121,8 +121,13 @@ float tsi_cpu_gemm16_avx512_dot_speedup(void);
 extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16;
 extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16;
 /* Asks the OS for the tile registers, once per process; false when it
- * refuses or TESSEL_CPU_AMX=off. */
+ * refuses or TESSEL_CPU_AMX=off (or emulate). */
 bool tsi_cpu_amx_ready(void);
+/* TESSEL_CPU_AMX=emulate: the AMX kernels' packing with the tile product
+ * computed in C, for testing on a CPU without AMX (cpu_gemm16_amx.c). */
+bool tsi_cpu_amx_emulated(void);
+/* The AMX kernel for dt (f16 or bf16), with the emulated product or not. */
+void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, bool emulated, tsi_cpu_gemm16_kernel *out);
 /* x[0..n) into bf16 hi = bf16(x), hf = hi of the finite values (0 for
  * Inf, NaN) and lo = bf16(x - hi) (0 for Inf, NaN). */
 void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);

@@ -24,7 +24,9 @@
  * per process; the tile configuration is per thread, so every pool task
  * loads it before its first tile and releases the registers after its
  * last (a thread holding tiles makes each context switch save 8 KiB). */
+#include <float.h>
 #include <immintrin.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,12 +152,58 @@ void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d)
 #define XFEATURE_XTILEDATA 18
 #endif
 
+/* TESSEL_CPU_AMX=emulate: TDPBF16PS computed in C on the same panels, so
+ * that the AMX packing of the GEMM and of attention (the layouts above,
+ * the f16 split into terms) runs and is checked by conformance on a CPU
+ * without AMX (one with AVX512_BF16, which the packing's helpers use).
+ * A test device, like TESSEL_GPU_LIMITS: correct but slow. It follows
+ * the instruction's definition: inputs of zero exponent read as zero
+ * (DAZ), each of a pair's two products added in turn, rounded to nearest
+ * even, with subnormal sums flushed to zero (FTZ). */
+bool tsi_cpu_amx_emulated(void)
+{
+    const char *env = getenv("TESSEL_CPU_AMX");
+    return env && strcmp(env, "emulate") == 0;
+}
+
+static float bf16_daz(uint16_t h)
+{
+    uint32_t u = (h & 0x7f80u) ? (uint32_t)h << 16 : (uint32_t)(h & 0x8000u) << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static float ftz(float x)
+{
+    return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x;
+}
+
+/* The same operands as amx_micro: a(i, p) at a[p/32][i][p%32], b(p, j) at
+ * b[p/2][j][p%2]. */
+static void amx_micro_emulated(size_t k, const void *ap, const void *bp, float *c, size_t ldc,
+                               int acc)
+{
+    const uint16_t *a = ap, *b = bp;
+    for (size_t i = 0; i < MR; i++)
+        for (size_t j = 0; j < NR; j++) {
+            float t = acc ? c[i * ldc + j] : 0.0f;
+            for (size_t p = 0; p < k; p += 2) {
+                const uint16_t *ar = a + (p / 32) * MR * 32 + i * 32 + p % 32;
+                const uint16_t *bc = b + (p / 2) * NR * 2 + j * 2;
+                t = ftz(t + bf16_daz(ar[0]) * bf16_daz(bc[0]));
+                t = ftz(t + bf16_daz(ar[1]) * bf16_daz(bc[1]));
+            }
+            c[i * ldc + j] = t;
+        }
+}
+
 static bool amx_granted;
 
 static void request_tiles(void)
 {
     const char *env = getenv("TESSEL_CPU_AMX");
-    if (env && strcmp(env, "off") == 0)
+    if (env && (strcmp(env, "off") == 0 || strcmp(env, "emulate") == 0))
         return;
 #if defined(__linux__)
     amx_granted = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
@@ -209,3 +257,15 @@ const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16 = {
     .begin = amx_begin,
     .end = amx_end,
 };
+
+void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, bool emulated, tsi_cpu_gemm16_kernel *out)
+{
+    *out = dt == TS_BF16 ? tsi_cpu_gemm16_amx_bf16 : tsi_cpu_gemm16_amx_f16;
+    if (emulated) {
+        out->name =
+            dt == TS_BF16 ? "amx_bf16 emulated" : "amx_bf16 x3 emulated (f16 as bf16 hi+lo)";
+        out->micro = amx_micro_emulated;
+        out->begin = NULL;
+        out->end = NULL;
+    }
+}
