@@ -270,17 +270,15 @@ static void amx_parts(const attn_job *j, attn_work *w, const void *src, const fl
                       int64_t npad)
 {
     uint16_t *p[3] = {w->parts, w->parts + npad, w->parts + 2 * npad};
-#if defined(TESSEL_CPU_AMX)
     if (j->terms > 1) {
         if (src)
-            tsi_cpu_amx_split_f16(src, (size_t)n, p[0], p[1], p[2]);
+            j->amx.split_f16(src, (size_t)n, p[0], p[1], p[2]);
         else
-            tsi_cpu_amx_split(x, (size_t)n, p[0], p[1], p[2]);
+            j->amx.split(x, (size_t)n, p[0], p[1], p[2]);
         for (int t = 0; t < 3; t++)
             memset(p[t] + n, 0, (size_t)(npad - n) * sizeof(uint16_t));
         return;
     }
-#endif
     if (src)
         memcpy(p[0], src, (size_t)n * sizeof(uint16_t));
     else

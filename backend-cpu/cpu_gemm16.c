@@ -152,18 +152,14 @@ static void pack_line(const g16_job *j, tsi_g16_panel fmt, bool is_b, const uint
         if (terms_of(j) == 1) {
             for (int64_t p = 0; p < n; p++)
                 split[0][p] = p < nv ? s[p * dstride] : 0;
+        } else if (j->g->dt == TS_F16 && dstride == 1) {
+            j->kn->split_f16(s, (size_t)nv, v[0], v[1], v[2]);
+            for (int t = 0; t < 3; t++)
+                memset(v[t] + nv, 0, (size_t)(n - nv) * sizeof(uint16_t));
         } else {
-#if defined(TESSEL_CPU_AMX)
-            if (j->g->dt == TS_F16 && dstride == 1) {
-                tsi_cpu_amx_split_f16(s, (size_t)nv, v[0], v[1], v[2]);
-                for (int t = 0; t < 3; t++)
-                    memset(v[t] + nv, 0, (size_t)(n - nv) * sizeof(uint16_t));
-            } else {
-                tsi_cpu_load_f32(j->k, j->g->dt, s, dstride, tmp, (size_t)nv);
-                memset(tmp + nv, 0, (size_t)(n - nv) * sizeof(float));
-                tsi_cpu_amx_split(tmp, (size_t)n, v[0], v[1], v[2]);
-            }
-#endif
+            tsi_cpu_load_f32(j->k, j->g->dt, s, dstride, tmp, (size_t)nv);
+            memset(tmp + nv, 0, (size_t)(n - nv) * sizeof(float));
+            j->kn->split(tmp, (size_t)n, v[0], v[1], v[2]);
         }
         for (int t = 0; t < terms_of(j); t++)
             put_line(fmt, j->kx, width, slot, t * kc + p0, term(is_b, t, v), n, dst);
@@ -246,17 +242,15 @@ static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
             const uint16_t *r1 = p + 1 < j->kc ? row + g->b_rs : NULL;
             if (fmt == TSI_G16_F32 && p < j->kc)
                 tsi_cpu_load_f32(j->k, g->dt, row, 1, tmp, (size_t)run);
-#if defined(TESSEL_CPU_AMX)
             for (int r = 0; terms > 1 && r < 2 && p + r < j->kc; r++) {
                 uint16_t *const *v = r ? v1 : v0;
                 if (g->dt == TS_F16) {
-                    tsi_cpu_amx_split_f16(r ? r1 : row, (size_t)run, v[0], v[1], v[2]);
+                    j->kn->split_f16(r ? r1 : row, (size_t)run, v[0], v[1], v[2]);
                     continue;
                 }
                 tsi_cpu_load_f32(j->k, g->dt, r ? r1 : row, 1, tmp, (size_t)run);
-                tsi_cpu_amx_split(tmp, (size_t)run, v[0], v[1], v[2]);
+                j->kn->split(tmp, (size_t)run, v[0], v[1], v[2]);
             }
-#endif
             for (int64_t c0 = 0; c0 < run; c0 += nr) {
                 int64_t cols = p < j->kc ? min64(nr, run - c0) : 0;
                 char *base = bpack + (size_t)((r0 + c0) / nr) * panel;
@@ -270,13 +264,10 @@ static void pack_b_rows(void *ctx, int64_t begin, int64_t end, int worker)
                     const uint16_t *s0 = terms > 1 ? term(true, s, v0) : row;
                     const uint16_t *s1 = terms > 1 ? term(true, s, v1) : r1;
                     uint16_t *d = (uint16_t *)(void *)base + (p + s * j->kcp) * nr;
-#if defined(TESSEL_CPU_AMX)
-                    /* TILES: an AMX kernel, so the CPU has AVX-512 BW. */
-                    if (nr == 32 && cols == 32 && r1 && j->kn->a_panel == TSI_G16_TILES) {
-                        tsi_cpu_amx_pairs32(s0 + c0, s1 + c0, d);
+                    if (j->kn->pairs32 && nr == 32 && cols == 32 && r1) {
+                        j->kn->pairs32(s0 + c0, s1 + c0, d);
                         continue;
                     }
-#endif
                     pairs_from_rows(s0 + c0, r1 ? s1 + c0 : NULL, cols, d);
                     memset(d + 2 * cols, 0, (size_t)(nr - cols) * 2 * sizeof(uint16_t));
                 }
@@ -493,15 +484,18 @@ static bool bf16_dot_pays(const tsi_cpu_features *f)
 void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels *k, ts_dtype dt,
                                tsi_cpu_gemm16_kernel *out)
 {
+    if (tsi_cpu_amx_emulated()) {
+        tsi_cpu_gemm16_tiles_kernel(dt, out);
+        return;
+    }
 #if defined(__x86_64__)
     if (k->level == TSI_CPU_SIMD_AVX512) {
 #if defined(TESSEL_CPU_AMX)
         /* AMX unless the vdpbf16ps kernel is forced (its test). */
         const char *dot = getenv("TESSEL_CPU_BF16_DOT");
         bool dot_forced = dt == TS_BF16 && dot && strcmp(dot, "on") == 0;
-        bool emulated = f->avx512_bf16 && tsi_cpu_amx_emulated();
-        if (!dot_forced && (emulated || (f->amx_bf16 && tsi_cpu_amx_ready()))) {
-            tsi_cpu_gemm16_amx_kernel(dt, emulated, out);
+        if (f->amx_bf16 && !dot_forced && tsi_cpu_amx_ready()) {
+            tsi_cpu_gemm16_amx_kernel(dt, out);
             return;
         }
 #endif

@@ -5,8 +5,9 @@
  * how the panels are laid out for its micro-kernel; the descriptors with
  * ISA extensions beyond the SIMD table (AVX512_BF16's vdpbf16ps, 16-bit
  * loads widened in registers) live in cpu_gemm16_avx512.c, the AMX tile
- * kernel in cpu_gemm16_amx.c, and every other machine runs the SIMD
- * table's f32 micro-kernel on widened panels. */
+ * kernel in cpu_gemm16_amx.c (its geometry, and the same with the tile
+ * product emulated, in cpu_gemm16_tiles.c), and every other machine runs
+ * the SIMD table's f32 micro-kernel on widened panels. */
 #ifndef TESSEL_BACKEND_CPU_GEMM16_H
 #define TESSEL_BACKEND_CPU_GEMM16_H
 
@@ -64,6 +65,13 @@ typedef struct tsi_cpu_gemm16_kernel {
      * call (AMX loads and releases its tile configuration), or NULL. */
     void (*begin)(void);
     void (*end)(void);
+    /* TILES kernels (f16 as terms, pair rows): x into its bf16 parts hi,
+     * hf and lo (tsi_g16_term_part), from f32 or from contiguous f16; and
+     * two depth rows of 32 values interleaved into one pair row, d[2i] =
+     * r0[i], d[2i+1] = r1[i]. NULL for the other kernels. */
+    void (*split)(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
+    void (*split_f16)(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
+    void (*pairs32)(const uint16_t *r0, const uint16_t *r1, uint16_t *d);
 } tsi_cpu_gemm16_kernel;
 
 /* One 16-bit GEMM: c = a * b (+ bias), a and b of dtype dt (f16 / bf16)
@@ -115,27 +123,20 @@ extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16;
 float tsi_cpu_gemm16_avx512_dot_speedup(void);
 #endif
 
-#if defined(TESSEL_CPU_AMX)
-/* cpu_gemm16_amx.c: bf16 on AMX tiles, and f16 as three bf16 terms. Only
- * where cpu_features.c found AMX-BF16 and tsi_cpu_amx_ready() said yes. */
-extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16;
-extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16;
-/* Asks the OS for the tile registers, once per process; false when it
- * refuses or TESSEL_CPU_AMX=off (or emulate). */
-bool tsi_cpu_amx_ready(void);
-/* TESSEL_CPU_AMX=emulate: the AMX kernels' packing with the tile product
- * computed in C, for testing on a CPU without AMX (cpu_gemm16_amx.c). */
+/* cpu_gemm16_tiles.c: the tile kernels' geometry (32 x 32 per call, TILES
+ * A and PAIRS B, f16 as three bf16 terms) with TDPBF16PS computed in C:
+ * what TESSEL_CPU_AMX=emulate runs, on any CPU, to test the AMX packing
+ * where there is no AMX. */
 bool tsi_cpu_amx_emulated(void);
-/* The AMX kernel for dt (f16 or bf16), with the emulated product or not. */
-void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, bool emulated, tsi_cpu_gemm16_kernel *out);
-/* x[0..n) into bf16 hi = bf16(x), hf = hi of the finite values (0 for
- * Inf, NaN) and lo = bf16(x - hi) (0 for Inf, NaN). */
-void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
-/* The same from contiguous f16 values. */
-void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo);
-/* 32 values of two depth rows interleaved into one pair row: d[2i] = r0[i],
- * d[2i+1] = r1[i]. */
-void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d);
+void tsi_cpu_gemm16_tiles_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out);
+
+#if defined(TESSEL_CPU_AMX)
+/* cpu_gemm16_amx.c: the same on AMX tiles. Only where cpu_features.c
+ * found AMX-BF16 and tsi_cpu_amx_ready() said yes. */
+void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out);
+/* Asks the OS for the tile registers, once per process; false when it
+ * refuses or TESSEL_CPU_AMX is off or emulate. */
+bool tsi_cpu_amx_ready(void);
 #endif
 
 #endif

@@ -24,9 +24,7 @@
  * per process; the tile configuration is per thread, so every pool task
  * loads it before its first tile and releases the registers after its
  * last (a thread holding tiles makes each context switch save 8 KiB). */
-#include <float.h>
 #include <immintrin.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +119,7 @@ static __mmask16 first(size_t n)
     return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
 }
 
-void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+static void amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
 {
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 m = first(n - i);
@@ -129,7 +127,7 @@ void tsi_cpu_amx_split(const float *x, size_t n, uint16_t *hi, uint16_t *hf, uin
     }
 }
 
-void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
+static void amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *hf, uint16_t *lo)
 {
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 m = first(n - i);
@@ -137,7 +135,7 @@ void tsi_cpu_amx_split_f16(const uint16_t *x, size_t n, uint16_t *hi, uint16_t *
     }
 }
 
-void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d)
+static void amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d)
 {
     __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1);
     __m512i lo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9, 40, 8, 39,
@@ -151,52 +149,6 @@ void tsi_cpu_amx_pairs32(const uint16_t *r0, const uint16_t *r1, uint16_t *d)
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 #endif
-
-/* TESSEL_CPU_AMX=emulate: TDPBF16PS computed in C on the same panels, so
- * that the AMX packing of the GEMM and of attention (the layouts above,
- * the f16 split into terms) runs and is checked by conformance on a CPU
- * without AMX (one with AVX512_BF16, which the packing's helpers use).
- * A test device, like TESSEL_GPU_LIMITS: correct but slow. It follows
- * the instruction's definition: inputs of zero exponent read as zero
- * (DAZ), each of a pair's two products added in turn, rounded to nearest
- * even, with subnormal sums flushed to zero (FTZ). */
-bool tsi_cpu_amx_emulated(void)
-{
-    const char *env = getenv("TESSEL_CPU_AMX");
-    return env && strcmp(env, "emulate") == 0;
-}
-
-static float bf16_daz(uint16_t h)
-{
-    uint32_t u = (h & 0x7f80u) ? (uint32_t)h << 16 : (uint32_t)(h & 0x8000u) << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static float ftz(float x)
-{
-    return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x;
-}
-
-/* The same operands as amx_micro: a(i, p) at a[p/32][i][p%32], b(p, j) at
- * b[p/2][j][p%2]. */
-static void amx_micro_emulated(size_t k, const void *ap, const void *bp, float *c, size_t ldc,
-                               int acc)
-{
-    const uint16_t *a = ap, *b = bp;
-    for (size_t i = 0; i < MR; i++)
-        for (size_t j = 0; j < NR; j++) {
-            float t = acc ? c[i * ldc + j] : 0.0f;
-            for (size_t p = 0; p < k; p += 2) {
-                const uint16_t *ar = a + (p / 32) * MR * 32 + i * 32 + p % 32;
-                const uint16_t *bc = b + (p / 2) * NR * 2 + j * 2;
-                t = ftz(t + bf16_daz(ar[0]) * bf16_daz(bc[0]));
-                t = ftz(t + bf16_daz(ar[1]) * bf16_daz(bc[1]));
-            }
-            c[i * ldc + j] = t;
-        }
-}
 
 static bool amx_granted;
 
@@ -217,55 +169,17 @@ bool tsi_cpu_amx_ready(void)
     return amx_granted;
 }
 
-/* Blocks: deep (2048 packed values), because each depth block reloads and
- * stores the 4 KiB accumulator tiles and that, not L1 residency, set the
- * speed here (a 32 x 2048 panel of A and of B come from L2). Columns: 1024
- * for bf16 (B's block 4 MiB; fewer repacks of A, which is what a MoE
- * layer's 512-row experts spend on: 85 -> 73 ms against 512 columns), 512
- * for f16, whose three terms make each column's block three times longer.
- * Measured on a 2-core Sapphire Rapids-class VM: kc 256-1024 ran 10-25 %
- * slower; 256-2048 columns and 192-512 rows per task changed plain GEMMs
- * little. */
-const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_bf16 = {
-    .name = "amx_bf16",
-    .mr = MR,
-    .nr = NR,
-    .kc = 2048,
-    .kpad = 32,
-    .mc = 96,
-    .nc = 1024,
-    .terms = 1,
-    .a_panel = TSI_G16_TILES,
-    .b_panel = TSI_G16_PAIRS,
-    .micro = amx_micro,
-    .begin = amx_begin,
-    .end = amx_end,
-};
-
-const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_amx_f16 = {
-    .name = "amx_bf16 x3 (f16 as bf16 hi+lo)",
-    .mr = MR,
-    .nr = NR,
-    .kc = 512,
-    .kpad = 32,
-    .mc = 96,
-    .nc = 512,
-    .terms = 3,
-    .a_panel = TSI_G16_TILES,
-    .b_panel = TSI_G16_PAIRS,
-    .micro = amx_micro,
-    .begin = amx_begin,
-    .end = amx_end,
-};
-
-void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, bool emulated, tsi_cpu_gemm16_kernel *out)
+/* The geometry and blocking are the emulated kernel's
+ * (cpu_gemm16_tiles.c); the tile product, the tile registers and the
+ * AVX-512 splits are AMX's. */
+void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out)
 {
-    *out = dt == TS_BF16 ? tsi_cpu_gemm16_amx_bf16 : tsi_cpu_gemm16_amx_f16;
-    if (emulated) {
-        out->name =
-            dt == TS_BF16 ? "amx_bf16 emulated" : "amx_bf16 x3 emulated (f16 as bf16 hi+lo)";
-        out->micro = amx_micro_emulated;
-        out->begin = NULL;
-        out->end = NULL;
-    }
+    tsi_cpu_gemm16_tiles_kernel(dt, out);
+    out->name = dt == TS_BF16 ? "amx_bf16" : "amx_bf16 x3 (f16 as bf16 hi+lo)";
+    out->micro = amx_micro;
+    out->begin = amx_begin;
+    out->end = amx_end;
+    out->split = amx_split;
+    out->split_f16 = amx_split_f16;
+    out->pairs32 = amx_pairs32;
 }
