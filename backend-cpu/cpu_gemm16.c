@@ -486,6 +486,11 @@ void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels 
 {
     if (tsi_cpu_amx_emulated()) {
         tsi_cpu_gemm16_tiles_kernel(dt, out);
+#if defined(TESSEL_CPU_AMX)
+        /* The AMX kernel's own splits where they can run, C elsewhere. */
+        if (k->level == TSI_CPU_SIMD_AVX512 && f->avx512_bf16)
+            tsi_cpu_gemm16_amx_splits(out);
+#endif
         return;
     }
 #if defined(__x86_64__)

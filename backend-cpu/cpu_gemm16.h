@@ -134,6 +134,9 @@ void tsi_cpu_gemm16_tiles_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out);
 /* cpu_gemm16_amx.c: the same on AMX tiles. Only where cpu_features.c
  * found AMX-BF16 and tsi_cpu_amx_ready() said yes. */
 void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out);
+/* Its AVX-512 splits and pair rows into out (they need AVX512_BF16 only:
+ * the emulated kernel takes them where they run). */
+void tsi_cpu_gemm16_amx_splits(tsi_cpu_gemm16_kernel *out);
 /* Asks the OS for the tile registers, once per process; false when it
  * refuses or TESSEL_CPU_AMX is off or emulate. */
 bool tsi_cpu_amx_ready(void);

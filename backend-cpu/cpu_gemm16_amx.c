@@ -169,17 +169,22 @@ bool tsi_cpu_amx_ready(void)
     return amx_granted;
 }
 
+void tsi_cpu_gemm16_amx_splits(tsi_cpu_gemm16_kernel *out)
+{
+    out->split = amx_split;
+    out->split_f16 = amx_split_f16;
+    out->pairs32 = amx_pairs32;
+}
+
 /* The geometry and blocking are the emulated kernel's
- * (cpu_gemm16_tiles.c); the tile product, the tile registers and the
- * AVX-512 splits are AMX's. */
+ * (cpu_gemm16_tiles.c); the tile product and the tile registers are
+ * AMX's. */
 void tsi_cpu_gemm16_amx_kernel(ts_dtype dt, tsi_cpu_gemm16_kernel *out)
 {
     tsi_cpu_gemm16_tiles_kernel(dt, out);
+    tsi_cpu_gemm16_amx_splits(out);
     out->name = dt == TS_BF16 ? "amx_bf16" : "amx_bf16 x3 (f16 as bf16 hi+lo)";
     out->micro = amx_micro;
     out->begin = amx_begin;
     out->end = amx_end;
-    out->split = amx_split;
-    out->split_f16 = amx_split_f16;
-    out->pairs32 = amx_pairs32;
 }
