@@ -290,27 +290,19 @@ static void amx_parts(const attn_job *j, attn_work *w, const void *src, const fl
  * AMX kernel reads A) from w->parts: term t's npad values at depth t*npad. */
 static void amx_put_a(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t r, int64_t npad)
 {
-    int64_t kx = j->terms * npad;
-    dst += (r / 32) * kx * 32 + r % 32 * 32;
+    dst += (r / 32) * j->terms * npad * 32;
     for (int t = 0; t < j->terms; t++)
-        for (int64_t p = 0; p < npad; p += 32)
-            memcpy(dst + (t * npad + p) / 32 * 32 * 32,
-                   w->parts + tsi_g16_term_part(false, t) * npad + p, 32 * sizeof(uint16_t));
+        tsi_g16_put_line(TSI_G16_TILES, 32, r % 32, t * npad,
+                         w->parts + tsi_g16_term_part(false, t) * npad, npad, dst);
 }
 
 /* Key c's row of K into B panels ([kx/2][32][2] per 32 keys, depth d). */
 static void amx_put_k(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
 {
-    int64_t kx = j->terms * j->dpad;
-    dst += (c / 32) * kx * 32 + c % 32 * 2;
-    for (int t = 0; t < j->terms; t++) {
-        const uint16_t *v = w->parts + tsi_g16_term_part(true, t) * j->dpad;
-        uint16_t *d = dst + t * j->dpad * 32;
-        for (int64_t p = 0; p < j->dpad; p += 2) {
-            d[p * 32] = v[p];
-            d[p * 32 + 1] = v[p + 1];
-        }
-    }
+    dst += (c / 32) * j->terms * j->dpad * 32;
+    for (int t = 0; t < j->terms; t++)
+        tsi_g16_put_line(TSI_G16_PAIRS, 32, c % 32, t * j->dpad,
+                         w->parts + tsi_g16_term_part(true, t) * j->dpad, j->dpad, dst);
 }
 
 /* Key c's row of V into B panels ([kx/2][32][2] per 32 columns of Dv,

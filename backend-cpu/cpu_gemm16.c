@@ -113,20 +113,6 @@ static const uint16_t *term(bool is_b, int s, uint16_t *const v[3])
     return v[tsi_g16_term_part(is_b, s)];
 }
 
-/* n 16-bit values from depth p0 on into panel column `slot`. */
-static void put_line(tsi_g16_panel fmt, int64_t kx, int width, int slot, int64_t p0,
-                     const uint16_t *v, int64_t n, char *dst)
-{
-    uint16_t *d = (uint16_t *)(void *)dst;
-    if (fmt == TSI_G16_TILES) {
-        for (int64_t p = p0; p < p0 + n; p += 32) /* p0, n: multiples of 32 */
-            memcpy(d + ((p >> 5) * width + slot) * 32, v + (p - p0), 32 * sizeof(uint16_t));
-        return;
-    }
-    for (int64_t p = p0; p < p0 + n; p++)
-        d[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = v[p - p0];
-}
-
 /* One row of A or column of B (src, dstride elements per depth step) into
  * panel column `slot` of a packed block `width` wide: kvalid values, zeros
  * up to kcp, as each of the kernel's terms; in runs of G16_RUN depth
@@ -162,7 +148,7 @@ static void pack_line(const g16_job *j, tsi_g16_panel fmt, bool is_b, const uint
             j->kn->split(tmp, (size_t)n, v[0], v[1], v[2]);
         }
         for (int t = 0; t < terms_of(j); t++)
-            put_line(fmt, j->kx, width, slot, t * kc + p0, term(is_b, t, v), n, dst);
+            tsi_g16_put_line(fmt, width, slot, t * kc + p0, term(is_b, t, v), n, dst);
     }
 }
 

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "backend-cpu/cpu_features.h"
 #include "backend-cpu/cpu_kernels.h"
@@ -37,6 +38,21 @@ static inline int tsi_g16_term_part(bool is_b, int t)
 {
     static const int a_part[3] = {0, 1, 2}, b_part[3] = {0, 2, 1};
     return is_b ? b_part[t] : a_part[t];
+}
+
+/* n 16-bit values of a line, from depth p0 on, into column `slot` of a
+ * packed panel `width` lines wide (TILES: p0 and n multiples of 32). */
+static inline void tsi_g16_put_line(tsi_g16_panel fmt, int width, int64_t slot, int64_t p0,
+                                    const uint16_t *v, int64_t n, void *dst)
+{
+    uint16_t *d = dst;
+    if (fmt == TSI_G16_TILES) {
+        for (int64_t p = p0; p < p0 + n; p += 32)
+            memcpy(d + ((p >> 5) * width + slot) * 32, v + (p - p0), 32 * sizeof(uint16_t));
+        return;
+    }
+    for (int64_t p = p0; p < p0 + n; p++)
+        d[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = v[p - p0];
 }
 
 typedef void (*tsi_g16_micro_fn)(size_t k, const void *a, const void *b, float *c, size_t ldc,
