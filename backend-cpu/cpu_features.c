@@ -8,6 +8,12 @@
 
 #include "backend-cpu/cpu_features.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+/* The kernel's uapi value (asm/hwcap.h), spelled out for older headers. */
+#define TSI_HWCAP2_BF16 (1ul << 14)
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
@@ -125,6 +131,9 @@ void tsi_cpu_features_detect(tsi_cpu_features *f)
     detect_x86(f);
 #elif defined(__aarch64__)
     f->best = TSI_CPU_SIMD_NEON;
+#if defined(__linux__)
+    f->neon_bf16 = (getauxval(AT_HWCAP2) & TSI_HWCAP2_BF16) != 0;
+#endif
 #endif
     read_model_name(f->name, sizeof f->name);
     f->simd = f->best;

@@ -25,6 +25,8 @@ typedef struct tsi_cpu_features {
     /* AMX tiles with bf16 (cpuid AMX-TILE + AMX-BF16, XCR0 tile state); the
      * OS may still refuse them per process (cpu_gemm16_amx.c asks). */
     bool amx_bf16;
+    /* aarch64: BFDOT (FEAT_BF16, the kernel's HWCAP2_BF16). */
+    bool neon_bf16;
     tsi_cpu_simd best;                 /* highest level the machine runs */
     tsi_cpu_simd simd;                 /* chosen: best, lowered by TESSEL_CPU_SIMD */
 } tsi_cpu_features;

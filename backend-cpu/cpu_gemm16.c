@@ -452,18 +452,20 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
     }
 }
 
-#if defined(__x86_64__)
-/* vdpbf16ps where it pays: forced by TESSEL_CPU_BF16_DOT, else measured. */
-static bool bf16_dot_pays(const tsi_cpu_features *f)
+#if defined(__x86_64__) || defined(TESSEL_CPU_NEON_BF16)
+/* A k-pair dot-product kernel for bf16 where the CPU has one and it pays:
+ * forced by TESSEL_CPU_BF16_DOT, else measured (speedup over the f32
+ * kernel, once per process). */
+static bool bf16_dot_pays(bool has, float (*speedup)(void))
 {
-    if (!f->avx512_bf16)
+    if (!has)
         return false;
     const char *force = getenv("TESSEL_CPU_BF16_DOT");
     if (force && strcmp(force, "on") == 0)
         return true;
     if (force && strcmp(force, "off") == 0)
         return false;
-    return tsi_cpu_gemm16_avx512_dot_speedup() > 1.15f;
+    return speedup() > 1.15f;
 }
 #endif
 
@@ -491,9 +493,18 @@ void tsi_cpu_gemm16_kernel_for(const tsi_cpu_features *f, const tsi_cpu_kernels 
         }
 #endif
         if (dt == TS_BF16)
-            *out = bf16_dot_pays(f) ? tsi_cpu_gemm16_avx512_bf16dp : tsi_cpu_gemm16_avx512_bf16;
+            *out = bf16_dot_pays(f->avx512_bf16, tsi_cpu_gemm16_avx512_dot_speedup)
+                       ? tsi_cpu_gemm16_avx512_bf16dp
+                       : tsi_cpu_gemm16_avx512_bf16;
         else
             *out = tsi_cpu_gemm16_avx512_f16;
+        return;
+    }
+#endif
+#if defined(TESSEL_CPU_NEON_BF16)
+    if (dt == TS_BF16 && k->level == TSI_CPU_SIMD_NEON &&
+        bf16_dot_pays(f->neon_bf16, tsi_cpu_gemm16_neon_dot_speedup)) {
+        *out = tsi_cpu_gemm16_neon_bf16dot;
         return;
     }
 #endif

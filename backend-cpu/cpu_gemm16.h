@@ -139,6 +139,13 @@ extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_avx512_bf16;
 float tsi_cpu_gemm16_avx512_dot_speedup(void);
 #endif
 
+#if defined(TESSEL_CPU_NEON_BF16)
+/* cpu_gemm16_neon.c: bf16 through BFDOT (FEAT_BF16), 6 x 8 tiles. */
+extern const tsi_cpu_gemm16_kernel tsi_cpu_gemm16_neon_bf16dot;
+/* How much faster it ran than the f32 kernel, measured on first call. */
+float tsi_cpu_gemm16_neon_dot_speedup(void);
+#endif
+
 /* cpu_gemm16_tiles.c: the tile kernels' geometry (32 x 32 per call, TILES
  * A and PAIRS B, f16 as three bf16 terms) with TDPBF16PS computed in C:
  * what TESSEL_CPU_AMX=emulate runs, on any CPU, to test the AMX packing
