@@ -5,8 +5,8 @@
 # CPU conformance under qemu user emulation with each SIMD level the build
 # has (neon, scalar), then the 16-bit GEMM and attention with BFDOT and
 # with the AMX packing emulated. Not part of scripts/test.sh (about 6
-# minutes on 2 cores, over 40 with --full);
-# docs/conformance.md says when to run it.
+# minutes on 2 cores, over 40 with --full); docs/conformance.md says when
+# to run it.
 #   scripts/test_arm64.sh [--full]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -69,4 +69,3 @@ for env in TESSEL_CPU_BF16_DOT=on TESSEL_CPU_AMX=emulate; do
   fi
   tail -n 1 "$log"
 done
-
