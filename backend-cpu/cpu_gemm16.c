@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend-cpu/cpu_gemm16.h"
 #include "backend-cpu/cpu_internal.h"
@@ -450,6 +451,53 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
             }
         }
     }
+}
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, tsi_g16_micro_fn f32, int mr, int nr, int k)
+{
+    enum { CALLS = 64 };
+    size_t na = (size_t)mr * (size_t)k, nb = (size_t)nr * (size_t)k;
+    float *a = malloc(na * sizeof(float)), *b = malloc(nb * sizeof(float));
+    float *c = malloc((size_t)mr * (size_t)nr * sizeof(float));
+    uint16_t *ap = malloc(na * sizeof(uint16_t)), *bp = malloc(nb * sizeof(uint16_t));
+    float speedup = 0.0f;
+    if (a && b && c && ap && bp) {
+        for (size_t i = 0; i < na; i++) {
+            a[i] = (float)(i % 7) * 0.125f;
+            ap[i] = 0x3f00; /* 0.5 */
+        }
+        for (size_t i = 0; i < nb; i++) {
+            b[i] = (float)(i % 5) * 0.25f;
+            bp[i] = 0x3e00; /* 0.125 */
+        }
+        memset(c, 0, (size_t)mr * (size_t)nr * sizeof(float));
+        double best_dot = 1e30, best_f32 = 1e30;
+        for (int round = 0; round < 5; round++) {
+            double t0 = seconds();
+            for (int i = 0; i < CALLS; i++)
+                dot((size_t)k, ap, bp, c, (size_t)nr, 1);
+            double t1 = seconds();
+            for (int i = 0; i < CALLS; i++)
+                f32((size_t)k, a, b, c, (size_t)nr, 1);
+            double t2 = seconds();
+            best_dot = t1 - t0 < best_dot ? t1 - t0 : best_dot;
+            best_f32 = t2 - t1 < best_f32 ? t2 - t1 : best_f32;
+        }
+        speedup = best_dot > 0 ? (float)(best_f32 / best_dot) : 0.0f;
+    }
+    free(a);
+    free(b);
+    free(c);
+    free(ap);
+    free(bp);
+    return speedup;
 }
 
 #if defined(__x86_64__) || defined(TESSEL_CPU_NEON_BF16)

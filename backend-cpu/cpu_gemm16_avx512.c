@@ -15,7 +15,6 @@
  *   accumulation (DESIGN.md, Correctness). */
 #include <immintrin.h>
 #include <pthread.h>
-#include <time.h>
 
 #include "backend-cpu/cpu_gemm16.h"
 
@@ -92,40 +91,9 @@ static void f32_micro(size_t k, const void *ap, const void *bp, float *c, size_t
  * machine falls back to the f32 kernel, which is never slow. */
 static float dot_speedup;
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void measure_dot(void)
 {
-    enum { K = 128, CALLS = 64 };
-    static float a[K * MR], b[K * NR], c[MR * NR];
-    static uint32_t ap[K / 2 * MR];
-    static uint16_t bp[K * NR];
-    for (int i = 0; i < K * MR; i++)
-        a[i] = (float)(i % 7) * 0.125f;
-    for (int i = 0; i < K * NR; i++) {
-        b[i] = (float)(i % 5) * 0.25f;
-        bp[i] = 0x3e00; /* 0.125 */
-    }
-    for (int i = 0; i < K / 2 * MR; i++)
-        ap[i] = 0x3f003f00u; /* 0.5, 0.5 */
-    double best_dot = 1e30, best_f32 = 1e30;
-    for (int round = 0; round < 5; round++) {
-        double t0 = seconds();
-        for (int i = 0; i < CALLS; i++)
-            bf16dp_micro(K, ap, bp, c, NR, 1);
-        double t1 = seconds();
-        for (int i = 0; i < CALLS; i++)
-            f32_micro(K, a, b, c, NR, 1);
-        double t2 = seconds();
-        best_dot = t1 - t0 < best_dot ? t1 - t0 : best_dot;
-        best_f32 = t2 - t1 < best_f32 ? t2 - t1 : best_f32;
-    }
-    dot_speedup = best_dot > 0 ? (float)(best_f32 / best_dot) : 0.0f;
+    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dp_micro, f32_micro, MR, NR, 128);
 }
 
 float tsi_cpu_gemm16_avx512_dot_speedup(void)

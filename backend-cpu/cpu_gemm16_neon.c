@@ -10,7 +10,6 @@
  * measurement finds it faster than widening to f32 panels. */
 #include <arm_neon.h>
 #include <pthread.h>
-#include <time.h>
 
 #include "backend-cpu/cpu_gemm16.h"
 
@@ -69,8 +68,9 @@ static void bf16dot_micro(size_t k, const void *ap, const void *bp, float *c, si
     }
 
 /* a: [k][MR] f32, b: [k][NR] f32: the f32 side of measure_dot's race. */
-static void f32_micro(size_t k, const float *a, const float *b, float *c, size_t ldc, int acc)
+static void f32_micro(size_t k, const void *ap, const void *bp, float *c, size_t ldc, int acc)
 {
+    const float *a = ap, *b = bp;
     ROWS(DECL)
     for (size_t p = 0; p < k; p++) {
         float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
@@ -88,39 +88,9 @@ static void f32_micro(size_t k, const float *a, const float *b, float *c, size_t
  * (cpu_gemm16.c) to be chosen. */
 static float dot_speedup;
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void measure_dot(void)
 {
-    enum { K = 256, CALLS = 64 };
-    static float a[K * MR], b[K * NR], c[MR * NR];
-    static uint16_t ap[K * MR], bp[K * NR];
-    for (int i = 0; i < K * MR; i++) {
-        a[i] = (float)(i % 7) * 0.125f;
-        ap[i] = 0x3f00; /* 0.5 */
-    }
-    for (int i = 0; i < K * NR; i++) {
-        b[i] = (float)(i % 5) * 0.25f;
-        bp[i] = 0x3e00; /* 0.125 */
-    }
-    double best_dot = 1e30, best_f32 = 1e30;
-    for (int round = 0; round < 5; round++) {
-        double t0 = seconds();
-        for (int i = 0; i < CALLS; i++)
-            bf16dot_micro(K, ap, bp, c, NR, 1);
-        double t1 = seconds();
-        for (int i = 0; i < CALLS; i++)
-            f32_micro(K, a, b, c, NR, 1);
-        double t2 = seconds();
-        best_dot = t1 - t0 < best_dot ? t1 - t0 : best_dot;
-        best_f32 = t2 - t1 < best_f32 ? t2 - t1 : best_f32;
-    }
-    dot_speedup = best_dot > 0 ? (float)(best_f32 / best_dot) : 0.0f;
+    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dot_micro, f32_micro, MR, NR, 256);
 }
 
 float tsi_cpu_gemm16_neon_dot_speedup(void)
