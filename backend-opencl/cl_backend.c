@@ -133,6 +133,7 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
     info->shared_memory_bytes = out->local_mem > UINT32_MAX ? UINT32_MAX : (uint32_t)out->local_mem;
     info->subgroup_size = subgroup_size(d, exts);
     out->fp16 = has_ext(exts, "cl_khr_fp16");
+    out->own_binaries = tsi_cl_own_binaries(out);
     info->fp16_arithmetic = out->fp16;
     info->fp16_storage = 1; /* vload_half / vstore_half are core OpenCL 1.2 */
     info->bf16_native = 0;
@@ -155,9 +156,10 @@ ts_status tsi_cl_query_caps(const tsi_host *host, cl_platform_id p, cl_device_id
     char fft[128];
     tsi_cl_fft_describe((type & CL_DEVICE_TYPE_CPU) != 0, fft, sizeof fft);
     snprintf(info->features, sizeof info->features,
-             "%.*s; fp16:%s; subgroups:%s;%s gemm:%s; fft: %s", ver_len, out->device_version,
-             out->fp16 ? "cl_khr_fp16" : "vload_half", subgroups ? "yes" : "no",
-             out->cut.set ? " limits(TESSEL_GPU_LIMITS);" : "",
+             "%.*s; fp16:%s; subgroups:%s;%s binaries:%s; gemm:%s; fft: %s", ver_len,
+             out->device_version, out->fp16 ? "cl_khr_fp16" : "vload_half",
+             subgroups ? "yes" : "no", out->cut.set ? " limits(TESSEL_GPU_LIMITS);" : "",
+             out->own_binaries ? "tessel" : "driver's cache",
 #ifdef TESSEL_HAVE_CLBLAST
              "clblast",
 #else

@@ -51,6 +51,7 @@ typedef struct tsi_cl_caps {
     cl_ulong local_mem;
     cl_ulong max_alloc;
     bool fp16;
+    bool own_binaries;  /* programs kept as binaries under the cache folder (cl_program_cache.c) */
     tsi_gpu_limits cut; /* TESSEL_GPU_LIMITS, applied to the fields above */
 } tsi_cl_caps;
 
@@ -138,6 +139,9 @@ void tsi_cl_programs_release(tsi_device *dev);
 /* Programs compiled from source in this process (not loaded from the disk
  * cache); also logged at debug level, one line per program. */
 int tsi_cl_programs_compiled(void);
+/* Whether tessel keeps this device's programs as binaries on disk, or
+ * leaves that to the driver's own cache (TESSEL_OPENCL_BINARIES). */
+bool tsi_cl_own_binaries(const tsi_cl_caps *caps);
 
 /* Append printf-style text to a defines buffer (truncation is caught by
  * tsi_cl_get_kernel, which rejects a buffer filled to the brim). */

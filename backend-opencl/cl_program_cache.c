@@ -1,7 +1,8 @@
 /* Programs built from the embedded kernels (generated from
  * shaders/<family>.kern): one per (file, defines) pair, kept per device in
  * memory, and as program binaries on disk under host->cache_dir()/opencl
- * so a second process start pays no compilation (PoCL takes seconds per program).
+ * so a second process start pays no compilation (on PoCL, which caches
+ * its own builds, the driver's cache instead: tsi_cl_own_binaries).
  *
  * A disk entry's name hashes everything that can change the binary:
  * platform, device, device and driver version, build options, file name
@@ -79,6 +80,25 @@ static uint64_t key_hash(const tsi_device *dev, uint64_t basis, const char *file
     h = fnv1a_str(h, file);
     h = tsi_fnv1a(h, src->data, src->size);
     return h;
+}
+
+/* PoCL keeps every program it compiles in a disk cache of its own
+ * (POCL_KERNEL_CACHE, on unless set to 0), and asking it for a program's
+ * binary compiles each kernel of the program once more, for any
+ * work-group size, beside the per-size builds its launches make anyway
+ * (PoCL 3.1, cold ops_opencl: 854 s with tessel's binaries, 550 s
+ * without). There tessel stores none by default, and a warm start pays
+ * PoCL's cache lookup instead, about 45 ms a program (docs/tuning.md).
+ * TESSEL_OPENCL_BINARIES=on|off overrides the choice. */
+bool tsi_cl_own_binaries(const tsi_cl_caps *caps)
+{
+    const char *env = getenv("TESSEL_OPENCL_BINARIES");
+    if (env && (strcmp(env, "on") == 0 || strcmp(env, "off") == 0))
+        return strcmp(env, "on") == 0;
+    if (strcmp(caps->platform_name, "Portable Computing Language") != 0)
+        return true;
+    const char *pocl = getenv("POCL_KERNEL_CACHE");
+    return pocl && strcmp(pocl, "0") == 0;
 }
 
 /* The binary of prog in its cache entry (host->cache_store: the key is
@@ -205,7 +225,8 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
     snprintf(name, sizeof name, "opencl/%016llx.bin",
              (unsigned long long)key_hash(dev, TSI_FNV_BASIS, file, defines, src));
     uint64_t key2 = key_hash(dev, FNV_BASIS2, file, defines, src);
-    p->prog = from_binary(dev, name, key2, defines);
+    bool own = dev->caps->own_binaries;
+    p->prog = own ? from_binary(dev, name, key2, defines) : NULL;
     if (!p->prog) {
         ts_status s = from_source(dev, file, src, defines, &p->prog);
         if (s != TS_OK) {
@@ -213,7 +234,8 @@ static ts_status get_program(tsi_device *dev, const char *file, const char *defi
             free(p);
             return s;
         }
-        cache_store(dev, name, key2, p->prog);
+        if (own)
+            cache_store(dev, name, key2, p->prog);
     }
     p->next = dev->programs;
     dev->programs = p;

@@ -44,8 +44,11 @@ add_executable(test_cache_damage ${CMAKE_CURRENT_LIST_DIR}/test_cache_damage.c)
 target_link_libraries(test_cache_damage PRIVATE tessel tessel_warnings m)
 foreach(b IN LISTS TESSEL_REL_BACKENDS)
   tessel_rel_test(cache_damage test_cache_damage ${b} --dir ${CMAKE_CURRENT_BINARY_DIR}/rel-scratch)
+  # Binaries on: PoCL would otherwise keep the OpenCL programs in its own
+  # cache only (backend-opencl/cl_program_cache.c), leaving nothing to damage.
   set_property(TEST cache_damage_${b} APPEND PROPERTY ENVIRONMENT
-               "POCL_CACHE_DIR=${CMAKE_CURRENT_BINARY_DIR}/rel-scratch/pocl-cache")
+               "POCL_CACHE_DIR=${CMAKE_CURRENT_BINARY_DIR}/rel-scratch/pocl-cache"
+               "TESSEL_OPENCL_BINARIES=on")
 endforeach()
 
 # 10k iterations on the CPU; fewer on the software GPUs so CI stays short

@@ -9,6 +9,7 @@
  *    detection, which under VMs is often a slow SSE core.
  * Part 2 is skipped (and said so) when libopenblas.so.0 is missing. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,25 @@ static int check_mapping(void)
     return bad;
 }
 
+/* Whether this CPU has the instructions of a core the picker can return. */
+static bool runnable(const tsi_cpu_features *f, const char *core)
+{
+    if (strcmp(core, "Cooperlake") == 0)
+        return f->avx512_bf16;
+    if (strcmp(core, "SkylakeX") == 0)
+        return f->avx512;
+    if (strcmp(core, "Haswell") == 0 || strcmp(core, "Zen") == 0)
+        return f->avx2 && f->fma;
+    return f->avx;
+}
+
 /* A fresh OpenBLAS with OPENBLAS_CORETYPE=core: 1 if it reports that core,
- * 0 if not, -1 if it cannot be loaded. */
-static int openblas_knows(const char *core)
+ * 0 if not, -1 if it cannot be loaded. OpenBLAS may replace a forced core
+ * this CPU cannot run (0.3.21 runs Haswell for Cooperlake on an AVX2-only
+ * Zen 3), so such a core counts as known when the build holds its kernel
+ * table (the exported gotoblas_<CORE>); it is checked by name on a CPU
+ * that has its instructions. */
+static int openblas_knows(const tsi_cpu_features *here, const char *core)
 {
     setenv("OPENBLAS_CORETYPE", core, 1);
     void *lib = dlmopen(LM_ID_NEWLM, "libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
@@ -77,7 +94,18 @@ static int openblas_knows(const char *core)
     char *(*corename)(void) = (char *(*)(void))dlsym(lib, "openblas_get_corename");
     const char *got = corename ? corename() : "";
     int known = strcasecmp(got, core) == 0;
-    printf("%-4s OpenBLAS with OPENBLAS_CORETYPE=%s runs %s\n", known ? "ok" : "FAIL", core, got);
+    const char *how = "";
+    if (!known && !runnable(here, core)) {
+        char table[64];
+        snprintf(table, sizeof table, "gotoblas_%s", core);
+        for (char *c = table + strlen("gotoblas_"); *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        known = dlsym(lib, table) != NULL;
+        how = known ? " (this CPU cannot run it; the build has its kernels)"
+                    : " (this CPU cannot run it, and the build lacks its kernels)";
+    }
+    printf("%-4s OpenBLAS with OPENBLAS_CORETYPE=%s runs %s%s\n", known ? "ok" : "FAIL", core, got,
+           how);
     /* Left loaded: unloading OpenBLAS with its threads running is unsafe. */
     return known;
 }
@@ -102,7 +130,7 @@ static int check_known(void)
            mine ? mine : "(openblas's own)");
     int bad = 0;
     for (size_t i = 0; i < n_seen; i++) {
-        int k = openblas_knows(seen[i]);
+        int k = openblas_knows(&here, seen[i]);
         if (k < 0) {
             printf("skip: libopenblas.so.0 not loadable: %s\n", dlerror());
             return 0;

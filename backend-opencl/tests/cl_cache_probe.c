@@ -1,7 +1,8 @@
 /* Runs a few small ops on opencl:0, checks their results, and prints how
  * many OpenCL programs this process compiled from source (counted from
- * the backend's debug log lines). run_cache_test.cmake runs it several
- * times against one fresh cache folder. */
+ * the backend's debug log lines), after the device's driver and features
+ * lines. run_cache_test.cmake runs it several times against one fresh
+ * cache folder. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,9 @@ int main(void)
     CHECK(ts_context_create(&ctx));
     ts_device *dev;
     CHECK(ts_device_find(ctx, "opencl:0", &dev));
+    ts_device_info info;
+    CHECK(ts_device_info_get(dev, &info));
+    printf("driver: %s\nfeatures: %s\n", info.driver, info.features);
     int rc = run(dev);
     ts_context_destroy(ctx);
     printf("compiled=%d\n", compiled);
