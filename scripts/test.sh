@@ -15,8 +15,9 @@ CC=clang scripts/build.sh "$root/build-clang" -DTESSEL_WERROR=ON -DTESSEL_BUILD_
 
 # A missing software device must fail loudly, not skip quietly.
 export TESSEL_REQUIRE_BACKENDS="${TESSEL_REQUIRE_BACKENDS:-cpu,vulkan,opencl}"
-# Two at a time: PoCL's cold kernel compiles (ops_opencl, ~10 min) are
-# single-threaded, so the other tests fit beside them (cold CI: 10 min vs 15.6).
+# Two at a time: PoCL's cold kernel compiles (ops_opencl, about 6 min on a
+# 2-core Zen 3) are single-threaded, so the other tests fit beside them
+# (cold, that machine: 10.5 min for this stage).
 ctest --test-dir "$root/build" --output-on-failure --timeout 1200 -j2
 
 # ASan + UBSan (every backend, API fuzzer) and TSan (CPU backend).
