@@ -460,9 +460,10 @@ static double seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, tsi_g16_micro_fn f32, int mr, int nr, int k)
+float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, const tsi_cpu_kernels *f32, int k)
 {
     enum { CALLS = 64 };
+    int mr = f32->gemm_mr, nr = f32->gemm_nr;
     size_t na = (size_t)mr * (size_t)k, nb = (size_t)nr * (size_t)k;
     float *a = malloc(na * sizeof(float)), *b = malloc(nb * sizeof(float));
     float *c = malloc((size_t)mr * (size_t)nr * sizeof(float));
@@ -485,7 +486,7 @@ float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, tsi_g16_micro_fn f32, int mr
                 dot((size_t)k, ap, bp, c, (size_t)nr, 1);
             double t1 = seconds();
             for (int i = 0; i < CALLS; i++)
-                f32((size_t)k, a, b, c, (size_t)nr, 1);
+                f32->gemm_micro((size_t)k, a, b, c, (size_t)nr, 1);
             double t2 = seconds();
             best_dot = t1 - t0 < best_dot ? t1 - t0 : best_dot;
             best_f32 = t2 - t1 < best_f32 ? t2 - t1 : best_f32;

@@ -128,10 +128,11 @@ size_t tsi_cpu_gemm16_work_bytes(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_
 void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_gemm16_kernel *kn,
                     const tsi_gemm16 *g, void *work);
 
-/* How much faster the k-pair kernel dot ran than the f32 kernel f32 (both
- * mr x nr tiles, depth k) on the same L1-resident panels, interleaved,
- * best of five rounds of 64 calls; 0 when it could not allocate them. */
-float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, tsi_g16_micro_fn f32, int mr, int nr, int k);
+/* How much faster the k-pair kernel dot ran than the f32 table's GEMM
+ * micro-kernel, the one it would replace (dot has the table's gemm_mr x
+ * gemm_nr tile), at depth k on L1-resident panels, interleaved, best of
+ * five rounds of 64 calls; 0 when it could not allocate them. */
+float tsi_cpu_gemm16_dot_race(tsi_g16_micro_fn dot, const tsi_cpu_kernels *f32, int k);
 
 #if defined(__x86_64__)
 /* cpu_gemm16_avx512.c: bf16 through vdpbf16ps (AVX512_BF16), and f16 /

@@ -60,28 +60,6 @@ static void bf16dp_micro(size_t k, const void *ap, const void *bp, float *c, siz
     ROWS(STORE)
 }
 
-#define FMA(i)                                                                                     \
-    {                                                                                              \
-        __m512 ai = _mm512_set1_ps(a[i]);                                                          \
-        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                                \
-        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                                \
-    }
-
-/* a: [k][MR] f32, b: [k][NR] f32: the f32 side of measure_dot's race. */
-static void f32_micro(size_t k, const void *ap, const void *bp, float *c, size_t ldc, int acc)
-{
-    const float *a = ap;
-    const float *b = bp;
-    ROWS(DECL)
-    for (size_t p = 0; p < k; p++) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        ROWS(FMA)
-        a += MR;
-        b += NR;
-    }
-    ROWS(STORE)
-}
-
 /* Whether vdpbf16ps beats widening bf16 to f32 panels on this core,
  * measured once: the instruction does twice an FMA's multiply-adds, but
  * some cores run it at a fraction of the FMA rate (one measured here ran
@@ -93,7 +71,7 @@ static float dot_speedup;
 
 static void measure_dot(void)
 {
-    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dp_micro, f32_micro, MR, NR, 128);
+    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dp_micro, &tsi_cpu_kernels_avx512, 128);
 }
 
 float tsi_cpu_gemm16_avx512_dot_speedup(void)

@@ -60,27 +60,6 @@ static void bf16dot_micro(size_t k, const void *ap, const void *bp, float *c, si
     ROWS(STORE)
 }
 
-#define FMA(i)                                                                                     \
-    {                                                                                              \
-        float32x4_t ai = vdupq_n_f32(a[i]);                                                        \
-        c##i##0 = vfmaq_f32(c##i##0, ai, b0);                                                      \
-        c##i##1 = vfmaq_f32(c##i##1, ai, b1);                                                      \
-    }
-
-/* a: [k][MR] f32, b: [k][NR] f32: the f32 side of measure_dot's race. */
-static void f32_micro(size_t k, const void *ap, const void *bp, float *c, size_t ldc, int acc)
-{
-    const float *a = ap, *b = bp;
-    ROWS(DECL)
-    for (size_t p = 0; p < k; p++) {
-        float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
-        ROWS(FMA)
-        a += MR;
-        b += NR;
-    }
-    ROWS(STORE)
-}
-
 /* Whether BFDOT beats widening bf16 to f32 panels on this core, measured
  * once, as cpu_gemm16_avx512.c does for vdpbf16ps: cores differ in how
  * fast they run it and the hwcaps do not say. Both kernels run on the same
@@ -90,7 +69,7 @@ static float dot_speedup;
 
 static void measure_dot(void)
 {
-    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dot_micro, f32_micro, MR, NR, 256);
+    dot_speedup = tsi_cpu_gemm16_dot_race(bf16dot_micro, &tsi_cpu_kernels_neon, 256);
 }
 
 float tsi_cpu_gemm16_neon_dot_speedup(void)
