@@ -15,16 +15,15 @@
  * O = e^(m-m')*O + P.V. While m' is -inf the exponent uses 0, so a row
  * that has seen only hidden keys never computes (-inf) - (-inf).
  *
- * bf16 inputs, where the CPU has AVX512_BF16 and the 16-bit GEMM chose its
- * vdpbf16ps micro-kernel (same 14 x 32 tile as the table's), run both
- * products on that kernel instead: Q, K and V packed as bf16 k-pairs
- * (their own bits, no conversion; half the bytes of f32 panels), S from
- * unscaled Q then scaled in f32, P rounded to bf16 pairs for P.V (the
- * row sums l stay f32); accumulation is f32 throughout (DESIGN.md).
- * Where the 16-bit GEMM runs on AMX tiles (cpu_gemm16_amx.c), f16 and bf16
- * run both products on its 32 x 32 tile kernel the same way: bf16 as is,
- * f16 as bf16 hi + lo parts (hi.hi + hi.lo + lo.hi: each product to
- * 2^-16), P split the same way, so that f16's precision is kept.
+ * f16 and bf16 inputs, where the 16-bit GEMM chose a micro-kernel on
+ * 16-bit panels (cpu_gemm16.h: k-pairs for vdpbf16ps or BFDOT, bf16 only;
+ * AMX tiles, 32 x 32, both), run both products on that kernel instead, Q,
+ * K, V and P packed as its panels: bf16 as its own bits (half the bytes of
+ * f32 panels), S from unscaled Q then scaled in f32, P rounded to bf16
+ * (the row sums l stay f32); f16 on tiles as bf16 hi + lo parts (hi.hi +
+ * hi.lo + lo.hi: each product to 2^-16), Q scaled and P split the same
+ * way, so that f16's precision is kept. Accumulation is f32 throughout
+ * (DESIGN.md).
  *
  * Query i of batch b sees keys [lo_i, hi_i) (key_len, causal offset and
  * window, core/op.h); a query tile reads only the key tiles that meet the
@@ -57,10 +56,9 @@ typedef struct attn_job {
     int mr, nr;
     float scale;
     int64_t n_ktiles;
-    tsi_g16_micro_fn dp;                 /* bf16 k-pair micro-kernel, or NULL: f32 panels */
-    tsi_cpu_gemm16_kernel amx;           /* AMX tiles (amx.micro set), else unused */
-    int terms;                           /* AMX: 1 (bf16), 3 (f16 as hi + lo) */
-    int64_t dpad;                        /* AMX: d rounded up to a tile's 32 */
+    tsi_cpu_gemm16_kernel g16;           /* 16-bit panels (g16.micro set), else f32 */
+    int terms;                           /* 16-bit: 1 (bf16), 3 (f16 as hi + lo) */
+    int64_t dpad;                        /* 16-bit: d rounded up to the kernel's kpad */
     size_t k_tile_floats, v_tile_floats; /* one packed K / V tile */
     float *packed_k, *packed_v;          /* [heads * n_ktiles] tiles each */
     int64_t heads;                       /* (batch, kv head) pairs packed per round */
@@ -72,36 +70,44 @@ typedef struct attn_job {
 typedef struct attn_work {
     float *qp, *kp, *vp, *s, *pp, *o, *m, *l, *row;
     float *kbuf, *vbuf; /* this worker's K / V tile when K and V are not prepacked */
-    uint16_t *parts;    /* AMX: a row's hi, hf and lo parts */
+    uint16_t *parts;    /* 16-bit: a row's hi, hf and lo parts */
 } attn_work;
 
-static bool use_amx(const attn_job *j)
+static bool on_g16(const attn_job *j)
 {
-    return j->amx.micro != NULL;
+    return j->g16.micro != NULL;
 }
 
-/* Floats of one packed Q, K, V and P tile: f32 panels, or bf16 on the AMX
- * path (terms sections of the depth each). */
+/* Floats of one packed Q, K, V and P tile: f32 panels, or 16-bit ones
+ * (terms sections of the depth each). */
 static size_t q_floats(const attn_job *j)
 {
-    return (size_t)(use_amx(j) ? j->qtp * j->terms * j->dpad / 2 : j->qtp * j->d);
+    return (size_t)(on_g16(j) ? j->qtp * j->terms * j->dpad / 2 : j->qtp * j->d);
 }
 
 static size_t k_floats(const attn_job *j)
 {
-    return (size_t)(use_amx(j) ? j->ktp * j->terms * j->dpad / 2 : j->ktp * j->d);
+    return (size_t)(on_g16(j) ? j->ktp * j->terms * j->dpad / 2 : j->ktp * j->d);
 }
 
 static size_t v_floats(const attn_job *j)
 {
-    return (size_t)(use_amx(j) ? j->dvp * j->terms * j->ktp / 2 : j->dvp * j->ktp);
+    return (size_t)(on_g16(j) ? j->dvp * j->terms * j->ktp / 2 : j->dvp * j->ktp);
 }
 
+/* Bf16 k-pairs: P's rows are rounded to bf16 first, then moved into the
+ * panels a 32-bit pair at a time (pack_p). */
+static bool p_by_words(const attn_job *j)
+{
+    return j->terms == 1 && j->g16.a_panel == TSI_G16_PAIRS;
+}
+
+/* P's panels, and on k-pairs its rounded rows after them. */
 static size_t p_floats(const attn_job *j)
 {
-    if (use_amx(j))
-        return (size_t)(j->qtp * j->terms * j->ktp / 2);
-    return (size_t)(j->dp ? j->qtp * j->ktp : 0);
+    if (!on_g16(j))
+        return 0;
+    return (size_t)(j->qtp * j->terms * j->ktp / 2) * (p_by_words(j) ? 2 : 1);
 }
 
 static int64_t round_up(int64_t x, int64_t m)
@@ -115,14 +121,13 @@ static size_t carve(const attn_job *j, char *base, attn_work *w)
     int64_t row = j->dvp > j->ktp ? j->dvp : j->ktp;
     row = row > j->d ? row : j->d;
     row = row > j->dpad ? row : j->dpad;
-    /* pp: P as bf16 panels, on the vdpbf16ps and AMX paths only (f32 P.V
-     * reads the score tile in place). */
+    /* pp: P as 16-bit panels (f32 P.V reads the score tile in place). */
     size_t sizes[] = {
         q_floats(j),    (size_t)(j->qtp * j->ktp),
         p_floats(j),    (size_t)(j->qtp * j->dvp),
         (size_t)j->qtp, (size_t)j->qtp,
         (size_t)row,    k_floats(j),
-        v_floats(j),    use_amx(j) ? (size_t)(3 * row + 1) / 2 : 0,
+        v_floats(j),    on_g16(j) ? (size_t)(3 * row + 1) / 2 : 0,
     };
     float *parts = NULL;
     float **slots[] = {&w->qp, &w->s,   &w->pp,   &w->o,    &w->m,
@@ -154,7 +159,8 @@ static int64_t row_head(const attn_job *j, int64_t g, int64_t row)
 
 /* Q rows of the tile, scaled, as mr-row panels qp[panel][d][r]. Padding
  * rows are zero. */
-static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0, int64_t nq)
+static void pack_q_f32(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
+                       int64_t nq)
 {
     const tsi_view *q = &j->op->in[0];
     int64_t rows = round_up(nq, j->mr);
@@ -174,7 +180,8 @@ static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_
 
 /* Keys [j0, j0+nk) of kv head g as nr-key panels w->kp[panel][d][c]
  * (k^T), values as nr-column panels w->vp[panel][c][x]. Padding is zero. */
-static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0, int64_t nk)
+static void pack_kv_f32(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
+                        int64_t nk)
 {
     const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
     int64_t keys = round_up(nk, j->nr);
@@ -201,80 +208,20 @@ static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64
     }
 }
 
-/* The 32-bit word p (elements 2p, 2p+1) of a 16-bit row. */
-static uint32_t pair_at(const char *row, int64_t p)
-{
-    uint32_t w;
-    memcpy(&w, row + 4 * p, sizeof w);
-    return w;
-}
-
-/* bf16 path: Q rows (unscaled) as mr-row k-pair panels, words
- * qp[panel][d/2][r]; padding rows zero. */
-static void pack_q_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
-                         int64_t nq)
-{
-    const tsi_view *q = &j->op->in[0];
-    int64_t rows = round_up(nq, j->mr), half = j->d / 2;
-    uint32_t *qp = (uint32_t *)w->qp;
-    for (int64_t r = 0; r < rows; r++) {
-        uint32_t *dst = qp + (r / j->mr) * half * j->mr + r % j->mr;
-        const char *src = NULL;
-        if (r < nq) {
-            int64_t row = r0 + r;
-            src = tsi_cpu_attn_at(q, b, row_head(j, g, row), row % j->lq, 0);
-        }
-        for (int64_t p = 0; p < half; p++)
-            dst[p * j->mr] = src ? pair_at(src, p) : 0u;
-    }
-}
-
-/* bf16 path: keys as nr-key k-pair panels, words kp[panel][d/2][c];
- * values as nr-column panels of key pairs, vp[panel][c/2][x][2]. */
-static void pack_kv_pairs(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
-                          int64_t nk)
-{
-    const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
-    int64_t keys = round_up(nk, j->nr), half = j->d / 2;
-    uint32_t *kp = (uint32_t *)w->kp;
-    for (int64_t c = 0; c < keys; c++) {
-        uint32_t *dst = kp + (c / j->nr) * half * j->nr + c % j->nr;
-        const char *src = c < nk ? tsi_cpu_attn_at(kv, b, g, j0 + c, 0) : NULL;
-        for (int64_t p = 0; p < half; p++)
-            dst[p * j->nr] = src ? pair_at(src, p) : 0u;
-    }
-    /* P.V reads keys in pairs: with an odd count the partner of the last
-     * is read with P = 0, so only keys below the batch's key_len are
-     * copied (past it V may hold anything, NaN included: 0 * NaN). */
-    int64_t valid = tsi_cpu_attn_keys_of(j->op, b).kl - j0;
-    valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
-    uint16_t *vp = (uint16_t *)w->vp;
-    memset(vp, 0, (size_t)(j->dvp * j->ktp) * sizeof(uint16_t));
-    for (int64_t c = 0; c < valid; c++) {
-        const uint16_t *src = (const uint16_t *)(const void *)tsi_cpu_attn_at(vv, b, g, j0 + c, 0);
-        uint16_t *dst = vp + (c / 2) * 2 * j->nr + (c & 1);
-        for (int64_t x = 0; x < j->dv; x++) {
-            uint16_t e;
-            memcpy(&e, src + x, sizeof e);
-            dst[(x / j->nr) * j->ktp * j->nr + (x % j->nr) * 2] = e;
-        }
-    }
-}
-
-/* AMX path. A row's parts (hi, hf, lo; bf16: the bits as hi) at
+/* 16-bit panels. A row's parts (hi, hf, lo; bf16: the bits as hi) at
  * w->parts, n values then zeros up to npad: from a 16-bit input row src,
  * or from f32 values x (P). Term t of an A line (Q, P) or a B line (K, V)
  * reads part tsi_g16_term_part(is_b, t), as in cpu_gemm16.c. */
 
-static void amx_parts(const attn_job *j, attn_work *w, const void *src, const float *x, int64_t n,
+static void g16_parts(const attn_job *j, attn_work *w, const void *src, const float *x, int64_t n,
                       int64_t npad)
 {
     uint16_t *p[3] = {w->parts, w->parts + npad, w->parts + 2 * npad};
     if (j->terms > 1) {
         if (src)
-            j->amx.split_f16(src, (size_t)n, p[0], p[1], p[2]);
+            j->g16.split_f16(src, (size_t)n, p[0], p[1], p[2]);
         else
-            j->amx.split(x, (size_t)n, p[0], p[1], p[2]);
+            j->g16.split(x, (size_t)n, p[0], p[1], p[2]);
         for (int t = 0; t < 3; t++)
             memset(p[t] + n, 0, (size_t)(npad - n) * sizeof(uint16_t));
         return;
@@ -286,44 +233,44 @@ static void amx_parts(const attn_job *j, attn_work *w, const void *src, const fl
     memset(p[0] + n, 0, (size_t)(npad - n) * sizeof(uint16_t));
 }
 
-/* Row r of an A operand (32-row panels of [kx/32][32][32] runs, as the
- * AMX kernel reads A) from w->parts: term t's npad values at depth t*npad. */
-static void amx_put_a(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t r, int64_t npad)
+/* Row r of an A operand (mr-row panels in the kernel's A format) from
+ * w->parts: term t's npad values at depth t*npad. */
+static void g16_put_a(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t r, int64_t npad)
 {
-    dst += (r / 32) * j->terms * npad * 32;
+    dst += (r / j->mr) * j->terms * npad * j->mr;
     for (int t = 0; t < j->terms; t++)
-        tsi_g16_put_line(TSI_G16_TILES, 32, r % 32, t * npad,
+        tsi_g16_put_line(j->g16.a_panel, j->mr, r % j->mr, t * npad,
                          w->parts + tsi_g16_term_part(false, t) * npad, npad, dst);
 }
 
-/* Key c's row of K into B panels ([kx/2][32][2] per 32 keys, depth d). */
-static void amx_put_k(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
+/* Key c's row of K into B panels ([kx/2][nr][2] per nr keys, depth d). */
+static void g16_put_k(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
 {
-    dst += (c / 32) * j->terms * j->dpad * 32;
+    dst += (c / j->nr) * j->terms * j->dpad * j->nr;
     for (int t = 0; t < j->terms; t++)
-        tsi_g16_put_line(TSI_G16_PAIRS, 32, c % 32, t * j->dpad,
+        tsi_g16_put_line(TSI_G16_PAIRS, j->nr, c % j->nr, t * j->dpad,
                          w->parts + tsi_g16_term_part(true, t) * j->dpad, j->dpad, dst);
 }
 
-/* Key c's row of V into B panels ([kx/2][32][2] per 32 columns of Dv,
+/* Key c's row of V into B panels ([kx/2][nr][2] per nr columns of Dv,
  * depth the tile's keys). */
-static void amx_put_v(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
+static void g16_put_v(const attn_job *j, const attn_work *w, uint16_t *dst, int64_t c)
 {
     int64_t kx = j->terms * j->ktp;
     for (int t = 0; t < j->terms; t++) {
         const uint16_t *v = w->parts + tsi_g16_term_part(true, t) * j->dvp;
         int64_t p = t * j->ktp + c;
-        uint16_t *d = dst + (p >> 1) * 64 + (p & 1);
+        uint16_t *d = dst + (p >> 1) * 2 * j->nr + (p & 1);
         for (int64_t x = 0; x < j->dvp; x++)
-            d[(x / 32) * kx * 32 + x % 32 * 2] = v[x];
+            d[(x / j->nr) * kx * j->nr + x % j->nr * 2] = v[x];
     }
 }
 
-static void pack_q_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
+static void pack_q_g16(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0,
                        int64_t nq)
 {
     const tsi_view *q = &j->op->in[0];
-    for (int64_t r = 0; r < round_up(nq, 32); r++) {
+    for (int64_t r = 0; r < round_up(nq, j->mr); r++) {
         int64_t row = r0 + r;
         const char *src =
             r < nq ? tsi_cpu_attn_at(q, b, row_head(j, g, row), row % j->lq, 0) : NULL;
@@ -333,17 +280,17 @@ static void pack_q_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, in
             tsi_cpu_load_f32(j->k, j->dt, src, 1, w->row, (size_t)j->d);
             for (int64_t x = 0; x < j->d; x++)
                 w->row[x] *= j->scale;
-            amx_parts(j, w, NULL, w->row, j->d, j->dpad);
+            g16_parts(j, w, NULL, w->row, j->d, j->dpad);
         } else {
-            amx_parts(j, w, src, NULL, src ? j->d : 0, j->dpad);
+            g16_parts(j, w, src, NULL, src ? j->d : 0, j->dpad);
         }
-        amx_put_a(j, w, (uint16_t *)w->qp, r, j->dpad);
+        g16_put_a(j, w, (uint16_t *)w->qp, r, j->dpad);
     }
 }
 
 /* Keys past the batch's key_len are packed as zeros in V (P is 0 there, and
  * V may hold anything, NaN included). */
-static void pack_kv_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
+static void pack_kv_g16(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0,
                         int64_t nk)
 {
     const tsi_view *kv = &j->op->in[1], *vv = &j->op->in[2];
@@ -351,60 +298,44 @@ static void pack_kv_amx(const attn_job *j, attn_work *w, int64_t b, int64_t g, i
     valid = valid < nk ? (valid > 0 ? valid : 0) : nk;
     for (int64_t c = 0; c < j->ktp; c++) {
         const char *k = c < nk ? tsi_cpu_attn_at(kv, b, g, j0 + c, 0) : NULL;
-        amx_parts(j, w, k, NULL, k ? j->d : 0, j->dpad);
-        amx_put_k(j, w, (uint16_t *)w->kp, c);
+        g16_parts(j, w, k, NULL, k ? j->d : 0, j->dpad);
+        g16_put_k(j, w, (uint16_t *)w->kp, c);
         const char *v = c < valid ? tsi_cpu_attn_at(vv, b, g, j0 + c, 0) : NULL;
-        amx_parts(j, w, v, NULL, v ? j->dv : 0, j->dvp);
-        amx_put_v(j, w, (uint16_t *)w->vp, c);
+        g16_parts(j, w, v, NULL, v ? j->dv : 0, j->dvp);
+        g16_put_v(j, w, (uint16_t *)w->vp, c);
     }
 }
 
-static void scores_amx(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+static void pack_q(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t r0, int64_t nq)
 {
-    int64_t kx = j->terms * j->dpad;
-    const uint16_t *qp = (const uint16_t *)w->qp, *kp = (const uint16_t *)w->kp;
-    for (int64_t pi = 0; pi < round_up(nq, 32) / 32; pi++)
-        for (int64_t pj = 0; pj < round_up(nk, 32) / 32; pj++)
-            j->amx.micro((size_t)kx, qp + pi * kx * 32, kp + pj * kx * 32,
-                         w->s + pi * 32 * j->ktp + pj * 32, (size_t)j->ktp, 0);
+    if (on_g16(j))
+        pack_q_g16(j, w, b, g, r0, nq);
+    else
+        pack_q_f32(j, w, b, g, r0, nq);
 }
 
-/* O += P.V: P's rows (zeros past nk) into A panels, then the tiles. */
-static void accumulate_pv_amx(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
+static void pack_kv(const attn_job *j, attn_work *w, int64_t b, int64_t g, int64_t j0, int64_t nk)
 {
-    int64_t kx = j->terms * j->ktp;
-    uint16_t *pp = (uint16_t *)w->pp;
-    for (int64_t r = 0; r < round_up(nq, 32); r++) {
-        amx_parts(j, w, NULL, w->s + r * j->ktp, r < nq ? nk : 0, j->ktp);
-        amx_put_a(j, w, pp, r, j->ktp);
-    }
-    const uint16_t *vp = (const uint16_t *)w->vp;
-    for (int64_t pi = 0; pi < round_up(nq, 32) / 32; pi++)
-        for (int64_t pd = 0; pd < j->dvp / 32; pd++)
-            j->amx.micro((size_t)kx, pp + pi * kx * 32, vp + pd * kx * 32,
-                         w->o + pi * 32 * j->dvp + pd * 32, (size_t)j->dvp, 1);
+    if (on_g16(j))
+        pack_kv_g16(j, w, b, g, j0, nk);
+    else
+        pack_kv_f32(j, w, b, g, j0, nk);
 }
 
 /* S tile = qp . kp over nq x nk (whole micro tiles; padding is harmless). */
 static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
-    if (use_amx(j)) {
-        scores_amx(j, w, nq, nk);
-        return;
-    }
-    if (j->dp) {
-        int64_t half = j->d / 2;
-        for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
-            for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++)
-                j->dp((size_t)j->d, (const uint32_t *)w->qp + pi * half * j->mr,
-                      (const uint32_t *)w->kp + pj * half * j->nr,
-                      w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
-        return;
-    }
+    int64_t kx = j->terms * j->dpad;
     for (int64_t pi = 0; pi < (nq + j->mr - 1) / j->mr; pi++)
-        for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++)
-            j->k->gemm_micro((size_t)j->d, w->qp + pi * j->d * j->mr, w->kp + pj * j->d * j->nr,
-                             w->s + pi * j->mr * j->ktp + pj * j->nr, (size_t)j->ktp, 0);
+        for (int64_t pj = 0; pj < (nk + j->nr - 1) / j->nr; pj++) {
+            float *s = w->s + pi * j->mr * j->ktp + pj * j->nr;
+            if (on_g16(j))
+                j->g16.micro((size_t)kx, (const uint16_t *)w->qp + pi * kx * j->mr,
+                             (const uint16_t *)w->kp + pj * kx * j->nr, s, (size_t)j->ktp, 0);
+            else
+                j->k->gemm_micro((size_t)j->d, w->qp + pi * j->d * j->mr, w->kp + pj * j->d * j->nr,
+                                 s, (size_t)j->ktp, 0);
+        }
 }
 
 /* Online-softmax update of row r with this tile's scores (the table's
@@ -417,35 +348,47 @@ static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow
                        w->o + r * j->dvp, (size_t)j->dvp);
 }
 
+/* P's rows (zeros from nk on) as 16-bit A panels, `depth` keys deep.
+ * Bf16 k-pairs: the rows rounded to bf16 past the panels, then their
+ * 32-bit pairs moved into the panels as raw bits by the table's vector
+ * packing, not a value at a time: P is packed as often as the product
+ * runs. */
+static void pack_p(const attn_job *j, attn_work *w, int64_t nq, int64_t nk, int64_t depth)
+{
+    int64_t rows = round_up(nq, j->mr);
+    uint16_t *pp = (uint16_t *)w->pp;
+    if (!p_by_words(j)) {
+        for (int64_t r = 0; r < rows; r++) {
+            g16_parts(j, w, NULL, w->s + r * j->ktp, r < nq ? nk : 0, j->ktp);
+            g16_put_a(j, w, pp, r, j->ktp);
+        }
+        return;
+    }
+    uint16_t *tmp = pp + j->qtp * j->ktp;
+    for (int64_t r = 0; r < nq; r++)
+        j->k->f32_to_bf16(w->s + r * j->ktp, tmp + r * j->ktp, (size_t)depth);
+    for (int64_t r0 = 0; r0 < rows; r0 += j->mr)
+        j->k->gemm_pack((const float *)(const void *)(tmp + r0 * j->ktp), (size_t)j->ktp / 2, 1,
+                        (size_t)(nq - r0 < j->mr ? nq - r0 : j->mr), (size_t)depth / 2,
+                        (size_t)j->mr, (float *)(void *)(pp + r0 * j->ktp));
+}
+
 /* O += P.V. f32: the table's P.V tile reads P's rows in place (no
- * transposed copy: the GEMM's A operand is only ever broadcast). */
+ * transposed copy: the GEMM's A operand is only ever broadcast). 16-bit:
+ * P into A panels, then the kernel's tiles; with one term they read only
+ * P's first nk keys, rounded up to the kernel's depth step, where run_tile
+ * left P zero (and V past key_len is packed as zeros). */
 static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
 {
     int64_t rows = round_up(nq, j->mr);
-    if (use_amx(j)) {
-        accumulate_pv_amx(j, w, nq, nk);
-        return;
-    }
-    if (j->dp) {
-        /* P rows rounded to bf16 (the second half of pp), then their
-         * 32-bit key pairs transposed into mr-row panels by the same
-         * packing, moved as raw bits: pp[panel][nk2/2][r]. */
-        int64_t nk2 = round_up(nk, 2), half = nk2 / 2;
-        uint16_t *tmp = (uint16_t *)(void *)(w->pp + j->qtp * j->ktp / 2);
-        for (int64_t r = 0; r < nq; r++)
-            j->k->f32_to_bf16(w->s + r * j->ktp, tmp + r * j->ktp, (size_t)nk2);
-        uint32_t *pp = (uint32_t *)w->pp;
-        for (int64_t pi = 0; pi < rows / j->mr; pi++) {
-            int64_t r0 = pi * j->mr, n = nq - r0 < j->mr ? nq - r0 : j->mr;
-            j->k->gemm_pack((const float *)(const void *)(tmp + r0 * j->ktp), (size_t)j->ktp / 2, 1,
-                            (size_t)n, (size_t)half, (size_t)j->mr,
-                            (float *)(void *)(pp + pi * half * j->mr));
-        }
+    if (on_g16(j)) {
+        int64_t kx = j->terms * j->ktp, depth = j->terms > 1 ? kx : round_up(nk, j->g16.kpad);
+        pack_p(j, w, nq, nk, depth);
+        const uint16_t *pp = (const uint16_t *)w->pp, *vp = (const uint16_t *)w->vp;
         for (int64_t pi = 0; pi < rows / j->mr; pi++)
             for (int64_t pd = 0; pd < j->dvp / j->nr; pd++)
-                j->dp((size_t)nk2, pp + pi * half * j->mr,
-                      (const uint16_t *)w->vp + pd * j->ktp * j->nr,
-                      w->o + pi * j->mr * j->dvp + pd * j->nr, (size_t)j->dvp, 1);
+                j->g16.micro((size_t)depth, pp + pi * kx * j->mr, vp + pd * kx * j->nr,
+                             w->o + pi * j->mr * j->dvp + pd * j->nr, (size_t)j->dvp, 1);
         return;
     }
     for (int64_t pi = 0; pi < rows / j->mr; pi++)
@@ -484,12 +427,7 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
     tsi_cpu_attn_range(j->op, &kr, last, &unused, &kv_end);
     kv_beg = kv_beg / j->kt * j->kt;
 
-    if (use_amx(j))
-        pack_q_amx(j, w, b, g, r0, nq);
-    else if (j->dp)
-        pack_q_pairs(j, w, b, g, r0, nq);
-    else
-        pack_q(j, w, b, g, r0, nq);
+    pack_q(j, w, b, g, r0, nq);
     memset(w->o, 0, (size_t)(round_up(nq, j->mr) * j->dvp) * sizeof(float));
     for (int64_t r = 0; r < nq; r++) {
         w->m[r] = -INFINITY;
@@ -503,20 +441,15 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
         } else {
             w->kp = w->kbuf;
             w->vp = w->vbuf;
-            if (use_amx(j))
-                pack_kv_amx(j, w, b, g, j0, nk);
-            else if (j->dp)
-                pack_kv_pairs(j, w, b, g, j0, nk);
-            else
-                pack_kv(j, w, b, g, j0, nk);
+            pack_kv(j, w, b, g, j0, nk);
         }
         scores(j, w, nq, nk);
-        /* P.V on k-pairs reads an even number of keys: the pad key is 0. */
-        int64_t np = j->dp ? round_up(nk, 2) : nk;
+        /* 16-bit P.V reads keys to the kernel's depth step: P is 0 there. */
+        int64_t np = on_g16(j) ? round_up(nk, j->g16.kpad) : nk;
         for (int64_t r = 0; r < nq; r++) {
             float *srow = w->s + r * j->ktp;
             int64_t i = (r0 + r) % j->lq;
-            if (j->dp || (use_amx(j) && j->terms == 1)) /* bf16: Q unscaled */
+            if (on_g16(j) && j->terms == 1) /* bf16: Q unscaled */
                 j->k->unary(TSI_UNARY_SCALE_SHIFT, srow, srow, (size_t)nk, j->scale, 0.0f);
             /* Row i sees tile columns [a, e). */
             int64_t a, e;
@@ -548,12 +481,7 @@ static void pack_task(void *ctx, int64_t begin, int64_t end, int worker)
         int64_t j0 = t * j->kt, nk = j->lk - j0 < j->kt ? j->lk - j0 : j->kt;
         w.kp = packed_tile(j, j->packed_k, j->k_tile_floats, bg / j->hkv, bg % j->hkv, j0);
         w.vp = packed_tile(j, j->packed_v, j->v_tile_floats, bg / j->hkv, bg % j->hkv, j0);
-        if (use_amx(j))
-            pack_kv_amx(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
-        else if (j->dp)
-            pack_kv_pairs(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
-        else
-            pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
+        pack_kv(j, &w, bg / j->hkv, bg % j->hkv, j0, nk);
     }
 }
 
@@ -562,12 +490,12 @@ static void attn_task(void *ctx, int64_t begin, int64_t end, int worker)
     const attn_job *j = ctx;
     attn_work w;
     carve(j, j->scratch + (size_t)worker * j->per_worker, &w);
-    if (j->amx.begin)
-        j->amx.begin();
+    if (j->g16.begin)
+        j->g16.begin();
     for (int64_t u = begin; u < end; u++)
         run_tile(j, &w, u);
-    if (j->amx.end)
-        j->amx.end();
+    if (j->g16.end)
+        j->g16.end();
 }
 
 /* f32 working set of one task: packed Q and the O accumulator (q x d
@@ -602,15 +530,14 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
     if (j->dt == TS_BF16 || j->dt == TS_F16) {
         tsi_cpu_gemm16_kernel kn;
         tsi_cpu_gemm16_kernel_for(&dev->state->feat, dev->k, j->dt, &kn);
-        if (kn.micro && kn.a_panel == TSI_G16_TILES && kn.mr == 32 && kn.nr == 32) {
-            j->amx = kn;
-            /* f16: the GEMM's three terms (hi.hi + hi.lo + lo.hi). */
+        /* f16 only as the GEMM's three terms (hi.hi + hi.lo + lo.hi). */
+        bool terms_ok = kn.terms > 1 ? kn.split && kn.split_f16 : j->dt == TS_BF16;
+        if (kn.micro && kn.a_panel != TSI_G16_F32 && kn.b_panel == TSI_G16_PAIRS && terms_ok) {
+            j->g16 = kn;
             j->terms = kn.terms > 1 ? kn.terms : 1;
-            j->mr = j->nr = 32;
-            j->dpad = round_up(j->d, 32);
-        } else if (j->dt == TS_BF16 && j->d % 2 == 0 && kn.micro && kn.a_panel == TSI_G16_PAIRS &&
-                   kn.b_panel == TSI_G16_PAIRS && kn.mr == j->mr && kn.nr == j->nr) {
-            j->dp = kn.micro;
+            j->mr = kn.mr;
+            j->nr = kn.nr;
+            j->dpad = round_up(j->d, kn.kpad);
         }
     }
     j->qtp = round_up(j->qt, j->mr);
@@ -628,11 +555,10 @@ static void job_init(tsi_device *dev, const tsi_op *op, int64_t qt, int64_t kt, 
     j->heads = fit < 1 ? 1 : fit > pairs ? pairs : fit;
 }
 
-/* With several query tiles per kv head, K and V are packed once as f32
- * panels, `heads` (batch, kv head) pairs at a time: a copy linear in Lk
- * (never Lq x Lk), held only for this call. With one (short queries,
- * decoding) every key tile is used once, so each task packs its own tiles
- * as it goes. */
+/* With several query tiles per kv head, K and V are packed once, `heads`
+ * (batch, kv head) pairs at a time: a copy linear in Lk (never Lq x Lk),
+ * held only for this call. With one (short queries, decoding) every key
+ * tile is used once, so each task packs its own tiles as it goes. */
 static size_t packed_bytes(const attn_job *j)
 {
     if (j->n_qtiles <= 1)

@@ -51,8 +51,16 @@ static inline void tsi_g16_put_line(tsi_g16_panel fmt, int width, int64_t slot, 
             memcpy(d + ((p >> 5) * width + slot) * 32, v + (p - p0), 32 * sizeof(uint16_t));
         return;
     }
-    for (int64_t p = p0; p < p0 + n; p++)
-        d[(p >> 1) * 2 * width + 2 * slot + (p & 1)] = v[p - p0];
+    int64_t p = p0, end = p0 + n;
+    if ((p & 1) && p < end) {
+        d[(p >> 1) * 2 * width + 2 * slot + 1] = v[0];
+        p++;
+    }
+    /* Whole pairs as one 32-bit move each: half the scattered stores. */
+    for (; p + 1 < end; p += 2)
+        memcpy(d + (p >> 1) * 2 * width + 2 * slot, v + (p - p0), 2 * sizeof(uint16_t));
+    if (p < end)
+        d[(p >> 1) * 2 * width + 2 * slot] = v[p - p0];
 }
 
 typedef void (*tsi_g16_micro_fn)(size_t k, const void *a, const void *b, float *c, size_t ldc,
