@@ -160,6 +160,10 @@ static ts_status check(fz *f, const char *fn, ts_status st)
         broke(f, "%s failed (%s) without setting its own message", fn, ts_status_str(st));
     else if (st == TS_ERR_INTERNAL)
         broke(f, "%s: TS_ERR_INTERNAL: %s", fn, msg);
+    else if (strncmp(msg, "vulkan validation:", 18) == 0)
+        /* TESSEL_VULKAN_VALIDATION=1: the layer's error is tessel's misuse
+         * of Vulkan, never a refusal of bad input. */
+        broke(f, "%s: %s", fn, msg);
     return st;
 }
 
