@@ -5,8 +5,9 @@
  * contexts, dims from a table of hostile values, enums in and out of
  * range, NULLs). Every call must return a status in range, with a fresh
  * message when it fails, and NULL in its out-handle; TS_ERR_INTERNAL is a
- * bug. The library must never crash, abort or print (the replay test
- * checks the output is empty). */
+ * bug, and so is a Vulkan validation message (TESSEL_VULKAN_VALIDATION=1).
+ * The library must never crash, abort or print (the replay test checks
+ * the output is empty). */
 #ifndef TESSEL_API_FUZZ_H
 #define TESSEL_API_FUZZ_H
 
