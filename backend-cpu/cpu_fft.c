@@ -9,17 +9,6 @@
 
 #include "backend-cpu/cpu_fft_rows.h"
 
-bool tsi_cpu_fft_smooth(int64_t n)
-{
-    static const int primes[] = {2, 3, 5, 7};
-    if (n < 1)
-        return false;
-    for (int i = 0; i < 4; i++)
-        while (n % primes[i] == 0)
-            n /= primes[i];
-    return n == 1;
-}
-
 /* The complex length a transform runs: real transforms of even n use a
  * complex one of n/2 points. */
 static int64_t complex_len(const tsi_op *op)
@@ -74,7 +63,7 @@ bool tsi_cpu_fft_supports(tsi_device *dev, const tsi_op *op)
     default:
         return false;
     }
-    return dtypes && tsi_cpu_fft_smooth(op->p.fft.n);
+    return dtypes && tsi_fft_smooth(op->p.fft.n);
 }
 
 /* Per worker: two element buffers of the complex length and one

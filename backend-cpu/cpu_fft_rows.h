@@ -8,6 +8,7 @@
 
 #include "backend-cpu/cpu_fft.h"
 #include "backend-cpu/cpu_internal.h"
+#include "core/fft_smooth.h"
 
 /* Outputs this large are written once and read back, if ever, from
  * memory: streaming stores skip reading their lines into the caches. */
@@ -30,8 +31,6 @@ typedef struct tsi_cpu_fft_job {
     size_t ws_floats;
 } tsi_cpu_fft_job;
 
-/* n >= 1 with no prime factor above 7: the lengths this FFT runs. */
-bool tsi_cpu_fft_smooth(int64_t n);
 /* A job for a TSI_FFT_* kind of length n on dev (its plan made or found):
  * input rows of in_last values of in_dt, output rows of out_last, every
  * output times scale; steps run inline. TS_ERR_OUT_OF_MEMORY when the plan

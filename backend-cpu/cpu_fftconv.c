@@ -46,8 +46,7 @@ bool tsi_cpu_fftconv_supports(tsi_device *dev, const tsi_op *op)
     ts_dtype dt = op->in[0].dtype;
     int64_t n = op->p.fftconv.n, l = op->in[0].shape[3];
     return fc_is_float(dt) && op->in[1].dtype == dt && op->out[0].dtype == dt && n % 2 == 0 &&
-           tsi_cpu_fft_smooth(n) && n >= 2 * l - 1 && op->in[1].shape[3] <= l &&
-           enough_rows(dev, op);
+           tsi_fft_smooth(n) && n >= 2 * l - 1 && op->in[1].shape[3] <= l && enough_rows(dev, op);
 }
 
 typedef struct fc_space {

@@ -7,6 +7,7 @@
 #define TESSEL_CORE_FFT_INTERNAL_H
 
 #include "core/dispatch.h"
+#include "core/fft_smooth.h"
 
 /* One transform along x's last dim, length n, out = scale * sum (see
  * TSI_OP_FFT in core/op.h). x may be any view; its last dim m is cropped
@@ -15,10 +16,6 @@
  * is the caller's: fn only prefixes messages. */
 ts_status tsi_fft1d(const char *fn, int kind, int inverse, const ts_tensor *x, int64_t n,
                     float scale, ts_tensor *out);
-
-/* True when every prime factor of n is 2, 3, 5 or 7: the lengths every
- * backend kernel runs; other lengths go through Bluestein. */
-bool tsi_fft_smooth(int64_t n);
 
 /* The compositions, run as fallbacks (unlocked, public and tsi_fft1d
  * calls only). */

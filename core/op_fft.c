@@ -6,17 +6,6 @@
 
 #include "core/fft_internal.h"
 
-bool tsi_fft_smooth(int64_t n)
-{
-    static const int primes[] = {2, 3, 5, 7};
-    if (n < 1)
-        return false;
-    for (int i = 0; i < 4; i++)
-        while (n % primes[i] == 0)
-            n /= primes[i];
-    return n == 1;
-}
-
 typedef struct fft_call {
     const char *fn;
     int kind, inverse;

@@ -64,6 +64,10 @@ int tsi_tuning_db_describe(const tsi_tuning_db *db, const ts_device_info *dev, c
 int tsi_tuning_db_keys(const tsi_tuning_db *db, const ts_device_info *dev, const char **keys, int n,
                        int max);
 
+/* The schema's word for a device kind ("discrete", "integrated", "cpu",
+ * "software", "other"): what a row's kind field matches. */
+const char *tsi_tuning_kind_name(ts_device_kind kind);
+
 /* ---- tuned files (tuning_file.c) --------------------------------------- */
 
 /* A tessel-tune result for one device: comment lines giving the format,

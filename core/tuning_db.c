@@ -45,6 +45,13 @@ static const char *const kind_names[] = {
 
 static const char *const backend_names[] = {"cpu", "vulkan", "opencl"};
 
+const char *tsi_tuning_kind_name(ts_device_kind kind)
+{
+    return (unsigned)kind < sizeof kind_names / sizeof kind_names[0] && kind_names[kind]
+               ? kind_names[kind]
+               : "other";
+}
+
 tsi_tuning_db *tsi_tuning_db_new(void)
 {
     return calloc(1, sizeof(tsi_tuning_db));

@@ -21,20 +21,6 @@
 #define FORMAT_VERSION 1
 #define TAG "#@ "
 
-static const char *const kind_names[] = {
-    [TS_DEVICE_DISCRETE_GPU] = "discrete",
-    [TS_DEVICE_INTEGRATED_GPU] = "integrated",
-    [TS_DEVICE_CPU] = "cpu",
-    [TS_DEVICE_SOFTWARE] = "software",
-    [TS_DEVICE_OTHER] = "other",
-};
-
-static const char *kind_name(ts_device_kind k)
-{
-    return (unsigned)k < sizeof kind_names / sizeof kind_names[0] && kind_names[k] ? kind_names[k]
-                                                                                   : "other";
-}
-
 bool tsi_tuned_file_path(const ts_device_info *dev, char *buf, size_t len)
 {
     char dir[PATH_MAX];
@@ -82,7 +68,7 @@ ts_status tsi_tuned_file_format(const ts_device_info *dev, const char *entries, 
      * replaces an older one. */
     if (entries[0])
         snprintf(rows, rows_len, "%s 0x%x %s %s * %s\n", dev->backend, (unsigned)dev->vendor_id,
-                 kind_name(dev->kind), glob, entries);
+                 tsi_tuning_kind_name(dev->kind), glob, entries);
     else
         snprintf(rows, rows_len, "# no values: the built-in ones won everywhere\n");
     /* The rows must load: check them before anything is written. */
@@ -102,7 +88,7 @@ ts_status tsi_tuned_file_format(const ts_device_info *dev, const char *entries, 
                  "format %d\n" TAG "tessel %s\n" TAG "backend %s\n" TAG "vendor 0x%x\n" TAG
                  "kind %s\n" TAG "device %s\n" TAG "driver %s\n" TAG "checksum %016llx\n%s",
                  FORMAT_VERSION, ts_version(), dev->backend, (unsigned)dev->vendor_id,
-                 kind_name(dev->kind), dev->name, dev->driver, sum, rows);
+                 tsi_tuning_kind_name(dev->kind), dev->name, dev->driver, sum, rows);
         *text = out;
     }
     free(rows);
