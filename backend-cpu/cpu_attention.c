@@ -398,13 +398,16 @@ static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t n
                                (size_t)j->dvp);
 }
 
-/* Normalize, gate and store the tile's rows; write lse. */
+/* Normalize, gate and store the tile's rows; write lse. A NaN score left
+ * l NaN (softmax_step keeps NaN out of m): the row and its lse are NaN. */
 static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int64_t r0, int64_t nq)
 {
     for (int64_t r = 0; r < nq; r++) {
-        float l = w->l[r], lse = l > 0.0f ? w->m[r] + logf(l) : -INFINITY;
-        tsi_cpu_attn_store(j->k, j->op, w->o + r * j->dvp, l > 0.0f ? 1.0f / l : 0.0f, lse, b,
-                           row_head(j, kvh, r0 + r), (r0 + r) % j->lq, w->row);
+        float l = w->l[r];
+        bool seen = l > 0.0f || l != l;
+        tsi_cpu_attn_store(j->k, j->op, w->o + r * j->dvp, seen ? 1.0f / l : 0.0f,
+                           seen ? w->m[r] + logf(l) : -INFINITY, b, row_head(j, kvh, r0 + r),
+                           (r0 + r) % j->lq, w->row);
     }
 }
 

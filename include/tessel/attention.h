@@ -53,8 +53,8 @@ typedef struct ts_attention_params {
      * (Evoformer gated attention). NULL: none. */
     const ts_tensor *gate;
     /* Output: f32 [B, Hq, Lq] log-sum-exp (natural log) of each row's
-     * scaled, biased, masked scores; -inf for a row that sees no key.
-     * Contiguous. NULL: not computed. */
+     * scaled, biased, masked scores; -inf for a row that sees no key,
+     * NaN for a row with a NaN score. Contiguous. NULL: not computed. */
     ts_tensor *lse;
 } ts_attention_params;
 

@@ -78,13 +78,24 @@ static const tsc_op_entry ops[] = {
 };
 /* clang-format on */
 
+/* A spec for the attention ops only. */
+#define SP_ATTENTION_ONLY TSC_FLAG_FAMILY
+
 /* clang-format off */
 static const tsc_spec specs[] = {
     /* 9 x 37: 111 special slots, every (a, b) pair of the 10 specials. */
     {"special 9x37", 2, {9, 37}, 0, {0}, {3}, {1.0}, 0, 0},
     {"special 2x9x37 S(x)", 3, {2, 9, 37}, 0, {0}, {5}, {0.5}, TSC_LAY_IN0(TSC_SLICED), 1},
+    {"special 37x37", 2, {37, 37}, 0, {0}, {3}, {1.0}, SP_ATTENTION_ONLY, 0},
 };
 /* clang-format on */
+
+static int applies(const tsc_op_entry *op, ts_dtype dt, const tsc_spec *s)
+{
+    (void)dt;
+    return !(s->flags & SP_ATTENTION_ONLY) || op->kind == K_ATTENTION ||
+           op->kind == K_ATTENTION_NAIVE;
+}
 
 /* ---- the special values of a dtype ---------------------------------------- */
 
@@ -510,12 +521,14 @@ static void run_glu(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
 }
 
 /* Attention: a query whose bias row is all -inf sees no key and gives
- * zeros (tiled and naive alike); a NaN in q makes its row NaN; an
- * ordinary row is softmax(q k^T / sqrt D) v. B = H = 1, Lq = Lk = L. */
+ * zeros and lse -inf (tiled and naive alike); a NaN in q makes its row and
+ * its lse NaN; an ordinary row is softmax(q k^T / sqrt D) v. B = H = 1,
+ * Lq = Lk = L, the spec's rows: 9 (at most 16 query rows: every backend's
+ * split-K decode path) or 37 (the tiled kernels). */
 static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
     int64_t l = s->shape[s->nd - 2], d = 8;
-    int64_t qs[4] = {1, 1, l, d}, bs[4] = {1, 1, l, l};
+    int64_t qs[4] = {1, 1, l, d}, bs[4] = {1, 1, l, l}, ls[3] = {1, 1, l};
     double *qv = tsc_alloc(x, (size_t)(l * d)), *bv = tsc_alloc(x, (size_t)(l * l));
     if (!qv || !bv)
         return;
@@ -536,13 +549,16 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     tsc_arg *v = k ? tsc_input(x, dt, 4, qs, TSC_CONTIG, -1, 1) : NULL;
     tsc_arg *bias = v ? tsc_input_values(x, dt, 4, bs, TSC_CONTIG, bv) : NULL;
     tsc_arg *out = bias ? tsc_output(x, dt, 4, qs, TSC_CONTIG) : NULL;
+    tsc_arg *lse = out ? tsc_output(x, TS_F32, 3, ls, TSC_CONTIG) : NULL;
     double *ref = tsc_alloc(x, (size_t)(l * d)), *mag = tsc_alloc(x, (size_t)(l * d));
+    double *lse_ref = tsc_alloc(x, (size_t)l), *lse_mag = tsc_alloc(x, (size_t)l);
     double *p = tsc_alloc(x, (size_t)l);
-    if (!out || !ref || !mag || !p)
+    if (!lse || !ref || !mag || !lse_ref || !lse_mag || !p)
         return;
     ts_attention_params prm;
     ts_attention_params_init(&prm);
     prm.bias = bias->t;
+    prm.lse = lse->t;
     ts_status st = kind == K_ATTENTION ? ts_attention(q->t, k->t, v->t, &prm, out->t)
                                        : ts_attention_naive(q->t, k->t, v->t, &prm, out->t);
     if (tsc_op_status(x, st, kind == K_ATTENTION ? "ts_attention" : "ts_attention_naive"))
@@ -555,6 +571,14 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
                 dot += q->v[r * d + j] * k->v[c * d + j];
             p[c] = scale * dot + bias->v[r * l + c];
         }
+        /* NaN from a NaN score (fmax would skip it), -inf when no key is seen. */
+        double mx = -INFINITY, sum = 0.0;
+        for (int64_t c = 0; c < l; c++)
+            mx = p[c] != p[c] || mx != mx ? NAN : fmax(mx, p[c]);
+        for (int64_t c = 0; c < l && isfinite(mx); c++)
+            sum += exp(p[c] - mx);
+        lse_ref[r] = isfinite(mx) ? mx + log(sum) : mx;
+        lse_mag[r] = 1 + (isfinite(mx) ? fabs(lse_ref[r]) + fabs(mx) : 0); /* scores' rounding */
         ref_softmax(p, 1, 1, l, 1.0, 0, p, NULL);
         for (int64_t j = 0; j < d; j++) {
             double o = 0.0, m = 0.0;
@@ -566,7 +590,8 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
             mag[r * d + j] = m + 1e-3; /* the score error is absolute */
         }
     }
-    tsc_check_class(x, out, ref, mag, 0);
+    if (!tsc_check_class(x, out, ref, mag, 0))
+        tsc_check_class(x, lse, lse_ref, lse_mag, 0);
 }
 
 /* scale_shift (2x - 1), copy and casts: one input with specials. Casts
@@ -665,6 +690,7 @@ const tsc_family tsc_family_special = {
     .n_ops = sizeof ops / sizeof ops[0],
     .specs = specs,
     .n_specs = sizeof specs / sizeof specs[0],
+    .applies = applies,
     .run = run,
     .places_subnormals = 1,
 };
