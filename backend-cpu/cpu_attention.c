@@ -338,16 +338,6 @@ static void scores(const attn_job *j, attn_work *w, int64_t nq, int64_t nk)
         }
 }
 
-/* Online-softmax update of row r with this tile's scores (the table's
- * fused step: max, exp and sum in two passes over the row, and O's
- * rescaling); leaves P in srow (zeros past the visible keys, up to nk). */
-static void softmax_step(const attn_job *j, attn_work *w, int64_t r, float *srow, int64_t vis,
-                         int64_t nk)
-{
-    j->k->softmax_step(srow, (size_t)(vis > 0 ? vis : 0), (size_t)nk, &w->m[r], &w->l[r],
-                       w->o + r * j->dvp, (size_t)j->dvp);
-}
-
 /* P's rows (zeros from nk on) as 16-bit A panels, `depth` keys deep.
  * Bf16 k-pairs: the rows rounded to bf16 past the panels, then their
  * 32-bit pairs moved into the panels as raw bits by the table's vector
@@ -398,17 +388,12 @@ static void accumulate_pv(const attn_job *j, attn_work *w, int64_t nq, int64_t n
                                (size_t)j->dvp);
 }
 
-/* Normalize, gate and store the tile's rows; write lse. A NaN score left
- * l NaN (softmax_step keeps NaN out of m): the row and its lse are NaN. */
+/* Normalize, gate and store the tile's rows; write lse. */
 static void finish(const attn_job *j, attn_work *w, int64_t b, int64_t kvh, int64_t r0, int64_t nq)
 {
-    for (int64_t r = 0; r < nq; r++) {
-        float l = w->l[r];
-        bool seen = l > 0.0f || l != l;
-        tsi_cpu_attn_store(j->k, j->op, w->o + r * j->dvp, seen ? 1.0f / l : 0.0f,
-                           seen ? w->m[r] + logf(l) : -INFINITY, b, row_head(j, kvh, r0 + r),
-                           (r0 + r) % j->lq, w->row);
-    }
+    for (int64_t r = 0; r < nq; r++)
+        tsi_cpu_attn_store(j->k, j->op, w->o + r * j->dvp, w->m[r], w->l[r], b,
+                           row_head(j, kvh, r0 + r), (r0 + r) % j->lq, w->row);
 }
 
 static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
@@ -454,18 +439,12 @@ static void run_tile(const attn_job *j, attn_work *w, int64_t unit)
             int64_t i = (r0 + r) % j->lq;
             if (on_g16(j) && j->terms == 1) /* bf16: Q unscaled */
                 j->k->unary(TSI_UNARY_SCALE_SHIFT, srow, srow, (size_t)nk, j->scale, 0.0f);
-            /* Row i sees tile columns [a, e). */
-            int64_t a, e;
-            tsi_cpu_attn_range(j->op, &kr, i, &a, &e);
-            a = tsi_cpu_attn_clamp(a - j0, 0, nk);
-            e = tsi_cpu_attn_clamp(e - j0, 0, nk);
-            if (e > a) {
-                for (int64_t c = 0; c < a; c++)
-                    srow[c] = -INFINITY;
-                tsi_cpu_attn_adjust(j->k, j->op, srow + a, b, row_head(j, g, r0 + r), i, j0 + a,
-                                    e - a, w->row);
-            }
-            softmax_step(j, w, r, srow, e > a ? e : 0, np);
+            int64_t vis = tsi_cpu_attn_scores(j->k, j->op, &kr, srow, b, row_head(j, g, r0 + r), i,
+                                              j0, nk, w->row);
+            /* The online-softmax update of the row (the table's fused
+             * step); P is left in srow, zeros past the visible keys. */
+            j->k->softmax_step(srow, (size_t)vis, (size_t)np, &w->m[r], &w->l[r], w->o + r * j->dvp,
+                               (size_t)j->dvp);
         }
         accumulate_pv(j, w, nq, nk);
     }

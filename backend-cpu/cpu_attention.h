@@ -33,15 +33,19 @@ tsi_cpu_attn_keys tsi_cpu_attn_keys_of(const tsi_op *op, int64_t b);
 void tsi_cpu_attn_range(const tsi_op *op, const tsi_cpu_attn_keys *kr, int64_t i, int64_t *lo,
                         int64_t *hi);
 
-/* The n scores s of query i of head h in batch b against keys key0 ..:
- * soft-capped, bias added, masked keys -inf. tmp: n floats. */
-void tsi_cpu_attn_adjust(const tsi_cpu_kernels *k, const tsi_op *op, float *s, int64_t b, int64_t h,
-                         int64_t i, int64_t key0, int64_t n, float *tmp);
+/* The n scores s of query i of head h in batch b against keys key0 ..,
+ * made ready for the table's softmax_step: the visible ones (its range,
+ * tsi_cpu_attn_range) soft-capped, bias added, masked keys -inf, and those
+ * before the range -inf. Returns the count softmax_step takes as visible
+ * (the range's end; 0 when it misses the n keys). tmp: n floats. */
+int64_t tsi_cpu_attn_scores(const tsi_cpu_kernels *k, const tsi_op *op, const tsi_cpu_attn_keys *kr,
+                            float *s, int64_t b, int64_t h, int64_t i, int64_t key0, int64_t n,
+                            float *tmp);
 
-/* Query i of head h in batch b: o (Dv floats, changed) times inv, gated,
- * stored in the output's dtype, and lse written where asked. tmp: Dv
- * floats. */
-void tsi_cpu_attn_store(const tsi_cpu_kernels *k, const tsi_op *op, float *o, float inv, float lse,
+/* Query i of head h in batch b from its softmax state (max m, sum l, o
+ * unnormalized): o (Dv floats, changed) divided by l, gated, stored in the
+ * output's dtype, and lse written where asked. tmp: Dv floats. */
+void tsi_cpu_attn_store(const tsi_cpu_kernels *k, const tsi_op *op, float *o, float m, float l,
                         int64_t b, int64_t h, int64_t i, float *tmp);
 
 #endif

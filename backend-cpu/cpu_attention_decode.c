@@ -131,48 +131,12 @@ static void carve(const dec_job *j, int worker, dec_work *w)
     w->row = (float *)base;
 }
 
-/* Row r's scores of keys [j0, j0 + nk) after the QK product: softcap,
- * bias, mask, then the online-softmax update of (m, l, O). Only the keys
- * in [rlo, rhi) are visible; P is left in srow (zeros elsewhere). Query
- * row r is query i of head h. */
-static void row_step(const dec_job *j, dec_work *w, int64_t b, int64_t h, int64_t i, float *srow,
-                     int64_t rlo, int64_t rhi, int64_t j0, int64_t nk, float *m, float *l,
-                     float *orow)
-{
-    int64_t c0 = rlo > j0 ? rlo - j0 : 0, c1 = rhi < j0 + nk ? rhi - j0 : nk;
-    if (c1 <= c0) {
-        memset(srow, 0, (size_t)nk * sizeof(float));
-        return;
-    }
-    float *vis = srow + c0;
-    size_t n = (size_t)(c1 - c0);
-    tsi_cpu_attn_adjust(j->k, j->op, vis, b, h, i, j0 + c0, c1 - c0, w->row);
-    /* While m is -inf the exponent uses 0, so a row that has seen only
-     * hidden keys never computes (-inf) - (-inf). */
-    float mt = j->k->max(vis, n);
-    /* A NaN score makes m NaN, so the merge sees it (and the row is NaN). */
-    float mold = *m, mnew = mt != mt || mt > mold ? mt : mold;
-    float shift = mnew == -INFINITY ? 0.0f : mnew;
-    float sum = j->k->exp_sum(vis, vis, n, 1.0f, shift);
-    float alpha = expf(mold - shift);
-    *l = alpha * *l + sum;
-    if (alpha != 1.0f)
-        for (int64_t x = 0; x < j->dv; x++)
-            orow[x] *= alpha;
-    *m = mnew;
-    if (c0 > 0)
-        memset(srow, 0, (size_t)c0 * sizeof(float));
-    if (c1 < nk)
-        memset(srow + c1, 0, (size_t)(nk - c1) * sizeof(float));
-}
-
 /* One split-K range of one (batch, kv head): its partial (m, l, O). */
 static void run_range(const dec_job *j, dec_work *w, int64_t u)
 {
     int64_t ch = u % j->nch, bg = u / j->nch, b = bg / j->hkv, g = bg % j->hkv;
     float *pm = j->part_m + u * j->rows4, *pl = j->part_l + u * j->rows4;
     float *po = j->part_o + (size_t)(u * j->rows4) * j->ldo;
-    int64_t rlo[DEC_MAX_ROWS], rhi[DEC_MAX_ROWS];
     for (int64_t r = 0; r < j->rows4; r++) {
         pm[r] = -INFINITY;
         pl[r] = 0.0f;
@@ -181,9 +145,10 @@ static void run_range(const dec_job *j, dec_work *w, int64_t u)
     /* Rows' visible ranges grow with the query index, so query 0's start
      * and query Lq-1's end bound them all. */
     tsi_cpu_attn_keys kr = tsi_cpu_attn_keys_of(j->op, b);
-    for (int64_t i = 0; i < j->lq; i++)
-        tsi_cpu_attn_range(j->op, &kr, i, &rlo[i], &rhi[i]);
-    int64_t lo = rlo[0], hi = rhi[j->lq - 1] > lo ? rhi[j->lq - 1] : lo;
+    int64_t lo, hi, unused;
+    tsi_cpu_attn_range(j->op, &kr, 0, &lo, &unused);
+    tsi_cpu_attn_range(j->op, &kr, j->lq - 1, &unused, &hi);
+    hi = hi > lo ? hi : lo;
     int64_t span = (hi - lo + j->nch - 1) / j->nch;
     int64_t c0 = lo + ch * span, c1 = c0 + span < hi ? c0 + span : hi;
     if (c1 <= c0)
@@ -214,9 +179,10 @@ static void run_range(const dec_job *j, dec_work *w, int64_t u)
                 memset(srow, 0, (size_t)nk * sizeof(float));
                 continue;
             }
-            int64_t i = r % j->lq;
-            row_step(j, w, b, g * j->group + r / j->lq, i, srow, rlo[i], rhi[i], j0, nk, &pm[r],
-                     &pl[r], po + (size_t)r * j->ldo);
+            int64_t vis = tsi_cpu_attn_scores(j->k, j->op, &kr, srow, b, g * j->group + r / j->lq,
+                                              r % j->lq, j0, nk, w->row);
+            j->k->softmax_step(srow, (size_t)vis, (size_t)nk, &pm[r], &pl[r],
+                               po + (size_t)r * j->ldo, (size_t)j->dv);
         }
         j->k->attn_pv(j->fmt, vbase + (size_t)j0 * vs * esz, vs, (size_t)nk, w->s, DEC_KB,
                       (size_t)j->rows4, (size_t)j->dv, po, j->ldo);
@@ -239,30 +205,24 @@ static void merge_row(const dec_job *j, dec_work *w, int64_t unit)
     int64_t h = g * j->group + r / j->lq, i = r % j->lq;
     int64_t u0 = bg * j->nch;
     float mx = -INFINITY;
-    int nan = 0;
     for (int64_t c = 0; c < j->nch; c++) {
         float m = j->part_m[(u0 + c) * j->rows4 + r];
-        nan |= m != m;
         mx = m > mx ? m : mx;
     }
     float *o = w->row, *gv = w->row + 256;
     memset(o, 0, (size_t)j->dv * sizeof(float));
     float sum = 0.0f;
-    if (mx != -INFINITY || nan) {
-        for (int64_t c = 0; c < j->nch; c++) {
-            int64_t u = u0 + c;
-            float m = j->part_m[u * j->rows4 + r], l = j->part_l[u * j->rows4 + r];
-            if (m == -INFINITY)
-                continue; /* an empty range, or one whose keys were all hidden */
-            float e = expf(m - mx);
-            sum += e * l;
-            j->k->axpy(e, j->part_o + (size_t)(u * j->rows4 + r) * j->ldo, o, o, (size_t)j->dv);
-        }
+    for (int64_t c = 0; c < j->nch; c++) {
+        int64_t u = u0 + c;
+        float m = j->part_m[u * j->rows4 + r], l = j->part_l[u * j->rows4 + r];
+        if (l == 0.0f)
+            continue; /* an empty range, or one whose keys were all hidden */
+        /* A NaN l (a NaN score) makes sum NaN, whatever e is. */
+        float e = expf(m - mx);
+        sum += e * l;
+        j->k->axpy(e, j->part_o + (size_t)(u * j->rows4 + r) * j->ldo, o, o, (size_t)j->dv);
     }
-    /* No visible key: zeros and lse = -inf. A NaN score: NaN (numerics.md). */
-    float inv = sum > 0.0f ? 1.0f / sum : sum != sum || nan ? NAN : 0.0f;
-    float lse = sum > 0.0f ? mx + logf(sum) : sum != sum || nan ? NAN : -INFINITY;
-    tsi_cpu_attn_store(j->k, j->op, o, inv, lse, b, h, i, gv);
+    tsi_cpu_attn_store(j->k, j->op, o, mx, sum, b, h, i, gv);
 }
 
 static void merge_task(void *ctx, int64_t begin, int64_t end, int worker)

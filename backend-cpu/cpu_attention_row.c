@@ -34,8 +34,8 @@ void tsi_cpu_attn_range(const tsi_op *op, const tsi_cpu_attn_keys *kr, int64_t i
     *hi = op->p.attention.causal ? tsi_cpu_attn_clamp(i + kr->off + 1, 0, kr->kl) : kr->kl;
 }
 
-void tsi_cpu_attn_adjust(const tsi_cpu_kernels *k, const tsi_op *op, float *s, int64_t b, int64_t h,
-                         int64_t i, int64_t key0, int64_t n, float *tmp)
+static void adjust(const tsi_cpu_kernels *k, const tsi_op *op, float *s, int64_t b, int64_t h,
+                   int64_t i, int64_t key0, int64_t n, float *tmp)
 {
     const tsi_view *bias = &op->in[3], *mask = &op->in[4];
     float cap = op->p.attention.softcap;
@@ -58,11 +58,32 @@ void tsi_cpu_attn_adjust(const tsi_cpu_kernels *k, const tsi_op *op, float *s, i
     }
 }
 
-void tsi_cpu_attn_store(const tsi_cpu_kernels *k, const tsi_op *op, float *o, float inv, float lse,
+int64_t tsi_cpu_attn_scores(const tsi_cpu_kernels *k, const tsi_op *op, const tsi_cpu_attn_keys *kr,
+                            float *s, int64_t b, int64_t h, int64_t i, int64_t key0, int64_t n,
+                            float *tmp)
+{
+    int64_t lo, hi;
+    tsi_cpu_attn_range(op, kr, i, &lo, &hi);
+    lo = tsi_cpu_attn_clamp(lo - key0, 0, n);
+    hi = tsi_cpu_attn_clamp(hi - key0, 0, n);
+    if (hi <= lo)
+        return 0;
+    for (int64_t c = 0; c < lo; c++)
+        s[c] = -INFINITY;
+    adjust(k, op, s + lo, b, h, i, key0 + lo, hi - lo, tmp);
+    return hi;
+}
+
+/* softmax_step keeps NaN scores out of m, and its sum takes them: l is NaN
+ * after one (or after +inf, as exp(inf - inf)), and the row and its lse
+ * are NaN. l = 0: no key was seen. */
+void tsi_cpu_attn_store(const tsi_cpu_kernels *k, const tsi_op *op, float *o, float m, float l,
                         int64_t b, int64_t h, int64_t i, float *tmp)
 {
     const tsi_view *gate = &op->in[5], *out = &op->out[0], *lv = &op->out[1];
     int64_t dv = out->shape[3];
+    bool seen = l > 0.0f || l != l;
+    float inv = seen ? 1.0f / l : 0.0f, lse = seen ? m + logf(l) : -INFINITY;
     for (int64_t x = 0; x < dv; x++)
         o[x] *= inv;
     if (gate->buf) {
