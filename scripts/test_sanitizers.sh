@@ -11,6 +11,10 @@
 # Any report fails the run: errors abort (-fno-sanitize-recover), leaks
 # fail at exit. Suppressions cover driver and validation-layer code and
 # the uninstrumented OpenBLAS only (tests/sanitizer/).
+# Tests run two at a time, as in scripts/test.sh: most of them keep one
+# core busy (driver compiles, the fuzzer, allocation-failure loops), so on
+# a 2-core machine the ASan tests took 266 s instead of 487 s one at a
+# time, the TSan tests 112 s instead of 174 s.
 #   scripts/test_sanitizers.sh [asan|tsan]...   (default: both)
 # TESSEL_SAN_PREFIX=/path/b puts the builds in /path/b-asan, /path/b-tsan.
 set -euo pipefail
@@ -57,14 +61,14 @@ for step in "${steps[@]}"; do
     ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0" \
     LSAN_OPTIONS="use_tls=0:suppressions=$supp/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-      ctest --test-dir "$prefix-asan" --output-on-failure --timeout 900 -R "$sel_asan"
+      ctest --test-dir "$prefix-asan" --output-on-failure --timeout 900 -j2 -R "$sel_asan"
     ;;
   tsan)
     CC=gcc scripts/build.sh "$prefix-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DTESSEL_SANITIZE=thread -DTESSEL_VULKAN=OFF -DTESSEL_OPENCL=OFF -DTESSEL_BUILD_TOOLS=OFF
     TESSEL_REQUIRE_BACKENDS=cpu \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp" \
-      ctest --test-dir "$prefix-tsan" --output-on-failure --timeout 900 -R "$sel_tsan"
+      ctest --test-dir "$prefix-tsan" --output-on-failure --timeout 900 -j2 -R "$sel_tsan"
     ;;
   *)
     echo "test_sanitizers: unknown step '$step' (asan, tsan)" >&2
