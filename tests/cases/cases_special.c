@@ -41,6 +41,7 @@ enum {
     K_FFT,
     K_LONGCONV,   /* ts_fftconv's direct path, specials in u */
     K_LONGCONV_K, /* the same, specials in the filter */
+    K_GROUPED_MATMUL,
 };
 
 #define F TSC_FLOATS
@@ -66,7 +67,8 @@ static const tsc_op_entry ops[] = {
     {"reduce_max", K_REDUCE_MAX, FI}, {"argmax", K_ARGMAX, FI}, {"topk", K_TOPK, FI},
     {"gather_rows", K_GATHER, FI}, {"scatter_add_rows", K_SCATTER, F},
     {"layer_norm", K_LAYER_NORM, F}, {"rms_norm", K_RMS_NORM, F},
-    {"conv1d_causal", K_CONV, F}, {"matmul", K_MATMUL, F}, {"swiglu", K_GLU, F},
+    {"conv1d_causal", K_CONV, F}, {"matmul", K_MATMUL, F},
+    {"grouped_matmul", K_GROUPED_MATMUL, F}, {"swiglu", K_GLU, F},
     {"attention", K_ATTENTION, F}, {"attention_naive", K_ATTENTION_NAIVE, F},
     {"scale_shift", K_SCALE_SHIFT, F}, {"copy", K_COPY, FIC},
     {"cast_to_f32", K_CAST_F32, TSC_DT(TS_F16) | TSC_DT(TS_BF16)},
@@ -475,6 +477,20 @@ static void run_longconv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     tsc_check_class(x, out, ref, mag, 0);
 }
 
+/* The left operand of a GEMM: uniform in [-2, 2), and one special per row
+ * (NaN, +inf, -inf or a subnormal, in turn; -0 too beside the subnormal). */
+static void row_specials(tsc_ctx *x, ts_dtype dt, double *v, int64_t rows, int64_t cols)
+{
+    for (int64_t i = 0; i < rows * cols; i++)
+        v[i] = tsc_uniform(x, -2, 2);
+    for (int64_t r = 0; r < rows; r++) {
+        int which = r % 4 == 0 ? SP_NAN : r % 4 == 1 ? SP_PINF : r % 4 == 2 ? SP_NINF : SP_SUB;
+        v[r * cols + (r * 7) % cols] = special(dt, which);
+        if (r % 4 == 3)
+            v[r * cols] = special(dt, SP_NZERO);
+    }
+}
+
 /* matmul: IEEE leaves the order of the K-sum open (OpenBLAS, CLBlast and
  * the GPU tiles all differ), so the rule tested is the one every order
  * shares: a NaN in a[i, :] makes out[i, :] NaN, and a single +-inf in
@@ -488,14 +504,7 @@ static void run_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
     double *av = tsc_alloc(x, (size_t)(m * kk));
     if (!av)
         return;
-    for (int64_t i = 0; i < m * kk; i++)
-        av[i] = tsc_uniform(x, -2, 2);
-    for (int64_t r = 0; r < m; r++) {
-        int which = r % 4 == 0 ? SP_NAN : r % 4 == 1 ? SP_PINF : r % 4 == 2 ? SP_NINF : SP_SUB;
-        av[r * kk + (r * 7) % kk] = special(dt, which);
-        if (r % 4 == 3)
-            av[r * kk] = special(dt, SP_NZERO);
-    }
+    row_specials(x, dt, av, m, kk);
     tsc_arg *a = tsc_input_values(x, dt, 2, as, TSC_IN0_LAYOUT(s->flags), av);
     tsc_arg *b = a ? tsc_input(x, dt, 2, bs, TSC_CONTIG, 0.5, 2) : NULL;
     tsc_arg *out = b ? tsc_output(x, dt, 2, os, TSC_CONTIG) : NULL;
@@ -503,6 +512,46 @@ static void run_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
     if (!out || !ref || !mag || tsc_op_status(x, ts_matmul(a->t, b->t, out->t), "ts_matmul"))
         return;
     ref_matmul(a->v, a4, b->v, b4, ref, mag);
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
+/* The grouped GEMM under the matmul rule, row by row: x [R, K] with row
+ * r's specials placed as in run_matmul (row_specials), w [3, K, 5] and bias [3, 5]
+ * positive and finite, groups of R/3 rows, an empty one, then R/3 rows
+ * past offsets[3], which must be 0 whatever x holds there. */
+static void run_grouped_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
+{
+    enum { E = 3, N = 5 };
+    int64_t kk = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / kk, g = rows / 3;
+    int64_t xs[2] = {rows, kk}, ws[3] = {E, kk, N}, bs[2] = {E, N}, os[2] = {rows, N},
+            es[1] = {E + 1};
+    double offs[E + 1] = {0, (double)g, (double)g, (double)(2 * g)};
+    double *xv = tsc_alloc(x, (size_t)(rows * kk));
+    if (!xv)
+        return;
+    row_specials(x, dt, xv, rows, kk);
+    tsc_arg *a = tsc_input_values(x, dt, 2, xs, TSC_CONTIG, xv);
+    tsc_arg *w = a ? tsc_input(x, dt, 3, ws, TSC_CONTIG, 0.5, 2) : NULL;
+    tsc_arg *bias = w ? tsc_input(x, dt, 2, bs, TSC_CONTIG, 0.5, 2) : NULL;
+    tsc_arg *off = bias ? tsc_input_values(x, TS_I32, 1, es, TSC_CONTIG, offs) : NULL;
+    tsc_arg *out = off ? tsc_output(x, dt, 2, os, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)(rows * N)), *mag = tsc_alloc(x, (size_t)(rows * N));
+    if (!out || !ref || !mag ||
+        tsc_op_status(x, ts_grouped_matmul(a->t, w->t, off->t, bias->t, out->t),
+                      "ts_grouped_matmul"))
+        return;
+    for (int64_t r = 0; r < rows; r++) {
+        int e = r < g ? 0 : r < 2 * g ? 2 : -1; /* group 1 is empty */
+        for (int64_t n = 0; n < N; n++) {
+            double acc = 0.0, m = 1e-3;
+            for (int64_t k = 0; e >= 0 && k < kk; k++) {
+                acc += a->v[r * kk + k] * w->v[(e * kk + k) * N + n];
+                m += fabs(a->v[r * kk + k] * w->v[(e * kk + k) * N + n]);
+            }
+            ref[r * N + n] = e >= 0 ? acc + bias->v[e * N + n] : 0.0;
+            mag[r * N + n] = e >= 0 ? m + bias->v[e * N + n] : m;
+        }
+    }
     tsc_check_class(x, out, ref, mag, 0);
 }
 
@@ -672,6 +721,8 @@ static void run(tsc_ctx *x)
         run_conv(x, kind, dt, s);
     else if (kind == K_MATMUL)
         run_matmul(x, dt, s);
+    else if (kind == K_GROUPED_MATMUL)
+        run_grouped_matmul(x, dt, s);
     else if (kind == K_GLU)
         run_glu(x, dt, s);
     else if (kind == K_ATTENTION || kind == K_ATTENTION_NAIVE)
