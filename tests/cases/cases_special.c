@@ -80,23 +80,50 @@ static const tsc_op_entry ops[] = {
 };
 /* clang-format on */
 
-/* A spec for the attention ops only. */
-#define SP_ATTENTION_ONLY TSC_FLAG_FAMILY
+/* Specs for one kind of op only: the paths that start at larger sizes. */
+#define SP_ATTENTION_ONLY (TSC_FLAG_FAMILY << 0)
+#define SP_ROWS_ONLY (TSC_FLAG_FAMILY << 1)
+#define SP_GEMM_ONLY (TSC_FLAG_FAMILY << 2)
 
+/* p[0]: topk's k; p[1]: the GEMMs' N (0: 5). */
 /* clang-format off */
 static const tsc_spec specs[] = {
     /* 9 x 37: 111 special slots, every (a, b) pair of the 10 specials. */
     {"special 9x37", 2, {9, 37}, 0, {0}, {3}, {1.0}, 0, 0},
     {"special 2x9x37 S(x)", 3, {2, 9, 37}, 0, {0}, {5}, {0.5}, TSC_LAY_IN0(TSC_SLICED), 1},
+    /* More than 16 query rows: the tiled kernels, not split-K decoding. */
     {"special 37x37", 2, {37, 37}, 0, {0}, {3}, {1.0}, SP_ATTENTION_ONLY, 0},
+    /* Rows longer than a row workgroup (up to 1024 lanes): each GPU lane
+     * folds several elements before the tree, and the CPU's unrolled SIMD
+     * loops run many times. */
+    {"special 9x1100", 2, {9, 1100}, 0, {0}, {3}, {1.0}, SP_ROWS_ONLY, 0},
+    /* K and N multiples of 4 with M ragged: the GPU tiles' vector loads,
+     * OpenCL's widened f16 / bf16 path through CLBlast (M N K >= 32^3). */
+    {"special 45x68 N36", 2, {45, 68}, 0, {0}, {3, 36}, {1.0}, SP_GEMM_ONLY, 0},
+    /* Groups of 800 rows x 64 x 64: the CPU's big-group paths (OpenBLAS
+     * from 384 rows a thread: up to 2 threads). */
+    {"special 2400x64 N64", 2, {2400, 64}, 0, {0}, {3, 64}, {1.0}, SP_GEMM_ONLY, 0},
 };
 /* clang-format on */
 
 static int applies(const tsc_op_entry *op, ts_dtype dt, const tsc_spec *s)
 {
     (void)dt;
-    return !(s->flags & SP_ATTENTION_ONLY) || op->kind == K_ATTENTION ||
-           op->kind == K_ATTENTION_NAIVE;
+    int kind = op->kind;
+    if (s->flags & SP_ATTENTION_ONLY)
+        return kind == K_ATTENTION || kind == K_ATTENTION_NAIVE;
+    if (s->flags & SP_ROWS_ONLY)
+        return (kind >= K_SOFTMAX && kind <= K_TOPK) || kind == K_LAYER_NORM ||
+               kind == K_RMS_NORM;
+    if (s->flags & SP_GEMM_ONLY)
+        return kind == K_MATMUL || kind == K_GROUPED_MATMUL;
+    return 1;
+}
+
+/* The GEMMs' N. */
+static int64_t gemm_n(const tsc_spec *s)
+{
+    return s->p[1] ? s->p[1] : 5;
 }
 
 /* ---- the special values of a dtype ---------------------------------------- */
@@ -497,7 +524,7 @@ static void row_specials(tsc_ctx *x, ts_dtype dt, double *v, int64_t rows, int64
  * a[i, :] against a strictly positive b makes out[i, :] that inf. */
 static void run_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
 {
-    int64_t m = s->shape[s->nd - 2], kk = s->shape[s->nd - 1], nn = 5;
+    int64_t m = s->shape[s->nd - 2], kk = s->shape[s->nd - 1], nn = gemm_n(s);
     int64_t as[2] = {m, kk}, bs[2] = {kk, nn}, os[2] = {m, nn}, a4[4], b4[4];
     tsc_pad4(2, as, a4);
     tsc_pad4(2, bs, b4);
@@ -516,14 +543,15 @@ static void run_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
 }
 
 /* The grouped GEMM under the matmul rule, row by row: x [R, K] with row
- * r's specials placed as in run_matmul (row_specials), w [3, K, 5] and bias [3, 5]
+ * r's specials placed as in run_matmul (row_specials), w [3, K, N] and bias [3, N]
  * positive and finite, groups of R/3 rows, an empty one, then R/3 rows
  * past offsets[3], which must be 0 whatever x holds there. */
 static void run_grouped_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
 {
-    enum { E = 3, N = 5 };
+    enum { E = 3 };
     int64_t kk = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / kk, g = rows / 3;
-    int64_t xs[2] = {rows, kk}, ws[3] = {E, kk, N}, bs[2] = {E, N}, os[2] = {rows, N},
+    int64_t nn = gemm_n(s);
+    int64_t xs[2] = {rows, kk}, ws[3] = {E, kk, nn}, bs[2] = {E, nn}, os[2] = {rows, nn},
             es[1] = {E + 1};
     double offs[E + 1] = {0, (double)g, (double)g, (double)(2 * g)};
     double *xv = tsc_alloc(x, (size_t)(rows * kk));
@@ -535,21 +563,21 @@ static void run_grouped_matmul(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
     tsc_arg *bias = w ? tsc_input(x, dt, 2, bs, TSC_CONTIG, 0.5, 2) : NULL;
     tsc_arg *off = bias ? tsc_input_values(x, TS_I32, 1, es, TSC_CONTIG, offs) : NULL;
     tsc_arg *out = off ? tsc_output(x, dt, 2, os, TSC_CONTIG) : NULL;
-    double *ref = tsc_alloc(x, (size_t)(rows * N)), *mag = tsc_alloc(x, (size_t)(rows * N));
+    double *ref = tsc_alloc(x, (size_t)(rows * nn)), *mag = tsc_alloc(x, (size_t)(rows * nn));
     if (!out || !ref || !mag ||
         tsc_op_status(x, ts_grouped_matmul(a->t, w->t, off->t, bias->t, out->t),
                       "ts_grouped_matmul"))
         return;
     for (int64_t r = 0; r < rows; r++) {
         int e = r < g ? 0 : r < 2 * g ? 2 : -1; /* group 1 is empty */
-        for (int64_t n = 0; n < N; n++) {
+        for (int64_t n = 0; n < nn; n++) {
             double acc = 0.0, m = 1e-3;
             for (int64_t k = 0; e >= 0 && k < kk; k++) {
-                acc += a->v[r * kk + k] * w->v[(e * kk + k) * N + n];
-                m += fabs(a->v[r * kk + k] * w->v[(e * kk + k) * N + n]);
+                acc += a->v[r * kk + k] * w->v[(e * kk + k) * nn + n];
+                m += fabs(a->v[r * kk + k] * w->v[(e * kk + k) * nn + n]);
             }
-            ref[r * N + n] = e >= 0 ? acc + bias->v[e * N + n] : 0.0;
-            mag[r * N + n] = e >= 0 ? m + bias->v[e * N + n] : m;
+            ref[r * nn + n] = e >= 0 ? acc + bias->v[e * nn + n] : 0.0;
+            mag[r * nn + n] = e >= 0 ? m + bias->v[e * nn + n] : m;
         }
     }
     tsc_check_class(x, out, ref, mag, 0);
