@@ -82,7 +82,7 @@ static const tsc_op_entry ops[] = {
 
 /* Specs for one kind of op only: the paths that start at larger sizes. */
 #define SP_ATTENTION_ONLY (TSC_FLAG_FAMILY << 0)
-#define SP_ROWS_ONLY (TSC_FLAG_FAMILY << 1)
+#define SP_LONG_ROWS (TSC_FLAG_FAMILY << 1) /* the row ops and attention */
 #define SP_GEMM_ONLY (TSC_FLAG_FAMILY << 2)
 
 /* p[0]: topk's k; p[1]: the GEMMs' N (0: 5). */
@@ -95,8 +95,9 @@ static const tsc_spec specs[] = {
     {"special 37x37", 2, {37, 37}, 0, {0}, {3}, {1.0}, SP_ATTENTION_ONLY, 0},
     /* Rows longer than a row workgroup (up to 1024 lanes): each GPU lane
      * folds several elements before the tree, and the CPU's unrolled SIMD
-     * loops run many times. */
-    {"special 9x1100", 2, {9, 1100}, 0, {0}, {3}, {1.0}, SP_ROWS_ONLY, 0},
+     * loops run many times. Attention: 1100 keys, so split-K decoding
+     * cuts them into several ranges and merges them. */
+    {"special 9x1100", 2, {9, 1100}, 0, {0}, {3}, {1.0}, SP_LONG_ROWS, 0},
     /* K and N multiples of 4 with M ragged: the GPU tiles' vector loads,
      * OpenCL's widened f16 / bf16 path through CLBlast (M N K >= 32^3). */
     {"special 45x68 N36", 2, {45, 68}, 0, {0}, {3, 36}, {1.0}, SP_GEMM_ONLY, 0},
@@ -110,11 +111,12 @@ static int applies(const tsc_op_entry *op, ts_dtype dt, const tsc_spec *s)
 {
     (void)dt;
     int kind = op->kind;
+    int attention = kind == K_ATTENTION || kind == K_ATTENTION_NAIVE;
     if (s->flags & SP_ATTENTION_ONLY)
-        return kind == K_ATTENTION || kind == K_ATTENTION_NAIVE;
-    if (s->flags & SP_ROWS_ONLY)
+        return attention;
+    if (s->flags & SP_LONG_ROWS)
         return (kind >= K_SOFTMAX && kind <= K_TOPK) || kind == K_LAYER_NORM ||
-               kind == K_RMS_NORM;
+               kind == K_RMS_NORM || attention;
     if (s->flags & SP_GEMM_ONLY)
         return kind == K_MATMUL || kind == K_GROUPED_MATMUL;
     return 1;
@@ -598,38 +600,48 @@ static void run_glu(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
 }
 
 /* Attention: a query whose bias row is all -inf sees no key and gives
- * zeros and lse -inf (tiled and naive alike); a NaN in q makes its row and
- * its lse NaN; an ordinary row is softmax(q k^T / sqrt D) v. B = H = 1,
- * Lq = Lk = L, the spec's rows: 9 (at most 16 query rows: every backend's
- * split-K decode path) or 37 (the tiled kernels). */
+ * zeros and lse -inf (tiled and naive alike); a NaN in q, or one NaN
+ * bias, makes its row and its lse NaN; an ordinary row is
+ * softmax(q k^T / sqrt D + bias) v. B = H = 1, the spec's [Lq, Lk]: 9
+ * query rows (at most 16: every backend's split-K decode path, in several
+ * key ranges at 1100 keys) or 37 (the tiled kernels). With several ranges
+ * some rows see keys in only some of them: row 5 none in the first half,
+ * row 6 a NaN in the last sixth. */
 static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
-    int64_t l = s->shape[s->nd - 2], d = 8;
-    int64_t qs[4] = {1, 1, l, d}, bs[4] = {1, 1, l, l}, ls[3] = {1, 1, l};
-    double *qv = tsc_alloc(x, (size_t)(l * d)), *bv = tsc_alloc(x, (size_t)(l * l));
+    int64_t lq = s->shape[s->nd - 2], lk = s->shape[s->nd - 1], d = 8;
+    int64_t qs[4] = {1, 1, lq, d}, ks[4] = {1, 1, lk, d}, bs[4] = {1, 1, lq, lk},
+            ls[3] = {1, 1, lq};
+    double *qv = tsc_alloc(x, (size_t)(lq * d)), *bv = tsc_alloc(x, (size_t)(lq * lk));
     if (!qv || !bv)
         return;
-    for (int64_t i = 0; i < l * d; i++)
+    for (int64_t i = 0; i < lq * d; i++)
         qv[i] = tsc_uniform(x, -1, 1);
-    for (int64_t i = 0; i < l * l; i++)
+    for (int64_t i = 0; i < lq * lk; i++)
         bv[i] = tsc_uniform(x, -1, 1);
-    for (int64_t r = 0; r < l; r++) {
+    for (int64_t r = 0; r < lq; r++) {
+        double *row = bv + r * lk;
         if (r % 3 == 1)
-            for (int64_t c = 0; c < l; c++)
-                bv[r * l + c] = -INFINITY;
+            for (int64_t c = 0; c < lk; c++)
+                row[c] = -INFINITY;
         if (r % 3 == 2)
-            bv[r * l + r] = -INFINITY; /* one key hidden */
+            row[r % lk] = -INFINITY; /* one key hidden */
+        if (r % 6 == 5)
+            for (int64_t c = 0; c < lk / 2; c++)
+                row[c] = -INFINITY;
+        if (r % 6 == 0 && r > 0)
+            row[lk - 1 - lk / 6] = NAN;
     }
     qv[0] = NAN; /* row 0: NaN */
     tsc_arg *q = tsc_input_values(x, dt, 4, qs, TSC_CONTIG, qv);
-    tsc_arg *k = q ? tsc_input(x, dt, 4, qs, TSC_CONTIG, -1, 1) : NULL;
-    tsc_arg *v = k ? tsc_input(x, dt, 4, qs, TSC_CONTIG, -1, 1) : NULL;
+    tsc_arg *k = q ? tsc_input(x, dt, 4, ks, TSC_CONTIG, -1, 1) : NULL;
+    tsc_arg *v = k ? tsc_input(x, dt, 4, ks, TSC_CONTIG, -1, 1) : NULL;
     tsc_arg *bias = v ? tsc_input_values(x, dt, 4, bs, TSC_CONTIG, bv) : NULL;
     tsc_arg *out = bias ? tsc_output(x, dt, 4, qs, TSC_CONTIG) : NULL;
     tsc_arg *lse = out ? tsc_output(x, TS_F32, 3, ls, TSC_CONTIG) : NULL;
-    double *ref = tsc_alloc(x, (size_t)(l * d)), *mag = tsc_alloc(x, (size_t)(l * d));
-    double *lse_ref = tsc_alloc(x, (size_t)l), *lse_mag = tsc_alloc(x, (size_t)l);
-    double *p = tsc_alloc(x, (size_t)l);
+    double *ref = tsc_alloc(x, (size_t)(lq * d)), *mag = tsc_alloc(x, (size_t)(lq * d));
+    double *lse_ref = tsc_alloc(x, (size_t)lq), *lse_mag = tsc_alloc(x, (size_t)lq);
+    double *p = tsc_alloc(x, (size_t)lk);
     if (!lse || !ref || !mag || !lse_ref || !lse_mag || !p)
         return;
     ts_attention_params prm;
@@ -641,25 +653,25 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     if (tsc_op_status(x, st, kind == K_ATTENTION ? "ts_attention" : "ts_attention_naive"))
         return;
     double scale = 1.0 / sqrt((double)d);
-    for (int64_t r = 0; r < l; r++) {
-        for (int64_t c = 0; c < l; c++) {
+    for (int64_t r = 0; r < lq; r++) {
+        for (int64_t c = 0; c < lk; c++) {
             double dot = 0.0;
             for (int64_t j = 0; j < d; j++)
                 dot += q->v[r * d + j] * k->v[c * d + j];
-            p[c] = scale * dot + bias->v[r * l + c];
+            p[c] = scale * dot + bias->v[r * lk + c];
         }
         /* NaN from a NaN score (fmax would skip it), -inf when no key is seen. */
         double mx = -INFINITY, sum = 0.0;
-        for (int64_t c = 0; c < l; c++)
+        for (int64_t c = 0; c < lk; c++)
             mx = p[c] != p[c] || mx != mx ? NAN : fmax(mx, p[c]);
-        for (int64_t c = 0; c < l && isfinite(mx); c++)
+        for (int64_t c = 0; c < lk && isfinite(mx); c++)
             sum += exp(p[c] - mx);
         lse_ref[r] = isfinite(mx) ? mx + log(sum) : mx;
         lse_mag[r] = 1 + (isfinite(mx) ? fabs(lse_ref[r]) + fabs(mx) : 0); /* scores' rounding */
-        ref_softmax(p, 1, 1, l, 1.0, 0, p, NULL);
+        ref_softmax(p, 1, 1, lk, 1.0, 0, p, NULL);
         for (int64_t j = 0; j < d; j++) {
             double o = 0.0, m = 0.0;
-            for (int64_t c = 0; c < l; c++) {
+            for (int64_t c = 0; c < lk; c++) {
                 o += p[c] * v->v[c * d + j];
                 m += fabs(p[c] * v->v[c * d + j]);
             }
