@@ -16,7 +16,15 @@
  * 87, where f32 probabilities would underflow to equal zeros. X-MoE's cosines cannot be made exact:
  * there a token whose top-k ranking is not clearly apart (probabilities
  * within 1e-5 relative) takes the device's ranking if it is an equally
- * good one, and the placement is then checked exactly from it. */
+ * good one, and the placement is then checked exactly from it.
+ *
+ * F_SPECIAL: tokens 0-3 hold NaN, +inf, -inf, and both infinities
+ * (docs/numerics.md): their logits are NaN or infinities of both signs,
+ * so their probabilities are NaN, they take experts 0 .. k-1 (NaN ranks
+ * first, ties to the lower index), their gates and outputs are NaN and so
+ * are the losses; every other token is routed and computed as usual,
+ * after them in the capacity order. Values are then judged by class
+ * first (tsc_check_class). */
 #include <math.h>
 #include <string.h>
 
@@ -28,8 +36,9 @@ enum {
     F_NONORM = TSC_FLAG_FAMILY << 1,  /* X-MoE: r left unnormalized */
     F_SIGMOID = TSC_FLAG_FAMILY << 2, /* X-MoE: sigmoid gates */
     F_RENORM = TSC_FLAG_FAMILY << 3,
-    F_ONE = TSC_FLAG_FAMILY << 4,  /* every token's first choice is expert E-1 */
-    F_TIES = TSC_FLAG_FAMILY << 5, /* experts 2j and 2j+1 have equal logits */
+    F_ONE = TSC_FLAG_FAMILY << 4,     /* every token's first choice is expert E-1 */
+    F_TIES = TSC_FLAG_FAMILY << 5,    /* experts 2j and 2j+1 have equal logits */
+    F_SPECIAL = TSC_FLAG_FAMILY << 6, /* NaN and +-inf in tokens 0-3 (special_tokens) */
 };
 #define ACT_SHIFT 16
 #define F_ACT(a) ((unsigned)(a) << ACT_SHIFT)
@@ -69,6 +78,8 @@ static const tsc_spec moe_specs[] = {
      {1, -1, 4, 16}, {1, 0.3}, F_ACT(TS_MOE_RELU) | F_XMOE | F_NONORM | F_SIGMOID, 0},
     {"T0 d8 ff8 E4 top2", 4, {0, 8, 8, 4}, 0, {0}, {2, -1, 4, 0}, {1.25, 0}, F_ACT(TS_MOE_RELU),
      0},
+    {"T13 d8 ff8 E4 top2 cf1.25 special tokens", 4, {13, 8, 8, 4}, 0, {0}, {2, -1, 4, 0},
+     {1.25, 0}, F_ACT(TS_MOE_RELU) | F_SPECIAL, 0},
     /* Full: realistic widths, more tokens, every activation at E 64. */
     {"T301 d64 ff96 E8 top2 cf1.25 swiglu", 4, {301, 64, 96, 8}, 0, {0}, {2, -1, 4, 0},
      {1.25, 0}, F_ACT(TS_MOE_SWIGLU), 1},
@@ -100,6 +111,22 @@ static double quarter(tsc_ctx *x, int64_t lo, int64_t hi)
     return (double)tsc_rand_int(x, lo, hi) / 4.0;
 }
 
+/* F_SPECIAL: NaN in token 0, +inf in token 1, -inf in token 2, both in
+ * token 3, in columns whose router weights alternate in sign (never 0),
+ * so that no such token has only -inf logits (a softmax of zeros). */
+static void special_tokens(const moe_case *m, double *xv, double *wv)
+{
+    int64_t d = m->d;
+    xv[0 * d + 1] = NAN;
+    xv[1 * d + 2] = INFINITY;
+    xv[2 * d + 3] = -INFINITY;
+    xv[3 * d + 2] = INFINITY;
+    xv[3 * d + 3] = -INFINITY;
+    for (int64_t l = 2; l <= 3; l++)
+        for (int64_t j = 0; j < m->e; j++)
+            wv[l * m->e + j] = j % 2 ? -0.5 : 0.5;
+}
+
 /* Router inputs: exact multiples of 1/4 (see the top of the file). */
 static tsc_arg *router_inputs(moe_case *m, tsc_arg **router)
 {
@@ -126,6 +153,8 @@ static tsc_arg *router_inputs(moe_case *m, tsc_arg **router)
             else
                 *v = (f & F_ONE) ? quarter(m->x, -2, 2) / 2 : quarter(m->x, -4, 4);
         }
+    if (f & F_SPECIAL)
+        special_tokens(m, xv, wv);
     tsc_arg *xa = tsc_input_values(m->x, m->dt, 2, xs, TSC_IN0_LAYOUT(f), xv);
     /* The router weights in x's dtype: they are exact in every dtype, and
      * the layer's cast to f32 is then exercised too. */
@@ -289,7 +318,10 @@ static int check_ints(moe_case *m, tsc_arg *a, const int32_t *v)
 
 static int check_reals(moe_case *m, tsc_arg *a, const double *v, const double *mag)
 {
-    return a ? tsc_check(m->x, a, v, mag) : 0;
+    if (!a)
+        return 0;
+    return (m->sp->flags & F_SPECIAL) ? tsc_check_class(m->x, a, v, mag, 0)
+                                      : tsc_check(m->x, a, v, mag);
 }
 
 static int read_experts(moe_case *m, tsc_arg *expert, int32_t **dev)
@@ -352,7 +384,7 @@ static void run_moe(tsc_ctx *x)
         check_reals(&m, o.z, &r.z, &r.z_mag))
         return;
     if (ffn)
-        tsc_check(x, o.y, r.y, r.y_mag);
+        check_reals(&m, o.y, r.y, r.y_mag);
 }
 
 const tsc_family tsc_family_moe = {
