@@ -42,6 +42,8 @@ enum {
     K_LONGCONV,   /* ts_fftconv's direct path, specials in u */
     K_LONGCONV_K, /* the same, specials in the filter */
     K_GROUPED_MATMUL,
+    K_RES_LAYER_NORM, /* the fused residual norms: s = alpha x + f, then the norm */
+    K_RES_RMS_NORM,
 };
 
 #define F TSC_FLOATS
@@ -67,6 +69,7 @@ static const tsc_op_entry ops[] = {
     {"reduce_max", K_REDUCE_MAX, FI}, {"argmax", K_ARGMAX, FI}, {"topk", K_TOPK, FI},
     {"gather_rows", K_GATHER, FI}, {"scatter_add_rows", K_SCATTER, F},
     {"layer_norm", K_LAYER_NORM, F}, {"rms_norm", K_RMS_NORM, F},
+    {"residual_layer_norm", K_RES_LAYER_NORM, F}, {"residual_rms_norm", K_RES_RMS_NORM, F},
     {"conv1d_causal", K_CONV, F}, {"matmul", K_MATMUL, F},
     {"grouped_matmul", K_GROUPED_MATMUL, F}, {"swiglu", K_GLU, F},
     {"attention", K_ATTENTION, F}, {"attention_naive", K_ATTENTION_NAIVE, F},
@@ -107,6 +110,12 @@ static const tsc_spec specs[] = {
 };
 /* clang-format on */
 
+static int is_norm(int kind)
+{
+    return kind == K_LAYER_NORM || kind == K_RMS_NORM || kind == K_RES_LAYER_NORM ||
+           kind == K_RES_RMS_NORM;
+}
+
 static int applies(const tsc_op_entry *op, ts_dtype dt, const tsc_spec *s)
 {
     (void)dt;
@@ -115,8 +124,7 @@ static int applies(const tsc_op_entry *op, ts_dtype dt, const tsc_spec *s)
     if (s->flags & SP_ATTENTION_ONLY)
         return attention;
     if (s->flags & SP_LONG_ROWS)
-        return (kind >= K_SOFTMAX && kind <= K_TOPK) || kind == K_LAYER_NORM ||
-               kind == K_RMS_NORM || attention;
+        return (kind >= K_SOFTMAX && kind <= K_TOPK) || is_norm(kind) || attention;
     if (s->flags & SP_GEMM_ONLY)
         return kind == K_MATMUL || kind == K_GROUPED_MATMUL;
     return 1;
@@ -182,9 +190,9 @@ static int excluded(int kind, int which)
     int big = which == SP_MAX || which == SP_NMAX;
     if (kind == K_UNARY + TS_SIN || kind == K_UNARY + TS_COS)
         return big; /* accurate only for |x| < 1e5 (ops.h) */
-    if (kind == K_LAYER_NORM || kind == K_RMS_NORM || kind == K_CONV || kind == K_LONGCONV ||
-        kind == K_LONGCONV_K || kind == K_MATMUL || kind == K_REDUCE || kind == K_REDUCE_MEAN ||
-        kind == K_ATTENTION || kind == K_ATTENTION_NAIVE)
+    if (is_norm(kind) || kind == K_CONV || kind == K_LONGCONV || kind == K_LONGCONV_K ||
+        kind == K_MATMUL || kind == K_REDUCE || kind == K_REDUCE_MEAN || kind == K_ATTENTION ||
+        kind == K_ATTENTION_NAIVE)
         return big; /* f32 sums of squares / products overflow where float64 does not */
     return 0;
 }
@@ -381,28 +389,56 @@ static void run_rows(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     }
 }
 
+/* The norms over rows of specials. The fused residual forms take them in
+ * x, with f uniform except where it meets x's infinities: -inf against
+ * row 1's +inf, +inf against row 7's -inf, so s = x / 2 + f is NaN there
+ * (both s and y are checked). */
 static void run_norm(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
-    int64_t n = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / n;
+    int64_t n = s->shape[s->nd - 1], rows = tsc_numel(s->nd, s->shape) / n, numel = rows * n;
+    int residual = kind == K_RES_LAYER_NORM || kind == K_RES_RMS_NORM;
+    int layer = kind == K_LAYER_NORM || kind == K_RES_LAYER_NORM;
+    const double eps = 1e-5, alpha = 0.5;
     double *v = row_values(x, dt, kind, rows, n);
-    tsc_arg *in = v ? tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), v) : NULL;
-    tsc_arg *out = in ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
-    double *ref = tsc_alloc(x, (size_t)(rows * n)), *mag = tsc_alloc(x, (size_t)(rows * n));
-    if (!out || !ref || !mag)
+    double *fv = residual ? tsc_alloc(x, (size_t)numel) : NULL;
+    if (!v || (residual && !fv))
         return;
-    const double eps = 1e-5;
-    if (kind == K_LAYER_NORM) {
-        if (tsc_op_status(x, ts_layer_norm(in->t, NULL, NULL, (float)eps, out->t), "ts_layer_norm"))
-            return;
-        ref_layer_norm(in->v, rows, n, NULL, NULL, eps, 1e-6, ref, mag);
-    } else {
-        if (tsc_op_status(x, ts_rms_norm(in->t, NULL, (float)eps, out->t), "ts_rms_norm"))
-            return;
-        ref_rms_norm(in->v, rows, n, NULL, eps, ref, mag);
+    for (int64_t i = 0; residual && i < numel; i++)
+        fv[i] = tsc_uniform(x, -2, 2);
+    for (int64_t r = 1; residual && r < rows; r += 6)
+        fv[r * n + n / 3] = r % 9 == 1 ? -INFINITY : INFINITY;
+    tsc_arg *in = tsc_input_values(x, dt, s->nd, s->shape, TSC_IN0_LAYOUT(s->flags), v);
+    tsc_arg *f = in && residual ? tsc_input_values(x, dt, s->nd, s->shape, TSC_CONTIG, fv) : NULL;
+    tsc_arg *out = in ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    tsc_arg *sum = out && residual ? tsc_output(x, dt, s->nd, s->shape, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)numel), *mag = tsc_alloc(x, (size_t)numel);
+    double *sref = tsc_alloc(x, (size_t)numel), *smag = tsc_alloc(x, (size_t)numel);
+    if (!out || (residual && !sum) || !ref || !mag || !sref || !smag)
+        return;
+    ts_status st;
+    if (kind == K_LAYER_NORM)
+        st = ts_layer_norm(in->t, NULL, NULL, (float)eps, out->t);
+    else if (kind == K_RMS_NORM)
+        st = ts_rms_norm(in->t, NULL, (float)eps, out->t);
+    else if (kind == K_RES_LAYER_NORM)
+        st = ts_residual_layer_norm(in->t, f->t, (float)alpha, NULL, NULL, (float)eps, out->t,
+                                    sum->t);
+    else
+        st = ts_residual_rms_norm(in->t, f->t, (float)alpha, NULL, (float)eps, out->t, sum->t);
+    if (tsc_op_status(x, st, tsc_ctx_op(x)->name))
+        return;
+    for (int64_t i = 0; i < numel; i++) {
+        sref[i] = residual ? alpha * in->v[i] + f->v[i] : in->v[i];
+        smag[i] = residual ? fabs(alpha * in->v[i]) + fabs(f->v[i]) : fabs(in->v[i]);
     }
+    if (layer)
+        ref_layer_norm(sref, rows, n, NULL, NULL, eps, 1e-6, ref, mag);
+    else
+        ref_rms_norm(sref, rows, n, NULL, eps, ref, mag);
     /* A row of -inf has var NaN in float64 and f32 alike; a subnormal row
      * is judged by the floor. */
-    tsc_check_class(x, out, ref, mag, 0);
+    if (!tsc_check_class(x, out, ref, mag, 0) && residual)
+        tsc_check_class(x, sum, sref, smag, 0);
 }
 
 static void run_index(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
@@ -755,7 +791,7 @@ static void run(tsc_ctx *x)
         run_rows(x, kind, dt, s);
     else if (kind == K_GATHER || kind == K_SCATTER)
         run_index(x, kind, dt, s);
-    else if (kind == K_LAYER_NORM || kind == K_RMS_NORM)
+    else if (is_norm(kind))
         run_norm(x, kind, dt, s);
     else if (kind == K_CONV)
         run_conv(x, kind, dt, s);
