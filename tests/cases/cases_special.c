@@ -87,6 +87,7 @@ static const tsc_op_entry ops[] = {
 #define SP_ATTENTION_ONLY (TSC_FLAG_FAMILY << 0)
 #define SP_LONG_ROWS (TSC_FLAG_FAMILY << 1) /* the row ops and attention */
 #define SP_GEMM_ONLY (TSC_FLAG_FAMILY << 2)
+#define SP_SOFTCAP (TSC_FLAG_FAMILY << 3) /* attention with soft-capping at f[1] */
 
 /* p[0]: topk's k; p[1]: the GEMMs' N (0: 5). */
 /* clang-format off */
@@ -96,6 +97,12 @@ static const tsc_spec specs[] = {
     {"special 2x9x37 S(x)", 3, {2, 9, 37}, 0, {0}, {5}, {0.5}, TSC_LAY_IN0(TSC_SLICED), 1},
     /* More than 16 query rows: the tiled kernels, not split-K decoding. */
     {"special 37x37", 2, {37, 37}, 0, {0}, {3}, {1.0}, SP_ATTENTION_ONLY, 0},
+    /* Soft-capping maps an infinite logit to +-cap: rows 3 and 8 get an
+     * infinity in q, so their logits are +-inf (NaN rows uncapped) and
+     * finite after the cap. Both paths: split-K decoding and tiled. */
+    {"special 9x37 softcap", 2, {9, 37}, 0, {0}, {3}, {1.0, 5.0}, SP_ATTENTION_ONLY | SP_SOFTCAP, 0},
+    {"special 37x37 softcap", 2, {37, 37}, 0, {0}, {3}, {1.0, 5.0}, SP_ATTENTION_ONLY | SP_SOFTCAP,
+     0},
     /* Rows longer than a row workgroup (up to 1024 lanes): each GPU lane
      * folds several elements before the tree, and the CPU's unrolled SIMD
      * loops run many times. Attention: 1100 keys, so split-K decoding
@@ -669,6 +676,11 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
             row[lk - 1 - lk / 6] = NAN;
     }
     qv[0] = NAN; /* row 0: NaN */
+    double cap = (s->flags & SP_SOFTCAP) ? s->f[1] : 0.0;
+    if (cap > 0) {
+        qv[3 * d + 1] = INFINITY;
+        qv[8 * d + 2] = -INFINITY;
+    }
     tsc_arg *q = tsc_input_values(x, dt, 4, qs, TSC_CONTIG, qv);
     tsc_arg *k = q ? tsc_input(x, dt, 4, ks, TSC_CONTIG, -1, 1) : NULL;
     tsc_arg *v = k ? tsc_input(x, dt, 4, ks, TSC_CONTIG, -1, 1) : NULL;
@@ -684,6 +696,7 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     ts_attention_params_init(&prm);
     prm.bias = bias->t;
     prm.lse = lse->t;
+    prm.softcap = (float)cap;
     ts_status st = kind == K_ATTENTION ? ts_attention(q->t, k->t, v->t, &prm, out->t)
                                        : ts_attention_naive(q->t, k->t, v->t, &prm, out->t);
     if (tsc_op_status(x, st, kind == K_ATTENTION ? "ts_attention" : "ts_attention_naive"))
@@ -694,7 +707,8 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
             double dot = 0.0;
             for (int64_t j = 0; j < d; j++)
                 dot += q->v[r * d + j] * k->v[c * d + j];
-            p[c] = scale * dot + bias->v[r * lk + c];
+            double sc = cap > 0 ? cap * tanh(scale * dot / cap) : scale * dot;
+            p[c] = sc + bias->v[r * lk + c];
         }
         /* NaN from a NaN score (fmax would skip it), -inf when no key is seen. */
         double mx = -INFINITY, sum = 0.0;
