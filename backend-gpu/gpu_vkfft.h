@@ -107,7 +107,7 @@ const tsi_vkfft_driver *tsi_gpu_vkfft_driver(void);
 
 /* Part of the cache key: bump it when the VkFFTConfiguration that
  * vk_fft.c / cl_fft.c fill changes, so no binary of an older one loads. */
-#define TSI_VKFFT_CONFIG_VERSION 1
+#define TSI_VKFFT_CONFIG_VERSION 2 /* 2: disableMergeSequencesR2C */
 
 /* The cache key of an application: VkFFT's version, the backend, the
  * device and driver (they decide VkFFT's kernels and the binary format),

@@ -23,6 +23,11 @@ static VkFFTConfiguration tsi_vkfft_config(const tsi_vkfft_shape *s, uint64_t *b
     c.size[0] = (uint64_t)s->n;
     c.numberBatches = (uint64_t)s->batch;
     c.performR2C = s->kind != TSI_FFT_C2C;
+    /* VkFFT would run two real rows of a batch as one complex transform:
+     * rows must not meet (a NaN or inf in one reached its neighbour, and
+     * a row of scale 1e20 left errors of 1e13 in the bins of a row of
+     * scale 1 beside it: docs/numerics.md). */
+    c.disableMergeSequencesR2C = 1;
     c.makeForwardPlanOnly = !s->inverse;
     c.makeInversePlanOnly = s->inverse;
     /* Twiddles from double-precision tables rather than f32 sincos. */

@@ -26,6 +26,10 @@ static const tsc_op_entry ops[] = {
 };
 
 #define TWO_D TSC_FLAG_FAMILY
+/* Rows alternate in scale: 1, then BIG (signal). Each row's error is
+ * judged against its own norm, so a transform that lets rows meet (two
+ * real rows run as one complex one) fails. */
+#define SCALES (TSC_FLAG_FAMILY << 1)
 #define ORTHO TS_FFT_ORTHO
 #define FWD TS_FFT_FORWARD
 
@@ -46,6 +50,8 @@ static const tsc_spec specs[] = {
     {"L=45 3x2x45 P(x) ortho", 3, {3, 2, 45}, 0, {0}, {0, ORTHO}, {0},
      TSC_LAY_IN0(TSC_PERMUTED), 0},
     {"L=101 prime padded n=202 2x101", 2, {2, 101}, 0, {0}, {202}, {0}, 0, 0},
+    {"L=64 6x64 rows of scale 1 and big", 2, {6, 64}, 0, {0}, {0}, {0}, SCALES, 0},
+    {"L=40 padded n=80 4x40 rows of scale 1 and big", 2, {4, 40}, 0, {0}, {80}, {0}, SCALES, 0},
     {"L=65537 prime 1x65537", 2, {1, 65537}, 0, {0}, {0}, {0}, 0, 1},
     {"L=30030 1x30030", 2, {1, 30030}, 0, {0}, {0}, {0}, 0, 1},
     {"L=8192 keep m=4096 2x8192", 2, {2, 8192}, 0, {0}, {0, 0, 4096}, {0}, 0, 1},
@@ -107,6 +113,23 @@ static int64_t rows_of(const tsc_spec *s, int tail)
     return r;
 }
 
+/* A signal uniform in [-1, 1); with SCALES the odd rows times 1e15 (f16:
+ * 1e4, within its range). */
+static tsc_arg *signal(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, const tsc_spec *s)
+{
+    tsc_layout lay = TSC_IN0_LAYOUT(s->flags);
+    if (!(s->flags & SCALES))
+        return tsc_input(x, dt, nd, shape, lay, -1, 1);
+    int64_t len = shape[nd - 1] * tsc_parts(dt), n = tsc_numel(nd, shape) * tsc_parts(dt);
+    double big = dt == TS_F16 ? 1e4 : 1e15;
+    double *v = tsc_alloc(x, (size_t)n);
+    if (!v)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        v[i] = tsc_uniform(x, -1, 1) * ((i / len) % 2 ? big : 1.0);
+    return tsc_input_values(x, dt, nd, shape, lay, v);
+}
+
 static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
     int nd = s->nd;
@@ -116,11 +139,10 @@ static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     int64_t shape[4];
     for (int i = 0; i < nd; i++)
         shape[i] = s->shape[i];
-    tsc_layout lay = TSC_IN0_LAYOUT(s->flags);
 
     if (kind == OP_FFT || kind == OP_IFFT) {
         int inv = kind == OP_IFFT;
-        tsc_arg *in = tsc_input(x, TS_C64, nd, shape, lay, -1, 1);
+        tsc_arg *in = signal(x, TS_C64, nd, shape, s);
         shape[nd - 1] = n;
         tsc_arg *out = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, (inv ? ts_ifft : ts_fft)(in->t, (ts_fft_norm)norm, out->t),
@@ -134,7 +156,7 @@ static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         fill_mag(in->v, rows, len, 1, n, scale, n, mag);
         tsc_check(x, out, ref, mag);
     } else if (kind == OP_RFFT) {
-        tsc_arg *in = tsc_input(x, dt, nd, shape, lay, -1, 1);
+        tsc_arg *in = signal(x, dt, nd, shape, s);
         int64_t bins = n / 2 + 1;
         shape[nd - 1] = bins;
         tsc_arg *out = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
@@ -151,7 +173,7 @@ static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     } else if (kind == OP_IRFFT) {
         int64_t bins = len / 2 + 1, m = s->p[2] ? s->p[2] : n;
         shape[nd - 1] = bins;
-        tsc_arg *in = tsc_input(x, TS_C64, nd, shape, lay, -1, 1);
+        tsc_arg *in = signal(x, TS_C64, nd, shape, s);
         shape[nd - 1] = m;
         tsc_arg *out = in ? tsc_output(x, TS_F32, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, ts_irfft(in->t, n, (ts_fft_norm)norm, out->t), "ts_irfft"))
@@ -165,7 +187,7 @@ static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         fill_mag(in->v, rows, bins, 1, m, 2.0 * scale, n, mag);
         tsc_check(x, out, ref, mag);
     } else if (kind == OP_RT) {
-        tsc_arg *in = tsc_input(x, TS_C64, nd, shape, lay, -1, 1);
+        tsc_arg *in = signal(x, TS_C64, nd, shape, s);
         tsc_arg *mid = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         tsc_arg *out = mid ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, ts_fft(in->t, (ts_fft_norm)norm, mid->t), "ts_fft") ||
@@ -177,7 +199,7 @@ static void run_1d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         fill_mag(in->v, rows, len, 1, len, 1.0 / sqrt((double)len), len, mag);
         tsc_check(x, out, in->v, mag);
     } else { /* OP_RRT */
-        tsc_arg *in = tsc_input(x, dt, nd, shape, lay, -1, 1);
+        tsc_arg *in = signal(x, dt, nd, shape, s);
         shape[nd - 1] = len / 2 + 1;
         tsc_arg *mid = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         shape[nd - 1] = len;
@@ -223,7 +245,6 @@ static void run_2d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     int64_t shape[4];
     for (int i = 0; i < nd; i++)
         shape[i] = s->shape[i];
-    tsc_layout lay = TSC_IN0_LAYOUT(s->flags);
     int inv = kind == OP_IFFT2 || kind == OP_IRFFT2;
     double scale = norm_factor(norm, inv, (double)(h * w));
     int64_t total = slabs * h * w, bins = w / 2 + 1;
@@ -234,7 +255,7 @@ static void run_2d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     tsc_arg *in, *out;
     double *ref, *mag;
     if (kind == OP_FFT2 || kind == OP_IFFT2) {
-        in = tsc_input(x, TS_C64, nd, shape, lay, -1, 1);
+        in = signal(x, TS_C64, nd, shape, s);
         out = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, (inv ? ts_ifft2 : ts_fft2)(in->t, (ts_fft_norm)norm, out->t),
                                   inv ? "ts_ifft2" : "ts_fft2"))
@@ -246,7 +267,7 @@ static void run_2d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         ref_dft2(x, in->v, slabs, h, w, inv ? 1 : -1, scale, ref);
         fill_mag(in->v, slabs, h * w, 1, h * w, scale, h * w, mag);
     } else if (kind == OP_RFFT2) {
-        in = tsc_input(x, dt, nd, shape, lay, -1, 1);
+        in = signal(x, dt, nd, shape, s);
         shape[nd - 1] = bins;
         out = in ? tsc_output(x, TS_C64, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, ts_rfft2(in->t, (ts_fft_norm)norm, out->t), "ts_rfft2"))
@@ -266,7 +287,7 @@ static void run_2d(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         fill_mag(in->v, slabs, h * w, 0, h * bins, scale, h * w, mag);
     } else { /* OP_IRFFT2: the spectrum of a real signal, so the result is real */
         shape[nd - 1] = bins;
-        in = tsc_input(x, TS_C64, nd, shape, lay, -1, 1);
+        in = signal(x, TS_C64, nd, shape, s);
         shape[nd - 1] = w;
         out = in ? tsc_output(x, TS_F32, nd, shape, TSC_CONTIG) : NULL;
         if (!out || tsc_op_status(x, ts_irfft2(in->t, w, (ts_fft_norm)norm, out->t), "ts_irfft2"))

@@ -44,6 +44,8 @@ enum {
     K_GROUPED_MATMUL,
     K_RES_LAYER_NORM, /* the fused residual norms: s = alpha x + f, then the norm */
     K_RES_RMS_NORM,
+    K_LONGCONV_FFT, /* ts_fftconv's FFT path: a special stays in its row */
+    K_LONGCONV_MM,  /* the same, GEMM-DFT path */
 };
 
 #define F TSC_FLOATS
@@ -80,6 +82,7 @@ static const tsc_op_entry ops[] = {
     {"cast_to_i32", K_CAST_I32, F},
     {"fft", K_FFT, TSC_C64},
     {"fftconv_direct", K_LONGCONV, F}, {"fftconv_direct_taps", K_LONGCONV_K, F},
+    {"fftconv_fft_rows", K_LONGCONV_FFT, F}, {"fftconv_matmul_rows", K_LONGCONV_MM, F},
 };
 /* clang-format on */
 
@@ -507,7 +510,7 @@ static void run_conv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
  * of the filter, against a positive u), so most windows hold none; a tap
  * past K, or a filter tap before the row starts, must not turn a finite
  * output into NaN (0 * inf). The FFT paths spread a special over the whole
- * row and are not tested here (docs/numerics.md). */
+ * row (docs/numerics.md); run_longconv_rows checks that it stays there. */
 static void run_longconv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
     int64_t l = s->shape[s->nd - 1], c = s->shape[s->nd - 2], b = s->nd > 2 ? s->shape[0] : 1;
@@ -733,6 +736,79 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         tsc_check_class(x, lse, lse_ref, lse_mag, 0);
 }
 
+/* out's values as doubles (it is contiguous). */
+static int read_back(tsc_ctx *x, const tsc_arg *out, double *got)
+{
+    size_t n = (size_t)out->numel, es = ts_dtype_size(out->dtype);
+    void *raw = tsc_alloc(x, n * es / sizeof(double) + 1);
+    if (!raw || tsc_op_status(x, ts_tensor_read(out->t, raw, n * es), "ts_tensor_read"))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        got[i] = out->dtype == TS_F16    ? tsc_f16_to_f32(((const uint16_t *)raw)[i])
+                 : out->dtype == TS_BF16 ? tsc_bf16_to_f32(((const uint16_t *)raw)[i])
+                                         : ((const float *)raw)[i];
+    return 0;
+}
+
+/* ts_fftconv's FFT and GEMM-DFT paths mix a whole row, so a special in u
+ * may turn its row into NaN (docs/numerics.md); what they must not do is
+ * let it reach another row. Rows 2, 5 and 7 of each batch get NaN, +inf
+ * and -inf at t0 = 10, 20, 30; every other row must match the direct
+ * sums, and a special row must be non-finite from t0 on for K taps (its
+ * value is not judged elsewhere: those positions take the device's
+ * value as the reference). */
+static void run_longconv_rows(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
+{
+    /* Two batches at least: an even count of rows, which is where a
+     * transform might pair them. */
+    int64_t l = s->shape[s->nd - 1], c = s->shape[s->nd - 2], b = s->nd > 2 ? s->shape[0] : 2;
+    int64_t kn = 5, n = b * c * l, us[3] = {b, c, l}, ks[2] = {c, kn};
+    double *v = tsc_alloc(x, (size_t)n);
+    if (!v)
+        return;
+    for (int64_t i = 0; i < n; i++)
+        v[i] = tsc_uniform(x, -2, 2);
+    for (int64_t r = 0; r < b * c; r++) {
+        int64_t t0 = r % 9 == 2 ? 10 : r % 9 == 5 ? 20 : r % 9 == 7 ? 30 : -1;
+        if (t0 >= 0 && t0 < l)
+            v[r * l + t0] = r % 9 == 2 ? NAN : r % 9 == 5 ? INFINITY : -INFINITY;
+    }
+    tsc_arg *u = tsc_input_values(x, dt, 3, us, TSC_CONTIG, v);
+    tsc_arg *k = u ? tsc_input(x, dt, 2, ks, TSC_CONTIG, 0.25, 1) : NULL;
+    tsc_arg *out = k ? tsc_output(x, dt, 3, us, TSC_CONTIG) : NULL;
+    double *ref = tsc_alloc(x, (size_t)n), *mag = tsc_alloc(x, (size_t)n);
+    double *got = tsc_alloc(x, (size_t)n);
+    ts_fftconv_params p;
+    ts_fftconv_params_init(&p);
+    p.path = kind == K_LONGCONV_FFT ? TS_FFTCONV_FFT : TS_FFTCONV_MATMUL;
+    if (!out || !ref || !mag || !got ||
+        tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv") ||
+        read_back(x, out, got))
+        return;
+    for (int64_t r = 0; r < b * c; r++) {
+        int64_t t0 = -1;
+        for (int64_t t = 0; t < l; t++)
+            if (!isfinite(u->v[r * l + t]))
+                t0 = t;
+        for (int64_t t = 0; t < l; t++) {
+            double sum = 0.0, m = 0.0;
+            for (int64_t j = 0; j <= t && j < kn; j++) {
+                double term = k->v[(r % c) * kn + j] * u->v[r * l + t - j];
+                sum += term;
+                m += fabs(term);
+            }
+            ref[r * l + t] = t0 < 0 ? sum : got[r * l + t];
+            mag[r * l + t] = m;
+            if (t0 >= 0 && t >= t0 && t < t0 + kn && isfinite(got[r * l + t])) {
+                tsc_fail(x, 1, "row %lld: finite output at t %lld, %lld after its special",
+                         (long long)r, (long long)t, (long long)(t - t0));
+                return;
+            }
+        }
+    }
+    tsc_check_class(x, out, ref, mag, 0);
+}
+
 /* scale_shift (2x - 1), copy and casts: one input with specials. Casts
  * round through f32 to nearest even (f32 -> f16 beyond 65520 is inf);
  * to i32 they truncate toward zero and saturate, NaN giving 0 (ops.h). */
@@ -821,6 +897,8 @@ static void run(tsc_ctx *x)
         run_fft(x, s);
     else if (kind == K_LONGCONV || kind == K_LONGCONV_K)
         run_longconv(x, kind, dt, s);
+    else if (kind == K_LONGCONV_FFT || kind == K_LONGCONV_MM)
+        run_longconv_rows(x, kind, dt, s);
     else
         run_convert(x, kind, dt, s);
 }
