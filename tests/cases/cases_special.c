@@ -504,6 +504,24 @@ static void run_conv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     tsc_check_class(x, out, ref, mag, 0);
 }
 
+/* The causal conv's direct sums: rows of u [rows, l] (row r on channel
+ * r % c), taps k [c, kn], only the pairs of the definition (j <= t). */
+static void conv_sums(const double *u, const double *k, int64_t rows, int64_t c, int64_t l,
+                      int64_t kn, double *ref, double *mag)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t t = 0; t < l; t++) {
+            double sum = 0.0, m = 0.0;
+            for (int64_t j = 0; j <= t && j < kn; j++) {
+                double term = k[(r % c) * kn + j] * u[r * l + t - j];
+                sum += term;
+                m += fabs(term);
+            }
+            ref[r * l + t] = sum;
+            mag[r * l + t] = m;
+        }
+}
+
 /* ts_fftconv's direct path (the fused long convolution): a sum over the
  * taps j <= min(t, K - 1) only, so a special value reaches exactly the
  * outputs whose window holds it. One special in every 11 values (of u, or
@@ -538,17 +556,7 @@ static void run_longconv(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     p.path = TS_FFTCONV_DIRECT;
     if (!out || !ref || !mag || tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv"))
         return;
-    for (int64_t r = 0; r < b * c; r++)
-        for (int64_t t = 0; t < l; t++) {
-            double sum = 0.0, m = 0.0;
-            for (int64_t j = 0; j <= t && j < kn; j++) {
-                double term = k->v[(r % c) * kn + j] * u->v[r * l + t - j];
-                sum += term;
-                m += fabs(term);
-            }
-            ref[r * l + t] = sum;
-            mag[r * l + t] = m;
-        }
+    conv_sums(u->v, k->v, b * c, c, l, kn, ref, mag);
     tsc_check_class(x, out, ref, mag, 0);
 }
 
@@ -785,21 +793,15 @@ static void run_longconv_rows(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec 
         tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv") ||
         read_back(x, out, got))
         return;
+    conv_sums(u->v, k->v, b * c, c, l, kn, ref, mag);
     for (int64_t r = 0; r < b * c; r++) {
         int64_t t0 = -1;
         for (int64_t t = 0; t < l; t++)
             if (!isfinite(u->v[r * l + t]))
                 t0 = t;
-        for (int64_t t = 0; t < l; t++) {
-            double sum = 0.0, m = 0.0;
-            for (int64_t j = 0; j <= t && j < kn; j++) {
-                double term = k->v[(r % c) * kn + j] * u->v[r * l + t - j];
-                sum += term;
-                m += fabs(term);
-            }
-            ref[r * l + t] = t0 < 0 ? sum : got[r * l + t];
-            mag[r * l + t] = m;
-            if (t0 >= 0 && t >= t0 && t < t0 + kn && isfinite(got[r * l + t])) {
+        for (int64_t t = 0; t < l && t0 >= 0; t++) {
+            ref[r * l + t] = got[r * l + t];
+            if (t >= t0 && t < t0 + kn && isfinite(got[r * l + t])) {
                 tsc_fail(x, 1, "row %lld: finite output at t %lld, %lld after its special",
                          (long long)r, (long long)t, (long long)(t - t0));
                 return;
