@@ -2,7 +2,7 @@
  * float64: lengths 1, 2, 3, 7, 16, 60, 97 (prime: Bluestein), 1000, 4096
  * (65537 and 30030 = 2*3*5*7*11*13 in --full), zero-padded and cropped
  * inputs, irfft keeping only the first m samples, every norm, strided
- * inputs, 2D transforms, and round trips.
+ * inputs, rows of very different scales, 2D transforms, and round trips.
  *
  * Spec fields, 1D: shape is the signal [.., L] (irfft's input is its
  * L/2 + 1 bins); p[0] = n, the transform length (0: L); p[1] = ts_fft_norm;
@@ -26,9 +26,9 @@ static const tsc_op_entry ops[] = {
 };
 
 #define TWO_D TSC_FLAG_FAMILY
-/* Rows alternate in scale: 1, then BIG (signal). Each row's error is
- * judged against its own norm, so a transform that lets rows meet (two
- * real rows run as one complex one) fails. */
+/* Rows alternate in scale: 1, then 1e15 (f16: 1e4; signal()). Each row's
+ * error is judged against its own norm, so a transform that lets rows
+ * meet (two real rows run as one complex one) fails. */
 #define SCALES (TSC_FLAG_FAMILY << 1)
 #define ORTHO TS_FFT_ORTHO
 #define FWD TS_FFT_FORWARD
