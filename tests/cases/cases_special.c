@@ -660,7 +660,8 @@ static void run_glu(tsc_ctx *x, ts_dtype dt, const tsc_spec *s)
  * query rows (at most 16: every backend's split-K decode path, in several
  * key ranges at 1100 keys) or 37 (the tiled kernels). With several ranges
  * some rows see keys in only some of them: row 5 none in the first half,
- * row 6 a NaN in the last sixth. */
+ * row 6 a NaN in the last sixth. With a soft cap (SP_SOFTCAP) rows 3 and
+ * 8 get an infinity in q: infinite logits, finite after the cap. */
 static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
 {
     int64_t lq = s->shape[s->nd - 2], lk = s->shape[s->nd - 1], d = 8;
@@ -688,7 +689,7 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
     }
     qv[0] = NAN; /* row 0: NaN */
     double cap = (s->flags & SP_SOFTCAP) ? s->f[1] : 0.0;
-    if (cap > 0) {
+    if (cap > 0 && lq > 8) {
         qv[3 * d + 1] = INFINITY;
         qv[8 * d + 2] = -INFINITY;
     }
