@@ -545,6 +545,27 @@ static int class_judged(ts_dtype dt, const double *g, const double *ref, int par
 static int check_impl(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag, int classes,
                       unsigned flags);
 
+int tsc_read(tsc_ctx *x, tsc_arg *out)
+{
+    size_t bytes = (size_t)out->store_numel * ts_dtype_size(out->dtype);
+    unsigned char *got = malloc(bytes ? bytes : 1);
+    if (!got) {
+        tsc_fail(x, 0, "out of host memory");
+        return 1;
+    }
+    if (tsc_op_status(x, ts_tensor_read(out->store, got, bytes), "ts_tensor_read")) {
+        free(got);
+        return 1;
+    }
+    int64_t idx[4];
+    for (int64_t i = 0; i < out->numel; i++) {
+        unravel(i, out->nd, out->shape, idx);
+        decode(out->dtype, got, store_index(out, idx), out->v + i * tsc_parts(out->dtype));
+    }
+    free(got);
+    return 0;
+}
+
 int tsc_check(tsc_ctx *x, tsc_arg *out, const double *ref, const double *mag)
 {
     return check_impl(x, out, ref, mag, 0, 0);

@@ -745,20 +745,6 @@ static void run_attention(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec *s)
         tsc_check_class(x, lse, lse_ref, lse_mag, 0);
 }
 
-/* out's values as doubles (it is contiguous). */
-static int read_back(tsc_ctx *x, const tsc_arg *out, double *got)
-{
-    size_t n = (size_t)out->numel, es = ts_dtype_size(out->dtype);
-    void *raw = tsc_alloc(x, n * es / sizeof(double) + 1);
-    if (!raw || tsc_op_status(x, ts_tensor_read(out->t, raw, n * es), "ts_tensor_read"))
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        got[i] = out->dtype == TS_F16    ? tsc_f16_to_f32(((const uint16_t *)raw)[i])
-                 : out->dtype == TS_BF16 ? tsc_bf16_to_f32(((const uint16_t *)raw)[i])
-                                         : ((const float *)raw)[i];
-    return 0;
-}
-
 /* ts_fftconv's FFT and GEMM-DFT paths mix a whole row, so a special in u
  * may turn its row into NaN (docs/numerics.md); what they must not do is
  * let it reach another row. Rows 2, 5 and 7 of each batch get NaN, +inf
@@ -786,14 +772,13 @@ static void run_longconv_rows(tsc_ctx *x, int kind, ts_dtype dt, const tsc_spec 
     tsc_arg *k = u ? tsc_input(x, dt, 2, ks, TSC_CONTIG, 0.25, 1) : NULL;
     tsc_arg *out = k ? tsc_output(x, dt, 3, us, TSC_CONTIG) : NULL;
     double *ref = tsc_alloc(x, (size_t)n), *mag = tsc_alloc(x, (size_t)n);
-    double *got = tsc_alloc(x, (size_t)n);
     ts_fftconv_params p;
     ts_fftconv_params_init(&p);
     p.path = kind == K_LONGCONV_FFT ? TS_FFTCONV_FFT : TS_FFTCONV_MATMUL;
-    if (!out || !ref || !mag || !got ||
-        tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv") ||
-        read_back(x, out, got))
+    if (!out || !ref || !mag ||
+        tsc_op_status(x, ts_fftconv(u->t, k->t, &p, out->t), "ts_fftconv") || tsc_read(x, out))
         return;
+    const double *got = out->v;
     conv_sums(u->v, k->v, b * c, c, l, kn, ref, mag);
     for (int64_t r = 0; r < b * c; r++) {
         int64_t t0 = -1;

@@ -171,6 +171,10 @@ tsc_arg *tsc_output(tsc_ctx *x, ts_dtype dt, int nd, const int64_t *shape, tsc_l
  * error end the case (returns 1). */
 int tsc_op_status(tsc_ctx *x, ts_status st, const char *what);
 
+/* Reads out back into out->v (its logical values, as tsc_check does
+ * before comparing), for a case whose reference depends on what the
+ * device returned. Returns 1 when the read failed (the case is over). */
+int tsc_read(tsc_ctx *x, tsc_arg *out);
 /* Reads out back and compares it with ref (row-major over out's shape;
  * c64: 2 * numel doubles, re and im interleaved, see "Complex" above);
  * storage outside a strided output view must still hold its poison.
