@@ -161,6 +161,11 @@ typedef struct tsi_gpu_limits {
     uint32_t buffers;  /* storage buffers one launch may bind */
     uint64_t binding;  /* bytes one binding may span */
     bool no_subgroups; /* no subgroup shuffles, no cooperative matrices */
+    /* OpenCL: each kernel of kernel_wg_family ("": every family) runs at
+     * most kernel_wg work-items, as a driver reports for a kernel with
+     * many registers; the plans learn it only when a launch finds it. */
+    uint32_t kernel_wg;
+    char kernel_wg_family[16];
 } tsi_gpu_limits;
 /* Parse TESSEL_GPU_LIMITS; false (out all 0) when unset or not understood
  * (a warning through host->log names it). */
@@ -169,9 +174,34 @@ bool tsi_gpu_limits_from_env(const tsi_host *host, const char *backend, tsi_gpu_
 void tsi_gpu_limit_u32(uint32_t *value, uint32_t limit);
 void tsi_gpu_limit_u64(uint64_t *value, uint64_t limit);
 
+/* Limits a backend learned for one kernel family only after planning with
+ * the device's: an OpenCL driver may build a kernel that runs fewer
+ * work-items than the device's maximum (CL_KERNEL_WORK_GROUP_SIZE,
+ * register pressure). A family's plans then see the lower width; the
+ * other families keep the device's. Family names are the literals of
+ * TSG_LAUNCH. */
+#define TSI_GPU_MAX_FAMILIES 16
+typedef struct tsi_gpu_family_caps {
+    int n;
+    const char *family[TSI_GPU_MAX_FAMILIES];
+    tsi_gpu_caps caps[TSI_GPU_MAX_FAMILIES];
+} tsi_gpu_family_caps;
+/* family's caps in t, else the device's (dev). */
+const tsi_gpu_caps *tsi_gpu_family_caps_find(const tsi_gpu_family_caps *t, const tsi_gpu_caps *dev,
+                                             const char *family);
+/* Let family's kernels plan for at most the largest power of two <= wg
+ * work-items from now on (max_wg, and row_wg / elem_wg within it). False
+ * when that is not below what they plan for now, or wg is 0: planning
+ * again would not help. */
+bool tsi_gpu_family_lower_wg(tsi_gpu_family_caps *t, const tsi_gpu_caps *dev, const char *family,
+                             uint64_t wg);
+
 /* ---- provided by each GPU backend --------------------------------------- */
 
+/* The device's capabilities, for what is not one kernel family's. */
 const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev);
+/* The capabilities family's plans and checks use (tsi_gpu_family_caps). */
+const tsi_gpu_caps *tsi_gpu_caps_for(tsi_device *dev, const char *family);
 /* Record one launch (pipeline / program built and cached on first use). */
 ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l);
 /* Can buf, whole, be bound as a texel buffer too (caps->texel_words and

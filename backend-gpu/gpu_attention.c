@@ -16,6 +16,9 @@
 #include "core/plan_util.h"
 #include "shaders/attention.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "attention"
+
 TSG_PARAMS(attn_params, ATTENTION_PARAMS);
 
 /* PLAN_TILES_PER_LAUNCH: > 0 key tiles per launch (loop limit), 0 one
@@ -247,7 +250,7 @@ static uint64_t groups(const tsi_op *op, const tsi_plan *plan)
 
 bool tsi_gpu_attention_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *q = &op->in[0];
     ts_dtype dt = q->dtype;
     int64_t dim = q->shape[3], dv = op->in[2].shape[3];
@@ -275,7 +278,7 @@ bool tsi_gpu_attention_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_attention_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
-    if (!make_plan(tsi_gpu_caps_of(dev), op, out))
+    if (!make_plan(tsi_gpu_caps_for(dev, FAMILY), op, out))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: no plan fits this device");
     return TS_OK;
 }
@@ -332,7 +335,7 @@ static void fill_params(const tsi_op *op, attn_params *pc)
 
 ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *q = &op->in[0];
     const tsi_plan *plan = &op->plan;
     uint32_t dim = (uint32_t)q->shape[3], dv = (uint32_t)op->in[2].shape[3];
@@ -358,8 +361,8 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
             pc.flags |= ATTN_FIRST; /* a fresh state per chunk, never the last */
         }
     }
-    TSG_LAUNCH(l, "attention", attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
-    TSG_LAUNCH(lr, "attention", attention_rows, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, attention_fwd, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
+    TSG_LAUNCH(lr, FAMILY, attention_rows, ATTENTION_CONSTS, consts, ATTENTION_BUFS, bufs, &pc);
     if (rows) {
         l = lr;
         if (tsi_gpu_texels(dev, op->in[1].buf, op->in[2].buf)) {
@@ -380,7 +383,7 @@ ts_status tsi_gpu_attention_record(tsi_device *dev, const tsi_op *op)
         while (mwg > 1 && mwg / 2 >= dv)
             mwg /= 2;
         uint32_t mconsts[] = {mwg, (uint32_t)q->dtype, qt, kt, dim, 1, split, dv};
-        TSG_LAUNCH(m, "attention", attention_merge, ATTENTION_CONSTS, mconsts, ATTENTION_BUFS, bufs,
+        TSG_LAUNCH(m, FAMILY, attention_merge, ATTENTION_CONSTS, mconsts, ATTENTION_BUFS, bufs,
                    &pc);
         if (!tsi_gpu_grid(c, (uint64_t)pc.batch * pc.hq * pc.lq, m.groups))
             return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "attention: too many query rows");

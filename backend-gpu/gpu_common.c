@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend-gpu/gpu.h"
 
@@ -80,4 +81,47 @@ bool tsi_gpu_texels(tsi_device *dev, const tsi_buffer *a, const tsi_buffer *b)
                     ? env[0] == '1'
                     : c->host->tuning(c->info, "texel", 0) == 1;
     return want && tsi_gpu_texel_ok(dev, a) && (!b || tsi_gpu_texel_ok(dev, b));
+}
+
+const tsi_gpu_caps *tsi_gpu_family_caps_find(const tsi_gpu_family_caps *t, const tsi_gpu_caps *dev,
+                                             const char *family)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->family[i], family) == 0)
+            return &t->caps[i];
+    return dev;
+}
+
+static uint32_t pow2_floor(uint64_t v)
+{
+    uint32_t p = 1;
+    while ((uint64_t)p * 2 <= v && p < (1u << 31))
+        p *= 2;
+    return p;
+}
+
+bool tsi_gpu_family_lower_wg(tsi_gpu_family_caps *t, const tsi_gpu_caps *dev, const char *family,
+                             uint64_t wg)
+{
+    const tsi_gpu_caps *now = tsi_gpu_family_caps_find(t, dev, family);
+    if (wg == 0 || pow2_floor(wg) >= now->max_wg)
+        return false;
+    tsi_gpu_caps *c;
+    if (now != dev) {
+        c = &t->caps[now - t->caps];
+    } else {
+        if (t->n == TSI_GPU_MAX_FAMILIES)
+            return false;
+        t->family[t->n] = family;
+        c = &t->caps[t->n++];
+        *c = *dev;
+    }
+    uint32_t cap = pow2_floor(wg);
+    c->max_wg = cap;
+    /* The row and elementwise widths (0 reads as 64 in the plans). */
+    if (c->row_wg > cap || (!c->row_wg && cap < 64))
+        c->row_wg = cap;
+    if (c->elem_wg > cap || (!c->elem_wg && cap < 64))
+        c->elem_wg = cap;
+    return true;
 }

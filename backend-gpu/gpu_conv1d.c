@@ -5,6 +5,9 @@
 #include "backend-gpu/gpu.h"
 #include "shaders/conv1d.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "conv1d"
+
 TSG_PARAMS(conv1d_params, CONV1D_PARAMS);
 
 /* Core allows K <= 8; the kernel's tap loop is fine far beyond that, and
@@ -44,7 +47,7 @@ static bool plan_grid(const tsi_gpu_caps *c, const tsi_view *y, uint32_t wg, uin
 
 bool tsi_gpu_conv1d_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     ts_dtype dt = op->out[0].dtype;
     int64_t k = op->in[1].shape[3];
     if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || k < 1 || k > MAX_TAPS)
@@ -59,7 +62,7 @@ bool tsi_gpu_conv1d_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_conv1d_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *w = &op->in[1], *bias = &op->in[2], *y = &op->out[0];
     conv1d_params pc = {
         .l = (uint32_t)x->shape[2],
@@ -78,7 +81,7 @@ ts_status tsi_gpu_conv1d_record(tsi_device *dev, const tsi_op *op)
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "conv1d_causal: too many elements");
     uint32_t consts[] = {wg, (uint32_t)y->dtype, rows};
     tsi_buffer *bufs[] = {x->buf, w->buf, bias->buf, y->buf};
-    TSG_LAUNCH(l, "conv1d", conv1d_causal, CONV1D_CONSTS, consts, CONV1D_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, conv1d_causal, CONV1D_CONSTS, consts, CONV1D_BUFS, bufs, &pc);
     for (int i = 0; i < 3; i++)
         l.groups[i] = groups[i];
     return tsi_gpu_launch_record(dev, &l);

@@ -6,6 +6,9 @@
 #include "backend-gpu/gpu_kernels.h"
 #include "shaders/conv1d_long.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "conv1d_long"
+
 TSG_PARAMS(conv1d_long_params, CONV1D_LONG_PARAMS);
 
 /* WG is 64 invocations, or the largest power of two the device allows
@@ -58,7 +61,7 @@ static bool plan_conv(const tsi_gpu_caps *c, const tsi_op *op, cl_plan *p)
 
 bool tsi_gpu_conv1d_long_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     ts_dtype dt = op->out[0].dtype;
     if (!float_dtype(dt) || op->in[0].dtype != dt || op->in[1].dtype != dt ||
         (op->in[2].buf && op->in[2].dtype != dt))
@@ -71,7 +74,7 @@ bool tsi_gpu_conv1d_long_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_conv1d_long_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *u = &op->in[0], *k = &op->in[1], *d = &op->in[2], *y = &op->out[0];
     cl_plan p;
     if (!plan_conv(c, op, &p))
@@ -91,8 +94,7 @@ ts_status tsi_gpu_conv1d_long_record(tsi_device *dev, const tsi_op *op)
     };
     uint32_t consts[] = {p.wg, (uint32_t)y->dtype, p.opt, KT};
     tsi_buffer *bufs[] = {u->buf, k->buf, d->buf, y->buf};
-    TSG_LAUNCH(l, "conv1d_long", conv1d_long, CONV1D_LONG_CONSTS, consts, CONV1D_LONG_BUFS, bufs,
-               &pc);
+    TSG_LAUNCH(l, FAMILY, conv1d_long, CONV1D_LONG_CONSTS, consts, CONV1D_LONG_BUFS, bufs, &pc);
     for (int i = 0; i < 3; i++)
         l.groups[i] = p.groups[i];
     return tsi_gpu_launch_record(dev, &l);

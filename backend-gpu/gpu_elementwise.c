@@ -8,6 +8,9 @@
 #include "backend-gpu/gpu.h"
 #include "shaders/elementwise.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "elementwise"
+
 TSG_PARAMS(ew_unary_params, EW_UNARY_PARAMS);
 TSG_PARAMS(ew_binary_params, EW_BINARY_PARAMS);
 
@@ -170,7 +173,7 @@ static bool binary_kind_ok(const tsi_op *op)
 
 bool tsi_gpu_elementwise_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     if (!(op->code == TSI_OP_BINARY ? binary_kind_ok(op) : unary_kind_ok(op)))
         return false;
     ew_launch s;
@@ -198,7 +201,7 @@ bool tsi_gpu_elementwise_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_elementwise_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *y = &op->out[0];
     ew_launch s;
     if (!plan_launch(c, op, &s))
@@ -215,7 +218,7 @@ ts_status tsi_gpu_elementwise_record(tsi_device *dev, const tsi_op *op)
         EW_SET_VIEW(pc, a, s.st[1], x);
         EW_SET_VIEW(pc, b, s.st[2], &op->in[1]);
         tsi_buffer *bufs[] = {x->buf, op->in[1].buf, y->buf};
-        TSG_LAUNCH(l, "elementwise", ew_binary, EW_CONSTS, consts, EW_BINARY_BUFS, bufs, &pc);
+        TSG_LAUNCH(l, FAMILY, ew_binary, EW_CONSTS, consts, EW_BINARY_BUFS, bufs, &pc);
         for (int i = 0; i < 3; i++)
             l.groups[i] = s.groups[i];
         return tsi_gpu_launch_record(dev, &l);
@@ -226,7 +229,7 @@ ts_status tsi_gpu_elementwise_record(tsi_device *dev, const tsi_op *op)
     EW_SET_VIEW(pc, y, s.st[0], y);
     EW_SET_VIEW(pc, x, s.st[1], x);
     tsi_buffer *bufs[] = {x->buf, y->buf};
-    TSG_LAUNCH(l, "elementwise", ew_unary, EW_CONSTS, consts, EW_UNARY_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, ew_unary, EW_CONSTS, consts, EW_UNARY_BUFS, bufs, &pc);
     for (int i = 0; i < 3; i++)
         l.groups[i] = s.groups[i];
     return tsi_gpu_launch_record(dev, &l);

@@ -21,6 +21,9 @@
 #include "backend-gpu/gpu_kernels.h"
 #include "shaders/fft.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "fft"
+
 TSG_PARAMS(fft_params, FFT_PARAMS);
 
 enum {
@@ -202,13 +205,13 @@ static bool plan_fft(const tsi_gpu_caps *c, const tsi_op *op, fft_plan *p)
 bool tsi_gpu_fft_supports(tsi_device *dev, const tsi_op *op)
 {
     fft_plan p;
-    return plan_fft(tsi_gpu_caps_of(dev), op, &p);
+    return plan_fft(tsi_gpu_caps_for(dev, FAMILY), op, &p);
 }
 
 ts_status tsi_gpu_fft_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
     fft_plan p;
-    if (!plan_fft(tsi_gpu_caps_of(dev), op, &p))
+    if (!plan_fft(tsi_gpu_caps_for(dev, FAMILY), op, &p))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "fft: length %lld does not fit this device",
                             (long long)op->p.fft.n);
     *out = (tsi_plan){.tile = {p.row, (int32_t)p.npass, (int32_t)p.tpr, (int32_t)p.rpw},
@@ -236,7 +239,7 @@ static void io_params(const tsi_op *op, fft_params *first, fft_params *last, uin
 
 static ts_status record_row(tsi_device *dev, const tsi_op *op, const fft_plan *p)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     uint32_t real_n = (uint32_t)op->p.fft.n, radices = 0, in_mode, out_mode;
     uint32_t n = p->packed ? real_n / 2 : real_n; /* the complex transform's length */
     for (int i = 0; i < p->npass; i++)
@@ -257,7 +260,7 @@ static ts_status record_row(tsi_device *dev, const tsi_op *op, const fft_plan *p
     uint32_t consts[] = {p->wg,   dt, radices, (uint32_t)p->npass, in_mode, out_mode, n,
                          p->tpr, p->maxb, p->rpw * n};
     tsi_buffer *bufs[] = {op->in[0].buf, op->out[0].buf};
-    TSG_LAUNCH(l, "fft", fft_row, FFT_CONSTS, consts, FFT_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, fft_row, FFT_CONSTS, consts, FFT_BUFS, bufs, &pc);
     if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows, p->rpw), l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "fft: %llu rows are too many",
                             (unsigned long long)p->rows);
@@ -270,7 +273,7 @@ static ts_status record_row(tsi_device *dev, const tsi_op *op, const fft_plan *p
  * the workspace. */
 static ts_status record_passes(tsi_device *dev, const tsi_op *op, const fft_plan *p)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     uint32_t n = (uint32_t)op->p.fft.n, in_mode, out_mode;
     uint32_t dt = op->p.fft.kind == TSI_FFT_R2C ? (uint32_t)op->in[0].dtype : 0u;
     uint32_t half = (uint32_t)(p->rows * n * 2u); /* floats */
@@ -316,7 +319,7 @@ static ts_status record_passes(tsi_device *dev, const tsi_op *op, const fft_plan
                              1,
                              1};
         tsi_buffer *bufs[] = {prev, dst};
-        TSG_LAUNCH(l, "fft", fft_pass, FFT_CONSTS, consts, FFT_BUFS, bufs, &pc);
+        TSG_LAUNCH(l, FAMILY, fft_pass, FFT_CONSTS, consts, FFT_BUFS, bufs, &pc);
         if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(p->rows * n / p->radix[i], pass_wg(c)), l.groups))
             return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "fft: too many butterflies");
         ts_status st = tsi_gpu_launch_record(dev, &l);
@@ -331,7 +334,7 @@ static ts_status record_passes(tsi_device *dev, const tsi_op *op, const fft_plan
 ts_status tsi_gpu_fft_record(tsi_device *dev, const tsi_op *op)
 {
     fft_plan p;
-    if (!plan_fft(tsi_gpu_caps_of(dev), op, &p))
+    if (!plan_fft(tsi_gpu_caps_for(dev, FAMILY), op, &p))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "fft: length %lld does not fit this device",
                             (long long)op->p.fft.n);
     return p.row ? record_row(dev, op, &p) : record_passes(dev, op, &p);

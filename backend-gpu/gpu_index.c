@@ -7,6 +7,9 @@
 #include "backend-gpu/gpu.h"
 #include "shaders/index.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "index"
+
 TSG_PARAMS(gather_params, GATHER_PARAMS);
 TSG_PARAMS(scatter_params, SCATTER_PARAMS);
 
@@ -48,7 +51,7 @@ static bool row_grid(const tsi_gpu_caps *c, uint64_t rows, uint32_t lpr, uint32_
 
 bool tsi_gpu_gather_rows_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *out = &op->out[0];
     uint64_t d = (uint64_t)out->shape[3];
     uint32_t wg = work_group(c), lpr = lanes_per_row(d, wg, false), grid[3];
@@ -59,7 +62,7 @@ bool tsi_gpu_gather_rows_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_gather_rows_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *table = &op->in[0], *idx = &op->in[1], *out = &op->out[0];
     uint32_t wg = work_group(c), lpr = lanes_per_row((uint64_t)out->shape[3], wg, false);
     uint32_t consts[] = {wg, (uint32_t)table->dtype, lpr};
@@ -72,7 +75,7 @@ ts_status tsi_gpu_gather_rows_record(tsi_device *dev, const tsi_op *op)
         .i_off = (uint32_t)idx->offset,
         .o_off = (uint32_t)out->offset,
     };
-    TSG_LAUNCH(l, "index", gather_rows, INDEX_CONSTS, consts, GATHER_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, gather_rows, INDEX_CONSTS, consts, GATHER_BUFS, bufs, &pc);
     if (!row_grid(c, pc.n, lpr, wg, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "gather_rows: too many elements");
     return tsi_gpu_launch_record(dev, &l);
@@ -108,7 +111,7 @@ static void make_plan(const tsi_gpu_caps *c, const tsi_op *op, tsi_plan *plan)
 
 bool tsi_gpu_scatter_add_rows_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *dst = &op->out[0];
     uint64_t v = (uint64_t)dst->shape[2], n = (uint64_t)op->in[1].shape[2];
     if (!tsi_gpu_views_fit(c, op))
@@ -131,7 +134,7 @@ bool tsi_gpu_scatter_add_rows_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_scatter_add_rows_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
-    make_plan(tsi_gpu_caps_of(dev), op, out);
+    make_plan(tsi_gpu_caps_for(dev, FAMILY), op, out);
     return TS_OK;
 }
 
@@ -145,7 +148,7 @@ static ts_status record_plan(tsi_device *dev, const tsi_op *op, scatter_params *
     /* LPR as for the adds: one program of the family serves both. */
     uint32_t consts[] = {wg, (uint32_t)op->out[0].dtype, (uint32_t)plan->tile[PLAN_LPR]};
     tsi_buffer *bufs[] = {op->in[0].buf, op->workspace};
-    TSG_LAUNCH(l, "index", scatter_plan, INDEX_CONSTS, consts, SCATTER_PLAN_BUFS, bufs, pc);
+    TSG_LAUNCH(l, FAMILY, scatter_plan, INDEX_CONSTS, consts, SCATTER_PLAN_BUFS, bufs, pc);
     l.groups[0] = l.groups[1] = l.groups[2] = 1;
     uint32_t chunks = (uint32_t)tsi_gpu_ceil_div(pc->n, wg);
     uint32_t per = (uint32_t)plan->tile[PLAN_CHUNKS_PER_LAUNCH];
@@ -168,7 +171,7 @@ static ts_status record_plan(tsi_device *dev, const tsi_op *op, scatter_params *
 
 ts_status tsi_gpu_scatter_add_rows_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *idx = &op->in[0], *src = &op->in[1], *dst = &op->out[0];
     scatter_params pc = {
         .v = (uint32_t)dst->shape[2],
@@ -184,7 +187,7 @@ ts_status tsi_gpu_scatter_add_rows_record(tsi_device *dev, const tsi_op *op)
     uint32_t wg = (uint32_t)op->plan.tile[PLAN_WG], lpr = (uint32_t)op->plan.tile[PLAN_LPR];
     uint32_t consts[] = {wg, (uint32_t)dst->dtype, lpr};
     tsi_buffer *bufs[] = {src->buf, dst->buf, op->workspace};
-    TSG_LAUNCH(l, "index", scatter_add, INDEX_CONSTS, consts, SCATTER_ADD_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, scatter_add, INDEX_CONSTS, consts, SCATTER_ADD_BUFS, bufs, &pc);
     if (!row_grid(c, pc.v, lpr, wg, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "scatter_add_rows: too many elements");
     return tsi_gpu_launch_record(dev, &l);

@@ -7,6 +7,12 @@
  *   wg=N,shared=BYTES  only those (also groups=, buffers=, binding=,
  *                      subgroups=0)
  *   min,wg=64          the minimums, then the rest
+ *   kernel_wg=N        OpenCL: every kernel build runs at most N
+ *                      work-items (CL_KERNEL_WORK_GROUP_SIZE), found only
+ *                      at launch, as drivers report for kernels with many
+ *                      registers; kernel_wg:FAMILY=N for one kernel
+ *                      family (kernel_wg:attention=32). Vulkan pipelines
+ *                      have no such limit and ignore it.
  *
  * Each backend applies the limits where it reads the device's own, so the
  * tuning clamps, the plans and the launch checks all see the same device. */
@@ -75,6 +81,15 @@ static bool apply_item(const char *s, size_t len, tsi_gpu_limits *out)
         out->no_subgroups = v == 0;
         return true;
     }
+    if (klen >= 9 && strncmp(s, "kernel_wg", 9) == 0 && v > 0 && v <= UINT32_MAX) {
+        size_t flen = klen > 9 ? klen - 10 : 0; /* after "kernel_wg:" */
+        if ((klen > 9 && (s[9] != ':' || flen == 0)) || flen >= sizeof out->kernel_wg_family)
+            return false;
+        memcpy(out->kernel_wg_family, s + 10, flen);
+        out->kernel_wg_family[flen] = '\0';
+        out->kernel_wg = (uint32_t)v;
+        return true;
+    }
     return false;
 }
 
@@ -88,10 +103,12 @@ bool tsi_gpu_limits_from_env(const tsi_host *host, const char *backend, tsi_gpu_
     for (const char *s = env; *s;) {
         size_t len = strcspn(s, ",");
         if (!apply_item(s, len, &l)) {
-            host->log(TS_LOG_WARN,
-                      "%s: TESSEL_GPU_LIMITS=%s not understood (want min or "
-                      "wg=N,shared=N,groups=N,buffers=N,binding=N,subgroups=0); ignored",
-                      backend, env);
+            host->log(
+                TS_LOG_WARN,
+                "%s: TESSEL_GPU_LIMITS=%s not understood (want min or "
+                "wg=N,shared=N,groups=N,buffers=N,binding=N,subgroups=0,kernel_wg[:FAMILY]=N); "
+                "ignored",
+                backend, env);
             return false;
         }
         s += len + (s[len] == ',');

@@ -8,6 +8,9 @@
 #include "backend-gpu/gpu_kernels.h"
 #include "shaders/matmul.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "matmul"
+
 TSG_PARAMS(mm_params, MATMUL_PARAMS);
 
 static uint64_t group_count(const tsi_op *op, const tsi_gemm_tiles *t)
@@ -19,7 +22,7 @@ static uint64_t group_count(const tsi_op *op, const tsi_gemm_tiles *t)
 
 bool tsi_gpu_matmul_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     ts_dtype dt = op->out[0].dtype;
     if (dt != TS_F32 && dt != TS_F16 && dt != TS_BF16)
         return false;
@@ -39,7 +42,7 @@ bool tsi_gpu_matmul_supports(tsi_device *dev, const tsi_op *op)
 ts_status tsi_gpu_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
     tsi_gemm_tiles t;
-    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), op->out[0].dtype, &t))
+    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_for(dev, FAMILY), op->out[0].dtype, &t))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "matmul: no GEMM tile fits this device");
     tsi_gemm_tiles_to_plan(&t, out);
     return TS_OK;
@@ -92,7 +95,7 @@ static bool coop_takes(const tsi_gpu_caps *c, const tsi_op *op)
 
 static ts_status coop_record(tsi_device *dev, const tsi_op *op, mm_params *pc)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *a = &op->in[0], *b = &op->in[1], *y = &op->out[0];
     uint32_t consts[] = {4u * c->subgroup, (uint32_t)TS_F16};
     tsi_buffer *bufs[] = {a->buf, b->buf, y->buf};
@@ -100,7 +103,7 @@ static ts_status coop_record(tsi_device *dev, const tsi_op *op, mm_params *pc)
                       tsi_gpu_ceil_div((uint64_t)y->shape[2], COOP_TILE) *
                       tsi_gpu_ceil_div((uint64_t)y->shape[3], COOP_TILE);
     pc->groups = (uint32_t)groups;
-    TSG_LAUNCH(l, "matmul", matmul_coop, MATMUL_COOP_CONSTS, consts, MATMUL_BUFS, bufs, pc);
+    TSG_LAUNCH(l, FAMILY, matmul_coop, MATMUL_COOP_CONSTS, consts, MATMUL_BUFS, bufs, pc);
     if (!tsi_gpu_grid(c, groups, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "matmul: too many tiles");
     return tsi_gpu_launch_record(dev, &l);
@@ -108,7 +111,7 @@ static ts_status coop_record(tsi_device *dev, const tsi_op *op, mm_params *pc)
 
 ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *a = &op->in[0], *b = &op->in[1], *y = &op->out[0];
     tsi_gemm_tiles t = tsi_gemm_tiles_of_plan(&op->plan);
     uint32_t consts[] = {tsi_gemm_work_group(&t), (uint32_t)y->dtype, t.bm, t.bn, t.bk, t.wm, t.wn,
@@ -136,7 +139,7 @@ ts_status tsi_gpu_matmul_record(tsi_device *dev, const tsi_op *op)
         mm_params cp = pc;
         return coop_record(dev, op, &cp);
     }
-    TSG_LAUNCH(l, "matmul", matmul, MATMUL_CONSTS, consts, MATMUL_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, matmul, MATMUL_CONSTS, consts, MATMUL_BUFS, bufs, &pc);
     /* The direct paths only: a and b through texel buffers (matmul_tx). */
     if (!t.shared && tsi_gpu_texels(dev, a->buf, b->buf)) {
         l.entry = "matmul_tx";

@@ -10,6 +10,9 @@
 #include "shaders/matmul.h"
 #include "shaders/moe.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "moe"
+
 TSG_PARAMS(gmm_params, GMM_PARAMS);
 TSG_PARAMS(place_params, PLACE_PARAMS);
 TSG_PARAMS(combine_params, COMBINE_PARAMS);
@@ -47,7 +50,7 @@ static uint64_t gmm_loops(const tsi_op *op, const tsi_gemm_tiles *t)
 
 bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     tsi_gemm_tiles t;
     uint32_t grid[3];
     if (!float_dtype(op->out[0].dtype) || c->max_buffers < TSG_BUF_COUNT(GMM_BUFS) ||
@@ -67,7 +70,7 @@ bool tsi_gpu_grouped_matmul_supports(tsi_device *dev, const tsi_op *op)
 ts_status tsi_gpu_grouped_matmul_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
     tsi_gemm_tiles t;
-    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_of(dev), op->out[0].dtype, &t))
+    if (!tsi_gemm_pick_tiles(tsi_gpu_caps_for(dev, FAMILY), op->out[0].dtype, &t))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "grouped_matmul: no GEMM tile fits");
     tsi_gemm_tiles_to_plan(&t, out);
     return TS_OK;
@@ -91,7 +94,7 @@ static uint32_t vec_bits(const tsi_gemm_tiles *t, const tsi_view *x, const tsi_v
 
 ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *w = &op->in[1], *off = &op->in[2], *bias = &op->in[3];
     const tsi_view *y = &op->out[0];
     tsi_gemm_tiles t = tsi_gemm_tiles_of_plan(&op->plan);
@@ -112,7 +115,7 @@ ts_status tsi_gpu_grouped_matmul_record(tsi_device *dev, const tsi_op *op)
         .b_off = bias->buf ? (uint32_t)bias->offset : 0u,
         .y_off = (uint32_t)y->offset,
     };
-    TSG_LAUNCH(l, "moe", grouped_matmul, MOE_CONSTS, consts, GMM_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, grouped_matmul, MOE_CONSTS, consts, GMM_BUFS, bufs, &pc);
     if (!t.shared && tsi_gpu_texels(dev, x->buf, w->buf)) {
         l.entry = "grouped_matmul_tx";
         l.texel_mask = 1u << 0 | 1u << 1;
@@ -153,7 +156,7 @@ static place_shape place_shape_of(const tsi_op *op, uint32_t wg)
 
 bool tsi_gpu_moe_place_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     uint32_t wg = place_group(c), grid[3];
     place_shape s = place_shape_of(op, wg);
     if (!tsi_gpu_views_fit(c, op) || c->max_buffers < TSG_BUF_COUNT(PLACE_ROWS_BUFS) ||
@@ -171,7 +174,7 @@ bool tsi_gpu_moe_place_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_moe_place_plan(tsi_device *dev, const tsi_op *op, tsi_plan *out)
 {
-    uint32_t wg = place_group(tsi_gpu_caps_of(dev));
+    uint32_t wg = place_group(tsi_gpu_caps_for(dev, FAMILY));
     place_shape s = place_shape_of(op, wg);
     *out = (tsi_plan){.tile = {(int32_t)wg}, .workspace_bytes = s.ws_words * sizeof(uint32_t)};
     return TS_OK;
@@ -179,7 +182,7 @@ ts_status tsi_gpu_moe_place_plan(tsi_device *dev, const tsi_op *op, tsi_plan *ou
 
 ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *expert = &op->in[0], *rows = &op->out[0], *stats = &op->out[1];
     const tsi_view *rt = &op->out[2];
     uint32_t wg = (uint32_t)op->plan.tile[PLAN_PLACE_WG];
@@ -202,20 +205,20 @@ ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op)
     };
     uint32_t consts[] = {wg, 0, 1, 1, 1, 1, 1, 0, 0};
     tsi_buffer *count_bufs[] = {expert->buf, op->workspace};
-    TSG_LAUNCH(lc, "moe", place_count, MOE_CONSTS, consts, PLACE_COUNT_BUFS, count_bufs, &pc);
+    TSG_LAUNCH(lc, FAMILY, place_count, MOE_CONSTS, consts, PLACE_COUNT_BUFS, count_bufs, &pc);
     if (!tsi_gpu_grid(c, s.nb, lc.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "moe_place: too many blocks");
     ts_status st = tsi_gpu_launch_record(dev, &lc);
     if (st != TS_OK)
         return st;
     tsi_buffer *scan_bufs[] = {op->workspace, stats->buf};
-    TSG_LAUNCH(ls, "moe", place_scan, MOE_CONSTS, consts, PLACE_SCAN_BUFS, scan_bufs, &pc);
+    TSG_LAUNCH(ls, FAMILY, place_scan, MOE_CONSTS, consts, PLACE_SCAN_BUFS, scan_bufs, &pc);
     ls.groups[0] = ls.groups[1] = ls.groups[2] = 1;
     st = tsi_gpu_launch_record(dev, &ls);
     if (st != TS_OK)
         return st;
     tsi_buffer *rows_bufs[] = {expert->buf, op->workspace, rows->buf, rt->buf};
-    TSG_LAUNCH(lr, "moe", place_rows, MOE_CONSTS, consts, PLACE_ROWS_BUFS, rows_bufs, &pc);
+    TSG_LAUNCH(lr, FAMILY, place_rows, MOE_CONSTS, consts, PLACE_ROWS_BUFS, rows_bufs, &pc);
     uint64_t groups = s.nb > tsi_gpu_ceil_div(s.r, wg) ? s.nb : tsi_gpu_ceil_div(s.r, wg);
     if (!tsi_gpu_grid(c, groups, lr.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "moe_place: too many rows");
@@ -226,7 +229,7 @@ ts_status tsi_gpu_moe_place_record(tsi_device *dev, const tsi_op *op)
 
 bool tsi_gpu_moe_combine_supports(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *y = &op->out[0];
     uint64_t total = (uint64_t)y->shape[2] * (uint64_t)y->shape[3];
     uint32_t grid[3];
@@ -239,7 +242,7 @@ bool tsi_gpu_moe_combine_supports(tsi_device *dev, const tsi_op *op)
 
 ts_status tsi_gpu_moe_combine_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *h = &op->in[0], *rows = &op->in[1], *gates = &op->in[2], *y = &op->out[0];
     uint32_t wg = elem_group(c);
     combine_params pc = {
@@ -254,7 +257,7 @@ ts_status tsi_gpu_moe_combine_record(tsi_device *dev, const tsi_op *op)
     };
     uint32_t consts[] = {wg, (uint32_t)y->dtype, 1, 1, 1, 1, 1, 0, 0};
     tsi_buffer *bufs[] = {h->buf, rows->buf, gates->buf, y->buf};
-    TSG_LAUNCH(l, "moe", moe_combine, MOE_CONSTS, consts, COMBINE_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, moe_combine, MOE_CONSTS, consts, COMBINE_BUFS, bufs, &pc);
     if (!tsi_gpu_grid(c, tsi_gpu_ceil_div(pc.total, wg), l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "moe_combine: too many elements");
     return tsi_gpu_launch_record(dev, &l);

@@ -3,6 +3,9 @@
 #include "backend-gpu/gpu_rows.h"
 #include "shaders/norm.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "norm"
+
 TSG_PARAMS(norm_params, NORM_PARAMS);
 
 /* The kernel's passes over a row: LayerNorm the mean, the variance and the
@@ -15,7 +18,7 @@ static uint64_t norm_passes(const tsi_op *op)
 bool tsi_gpu_norm_supports(tsi_device *dev, const tsi_op *op)
 {
     ts_dtype dt = op->in[0].dtype;
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     if ((dt != TS_F32 && dt != TS_F16 && dt != TS_BF16) || c->max_buffers < TSG_BUF_COUNT(NORM_BUFS))
         return false;
     return tsi_gpu_rows_fit(c, op, norm_passes(op));
@@ -29,7 +32,7 @@ static const tsi_view *optional_in(const tsi_op *op, int i)
 
 ts_status tsi_gpu_norm_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *y = &op->out[0];
     const tsi_view *f = optional_in(op, 1), *w = optional_in(op, 2), *b = optional_in(op, 3);
     const tsi_view *s = op->n_out > 1 && op->out[1].buf ? &op->out[1] : NULL;
@@ -51,7 +54,7 @@ ts_status tsi_gpu_norm_record(tsi_device *dev, const tsi_op *op)
                          op->p.norm.kind == TSI_NORM_RMS ? 1u : 0u, flags};
     tsi_buffer *bufs[] = {x->buf, f ? f->buf : NULL, w ? w->buf : NULL, b ? b->buf : NULL,
                           y->buf, s ? s->buf : NULL};
-    TSG_LAUNCH(l, "norm", norm, NORM_CONSTS, consts, NORM_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, norm, NORM_CONSTS, consts, NORM_BUFS, bufs, &pc);
     l.entry = tsi_gpu_subgroup_entry(c, consts[0], "norm", "norm_sg");
     if (!tsi_gpu_row_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "norm: too many rows");

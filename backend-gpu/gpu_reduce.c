@@ -4,6 +4,9 @@
 #include "backend-gpu/gpu_rows.h"
 #include "shaders/reduce.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "reduce"
+
 TSG_PARAMS(reduce_params, REDUCE_PARAMS);
 
 _Static_assert(RED_SUM == TSI_REDUCE_SUM && RED_MEAN == TSI_REDUCE_MEAN &&
@@ -18,12 +21,12 @@ bool tsi_gpu_reduce_supports(tsi_device *dev, const tsi_op *op)
         return false;
     if (dt == TS_I32 ? kind == TSI_REDUCE_MEAN : dt != TS_F32 && dt != TS_F16 && dt != TS_BF16)
         return false;
-    return tsi_gpu_rows_fit(tsi_gpu_caps_of(dev), op, 1);
+    return tsi_gpu_rows_fit(tsi_gpu_caps_for(dev, FAMILY), op, 1);
 }
 
 ts_status tsi_gpu_reduce_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *y = &op->out[0];
     reduce_params pc = {
         .rows = (uint32_t)tsi_gpu_rows(x),
@@ -33,7 +36,7 @@ ts_status tsi_gpu_reduce_record(tsi_device *dev, const tsi_op *op)
     };
     uint32_t consts[] = {tsi_gpu_row_wg(c), (uint32_t)x->dtype, (uint32_t)op->p.reduce.kind};
     tsi_buffer *bufs[] = {x->buf, y->buf};
-    TSG_LAUNCH(l, "reduce", reduce, REDUCE_CONSTS, consts, REDUCE_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, reduce, REDUCE_CONSTS, consts, REDUCE_BUFS, bufs, &pc);
     l.entry = tsi_gpu_subgroup_entry(c, consts[0], "reduce", "reduce_sg");
     if (!tsi_gpu_row_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "reduce: too many rows");

@@ -6,6 +6,9 @@
 #include "backend-gpu/gpu_rows.h"
 #include "shaders/topk.h"
 
+/* The kernel family: its launches and the limits its plans read. */
+#define FAMILY "topk"
+
 TSG_PARAMS(topk_params, TOPK_PARAMS);
 
 /* Rounds one launch may run: all of them without a loop limit, else as
@@ -25,12 +28,12 @@ static uint64_t rounds_per_launch(const tsi_gpu_caps *c, uint64_t n, uint32_t wg
 
 bool tsi_gpu_topk_supports(tsi_device *dev, const tsi_op *op)
 {
-    return op->p.topk.k >= 1 && tsi_gpu_rows_fit(tsi_gpu_caps_of(dev), op, 1);
+    return op->p.topk.k >= 1 && tsi_gpu_rows_fit(tsi_gpu_caps_for(dev, FAMILY), op, 1);
 }
 
 ts_status tsi_gpu_topk_record(tsi_device *dev, const tsi_op *op)
 {
-    const tsi_gpu_caps *c = tsi_gpu_caps_of(dev);
+    const tsi_gpu_caps *c = tsi_gpu_caps_for(dev, FAMILY);
     const tsi_view *x = &op->in[0], *vals = &op->out[0], *idxs = &op->out[1];
     uint32_t wg = tsi_gpu_row_wg(c);
     uint32_t consts[] = {wg, (uint32_t)x->dtype};
@@ -43,7 +46,7 @@ ts_status tsi_gpu_topk_record(tsi_device *dev, const tsi_op *op)
         .v_off = (uint32_t)vals->offset,
         .i_off = (uint32_t)idxs->offset,
     };
-    TSG_LAUNCH(l, "topk", topk, TOPK_CONSTS, consts, TOPK_BUFS, bufs, &pc);
+    TSG_LAUNCH(l, FAMILY, topk, TOPK_CONSTS, consts, TOPK_BUFS, bufs, &pc);
     if (!tsi_gpu_grid(c, pc.rows, l.groups))
         return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED, "topk: too many rows");
     uint64_t per = rounds_per_launch(c, pc.n, wg);

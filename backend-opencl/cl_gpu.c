@@ -36,6 +36,11 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *dev)
     return &dev->gpu;
 }
 
+const tsi_gpu_caps *tsi_gpu_caps_for(tsi_device *dev, const char *family)
+{
+    return tsi_gpu_family_caps_find(&dev->families, &dev->gpu, family);
+}
+
 bool tsi_gpu_texel_ok(tsi_device *dev, const tsi_buffer *buf)
 {
     (void)dev;
@@ -58,11 +63,22 @@ ts_status tsi_gpu_launch_record(tsi_device *dev, const tsi_gpu_launch *l)
     TSI_CL_TRY(tsi_cl_get_kernel(dev, file, defs, l->entry, &k));
     /* The constants fixed WG (reqd_work_group_size); a driver whose build
      * of this kernel cannot run that many work-items (register pressure)
-     * says so here rather than failing the enqueue. */
-    if (tsi_cl_kernel_max_wg(dev, k) < l->consts[0])
-        return tsi_gpu_fail(dev, TS_ERR_UNSUPPORTED,
-                            "%s: this device runs at most %zu work-items of it, not %u", l->entry,
-                            tsi_cl_kernel_max_wg(dev, k), l->consts[0]);
+     * says so here rather than failing the enqueue. The family then plans
+     * for what the driver allows, and core plans the op again. */
+    size_t kwg = tsi_cl_kernel_max_wg(dev, k, l->family);
+    if (kwg < l->consts[0]) {
+        ts_status st = TS_ERR_UNSUPPORTED;
+        if (tsi_gpu_family_lower_wg(&dev->families, &dev->gpu, l->family, kwg)) {
+            st = TSI_REPLAN;
+            dev->host->log(TS_LOG_INFO,
+                           "opencl: %s: the driver runs at most %zu work-items of %s, planned "
+                           "for %u; %s kernels now plan for %u",
+                           dev->caps->info.name, kwg, l->entry, l->consts[0], l->family,
+                           tsi_gpu_caps_for(dev, l->family)->max_wg);
+        }
+        return tsi_gpu_fail(dev, st, "%s: this device runs at most %zu work-items of it, not %u",
+                            l->entry, kwg, l->consts[0]);
+    }
     tsi_cl_args a = tsi_cl_args_begin(k);
     for (int i = 0; i < l->n_bufs; i++)
         tsi_cl_arg_mem(&a, l->bufs[i]);

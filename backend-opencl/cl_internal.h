@@ -81,6 +81,7 @@ struct tsi_device {
     bool use_clblast;         /* TESSEL_OPENCL_GEMM != own and CLBlast built in */
     struct tsi_cl_fft *fft;   /* VkFFT's applications (cl_fft.c), NULL until the first FFT */
     tsi_gpu_caps gpu;         /* what the shared GPU host code sees */
+    tsi_gpu_family_caps families; /* lower widths some kernel families learned */
 };
 
 struct tsi_buffer {
@@ -163,9 +164,10 @@ void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf); /* NULL buf: a NULL 
 /* Checks the arguments, then clEnqueueNDRangeKernel; local may be NULL. */
 ts_status tsi_cl_launch(tsi_device *dev, const tsi_cl_args *a, cl_uint dims, const size_t *global,
                         const size_t *local, const char *what);
-/* The largest work-group this kernel runs on this device (register use
- * can make it smaller than the device's maximum). */
-size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k);
+/* The largest work-group this kernel of family runs on this device
+ * (register use can make it smaller than the device's maximum; so can
+ * TESSEL_GPU_LIMITS=kernel_wg). */
+size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k, const char *family);
 /* Count an enqueue made outside tsi_cl_launch (CLBlast) for the flush policy. */
 void tsi_cl_note_enqueue(tsi_device *dev);
 

@@ -1,4 +1,6 @@
 /* Kernel arguments and launches on the device's in-order queue. */
+#include <string.h>
+
 #include "backend-opencl/cl_internal.h"
 
 /* Work sits in the queue until flushed; a flush every few launches keeps
@@ -26,13 +28,17 @@ void tsi_cl_arg_mem(tsi_cl_args *a, const tsi_buffer *buf)
     tsi_cl_arg(a, sizeof m, &m);
 }
 
-size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k)
+size_t tsi_cl_kernel_max_wg(const tsi_device *dev, cl_kernel k, const char *family)
 {
     size_t kwg = 0;
     if (clGetKernelWorkGroupInfo(k, dev->caps->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg,
                                  NULL) != CL_SUCCESS ||
         kwg == 0 || kwg > dev->caps->max_wg)
         kwg = dev->caps->max_wg;
+    const tsi_gpu_limits *cut = &dev->caps->cut;
+    if (cut->kernel_wg && kwg > cut->kernel_wg &&
+        (!cut->kernel_wg_family[0] || (family && strcmp(family, cut->kernel_wg_family) == 0)))
+        kwg = cut->kernel_wg;
     return kwg ? kwg : 1;
 }
 

@@ -43,6 +43,14 @@ const tsi_gpu_caps *tsi_gpu_caps_of(tsi_device *d)
     return &d->gpu;
 }
 
+/* A Vulkan pipeline runs any workgroup within the device's limits (the
+ * compiler spills rather than refuse), so no family learns a lower one. */
+const tsi_gpu_caps *tsi_gpu_caps_for(tsi_device *d, const char *family)
+{
+    (void)family;
+    return &d->gpu;
+}
+
 bool tsi_gpu_texel_ok(tsi_device *d, const tsi_buffer *buf)
 {
     return buf && d->gpu.texel_words && d->gpu.texel_align &&

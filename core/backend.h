@@ -21,8 +21,9 @@
 #include "tessel/context.h"
 
 /* Version 2: kernel tables with plan hooks, and the op size check.
- * Version 3: the checked cache files (tsi_host's cache_load / store). */
-#define TSI_BACKEND_ABI_VERSION 3u
+ * Version 3: the checked cache files (tsi_host's cache_load / store).
+ * Version 4: record may return TSI_REPLAN. */
+#define TSI_BACKEND_ABI_VERSION 4u
 #define TSI_BACKEND_ENTRY_SYMBOL "tessel_backend_entry_v2"
 
 /* Services core lends to a backend. */
@@ -73,9 +74,21 @@ typedef struct tsi_kernel {
      * supports() said yes; core allocates plan->workspace_bytes and hands
      * the buffer to record() as op->workspace. NULL: no plan, no workspace. */
     ts_status (*plan)(tsi_device *dev, const tsi_op *op, tsi_plan *out);
-    /* Record the op; it runs in order after everything recorded before. */
+    /* Record the op; it runs in order after everything recorded before.
+     * May return TSI_REPLAN (below). */
     ts_status (*record)(tsi_device *dev, const tsi_op *op);
 } tsi_kernel;
+
+/* What record returns when the plan relied on a limit the backend learns
+ * only while recording: an OpenCL driver may build a kernel that runs
+ * fewer work-items than the device's maximum, the width the plan chose
+ * (CL_KERNEL_WORK_GROUP_SIZE, register pressure). The backend has lowered
+ * its limit for that kernel family before returning it, and sets an error
+ * message; core plans and records the op again (core/dispatch.c). Never
+ * reaches the caller. Any launch of the op recorded before it runs, and
+ * the next attempt writes the op's outputs and workspace again from its
+ * inputs, which no output aliases. */
+#define TSI_REPLAN ((ts_status)64)
 
 typedef struct tsi_backend {
     uint32_t abi_version;

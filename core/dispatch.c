@@ -86,12 +86,12 @@ bool tsi_op_supported_locked(ts_device *dev, tsi_op *op)
     return k && (!k->supports || k->supports(dev->bdev, op));
 }
 
-ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
+/* Attempts at one op: each TSI_REPLAN lowers a backend limit (a kernel
+ * family's workgroup width at least halves), so a few suffice. */
+#define REPLAN_TRIES 8
+
+static ts_status plan_and_record(ts_device *dev, const tsi_kernel *k, tsi_op *op)
 {
-    op->size = (uint32_t)sizeof *op;
-    const tsi_kernel *k = kernel_of(dev, op);
-    if (!k)
-        return tsi_fail(TS_ERR_INTERNAL, "op %d recorded without a kernel", (int)op->code);
     memset(&op->plan, 0, sizeof op->plan);
     op->workspace = NULL;
     if (k->plan)
@@ -106,6 +106,19 @@ ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
     op->workspace = NULL;
     tsi_workspace_trim(dev);
     return st;
+}
+
+ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
+{
+    op->size = (uint32_t)sizeof *op;
+    const tsi_kernel *k = kernel_of(dev, op);
+    if (!k)
+        return tsi_fail(TS_ERR_INTERNAL, "op %d recorded without a kernel", (int)op->code);
+    ts_status st = TSI_REPLAN;
+    for (int i = 0; i < REPLAN_TRIES && st == TSI_REPLAN; i++)
+        st = plan_and_record(dev, k, op);
+    /* Still asking: the backend's message says which kernel fell short. */
+    return st == TSI_REPLAN ? TS_ERR_UNSUPPORTED : st;
 }
 
 static ts_status check_supported(const char *fn, ts_device *dev, tsi_op *op)

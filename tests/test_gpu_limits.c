@@ -9,7 +9,9 @@
  * device's own limits and a warning naming the variable with one it does
  * not. With 4 storage buffers per launch the six-binding norm kernel
  * cannot run, so ts_layer_norm must come back through its composition
- * (one more fallback), with the right values. The ops_*_min_limits tests
+ * (one more fallback), with the right values. An OpenCL kernel family
+ * that learns at launch that its kernels run fewer work-items than planned
+ * plans again (kernel_wg). The ops_*_min_limits tests
  * run the conformance cases under TESSEL_GPU_LIMITS=min. Exit 77 (skip)
  * when the backend has no device here, unless TESSEL_REQUIRE_BACKENDS
  * names it. */
@@ -74,7 +76,7 @@ typedef struct warn_log {
 static void on_log(ts_log_level level, const char *message, void *user)
 {
     warn_log *log = user;
-    if (level == TS_LOG_WARN && message && strstr(message, "TESSEL_GPU_LIMITS=wg=lots") &&
+    if (level == TS_LOG_WARN && message && strstr(message, "TESSEL_GPU_LIMITS=") &&
         strstr(message, "not understood"))
         log->warnings++;
 }
@@ -114,19 +116,26 @@ static void test_limits_applied(void **state)
 static void test_bad_value_ignored(void **state)
 {
     (void)state;
-    warn_log log = {0};
-    ts_set_log_callback(on_log, &log, TS_LOG_WARN);
-    opened own, bad;
+    static const char *const values[] = {"wg=lots", "kernel_wg:=8", "kernel_wgs=8",
+                                         "kernel_wg:attention=0",
+                                         "kernel_wg:a_family_name_too_long=8"};
+    opened own;
     assert_true(open_with(NULL, &own) > 0);
-    assert_int_equal(open_with("wg=lots", &bad), own.n);
-    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
-    assert_true(log.warnings >= 1);
-    for (int i = 0; i < bad.n; i++) {
-        assert_null(strstr(bad.info[i].features, MARK));
-        assert_int_equal(bad.info[i].max_workgroup_size, own.info[i].max_workgroup_size);
-        assert_int_equal(bad.info[i].shared_memory_bytes, own.info[i].shared_memory_bytes);
+    for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+        warn_log log = {0};
+        ts_set_log_callback(on_log, &log, TS_LOG_WARN);
+        opened bad;
+        assert_int_equal(open_with(values[v], &bad), own.n);
+        ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
+        if (log.warnings < 1)
+            fail_msg("TESSEL_GPU_LIMITS=%s: no warning", values[v]);
+        for (int i = 0; i < bad.n; i++) {
+            assert_null(strstr(bad.info[i].features, MARK));
+            assert_int_equal(bad.info[i].max_workgroup_size, own.info[i].max_workgroup_size);
+            assert_int_equal(bad.info[i].shared_memory_bytes, own.info[i].shared_memory_bytes);
+        }
+        ts_context_destroy(bad.ctx);
     }
-    ts_context_destroy(bad.ctx);
     ts_context_destroy(own.ctx);
 }
 
@@ -182,6 +191,171 @@ static void test_norm_falls_back_with_four_buffers(void **state)
     ts_context_destroy(o.ctx);
 }
 
+/* Softmax rows of S (scale 1) into y, in f64. */
+#define S_ROWS 3
+#define S_COLS 300
+static void softmax_ref(const float *x, double *y)
+{
+    for (int r = 0; r < S_ROWS; r++) {
+        double mx = -INFINITY, sum = 0;
+        for (int c = 0; c < S_COLS; c++)
+            mx = fmax(mx, x[r * S_COLS + c]);
+        for (int c = 0; c < S_COLS; c++)
+            sum += exp(x[r * S_COLS + c] - mx);
+        for (int c = 0; c < S_COLS; c++)
+            y[r * S_COLS + c] = exp(x[r * S_COLS + c] - mx) / sum;
+    }
+}
+
+typedef struct replan_log {
+    const char *want; /* the line's end for the family the test limits */
+    int family, other;
+} replan_log;
+
+/* cl_gpu.c's line when a kernel family learns a lower width. */
+static void on_replan(ts_log_level level, const char *message, void *user)
+{
+    replan_log *log = user;
+    if (level != TS_LOG_INFO || !message || !strstr(message, "now plan for"))
+        return;
+    if (strstr(message, log->want))
+        log->family++;
+    else
+        log->other++;
+}
+
+/* The lines a run under a kernel_wg limit must have logged: one per
+ * device on OpenCL, none on Vulkan. */
+static void assert_replans(const replan_log *log, int devices)
+{
+    assert_int_equal(log->family, strcmp(g_backend, "opencl") == 0 ? devices : 0);
+    assert_int_equal(log->other, 0);
+}
+
+/* An OpenCL driver may build a kernel that runs fewer work-items than the
+ * device's maximum, and says so only once the kernel is built
+ * (CL_KERNEL_WORK_GROUP_SIZE). kernel_wg:softmax=8 makes every softmax
+ * build say 8: the first call must still give right numbers (planned
+ * again, narrower), say so once in the log, and leave the other families
+ * at their width (the add after it learns nothing). Vulkan has no such
+ * limit: the same calls log nothing there. */
+static void test_kernel_wg_learned(void **state)
+{
+    (void)state;
+    replan_log log = {"softmax kernels now plan for 8", 0, 0};
+    ts_set_log_callback(on_replan, &log, TS_LOG_INFO);
+    opened o;
+    assert_true(open_with("kernel_wg:softmax=8", &o) > 0);
+    float x[S_ROWS * S_COLS], y[S_ROWS * S_COLS];
+    double want[S_ROWS * S_COLS];
+    for (int i = 0; i < S_ROWS * S_COLS; i++)
+        x[i] = (float)sin(0.37 * i) * 4.0f;
+    softmax_ref(x, want);
+    for (int d = 0; d < o.n; d++) {
+        int64_t xs[2] = {S_ROWS, S_COLS};
+        ts_tensor *tx, *ty, *tz;
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 2, xs, &tx), TS_OK);
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 2, xs, &ty), TS_OK);
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 2, xs, &tz), TS_OK);
+        assert_int_equal(ts_tensor_write(tx, x, sizeof x), TS_OK);
+        for (int call = 0; call < 2; call++) {
+            memset(y, 0xff, sizeof y);
+            assert_int_equal(ts_softmax(tx, 1.0f, 0, ty), TS_OK);
+            assert_int_equal(ts_tensor_read(ty, y, sizeof y), TS_OK);
+            for (int i = 0; i < S_ROWS * S_COLS; i++)
+                if (!(fabs(y[i] - want[i]) <= 1e-5 * want[i] + 1e-9))
+                    fail_msg("%s, call %d: y[%d] = %.9g, expected %.9g", o.info[d].id, call, i,
+                             (double)y[i], want[i]);
+        }
+        assert_int_equal(ts_binary(TS_ADD, tx, ty, tz), TS_OK);
+        assert_int_equal(ts_tensor_read(tz, y, sizeof y), TS_OK);
+        for (int i = 0; i < S_ROWS * S_COLS; i++)
+            assert_float_equal(y[i], x[i] + (float)want[i], 1e-5);
+        ts_tensor_destroy(tx);
+        ts_tensor_destroy(ty);
+        ts_tensor_destroy(tz);
+    }
+    ts_context_destroy(o.ctx);
+    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
+    assert_replans(&log, o.n);
+}
+
+/* Decoding attention, one query over A_KEYS keys [1, A_HEADS, ., A_D],
+ * scale 1/4, in f64. */
+#define A_HEADS 2
+#define A_KEYS 1100
+#define A_D 64
+static void attention_ref(const float *q, const float *k, const float *v, double *out)
+{
+    for (int h = 0; h < A_HEADS; h++) {
+        double s[A_KEYS], mx = -INFINITY, sum = 0;
+        for (int j = 0; j < A_KEYS; j++) {
+            s[j] = 0;
+            for (int d = 0; d < A_D; d++)
+                s[j] += (double)q[h * A_D + d] * k[(h * A_KEYS + j) * A_D + d] / 4;
+            mx = fmax(mx, s[j]);
+        }
+        for (int j = 0; j < A_KEYS; j++)
+            sum += exp(s[j] - mx);
+        for (int d = 0; d < A_D; d++) {
+            out[h * A_D + d] = 0;
+            for (int j = 0; j < A_KEYS; j++)
+                out[h * A_D + d] += exp(s[j] - mx) / sum * v[(h * A_KEYS + j) * A_D + d];
+        }
+    }
+}
+
+/* An op of several launches that learns the limit at a later one: on
+ * PoCL, decoding attention splits the keys into ranges and merges them,
+ * and only the merge kernel is wider than 32, so the limit shows after
+ * the range launches were recorded. The op is planned and recorded again
+ * as a whole, and must give the right numbers. */
+static void test_kernel_wg_learned_late(void **state)
+{
+    (void)state;
+    replan_log log = {"attention kernels now plan for 32", 0, 0};
+    ts_set_log_callback(on_replan, &log, TS_LOG_INFO);
+    opened o;
+    assert_true(open_with("kernel_wg:attention=32", &o) > 0);
+    static float q[A_HEADS * A_D], k[A_HEADS * A_KEYS * A_D], v[A_HEADS * A_KEYS * A_D];
+    float y[A_HEADS * A_D];
+    double want[A_HEADS * A_D];
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        k[i] = (float)sin(0.11 * (double)i) * 2.0f;
+        v[i] = (float)cos(0.07 * (double)i);
+    }
+    for (int i = 0; i < A_HEADS * A_D; i++)
+        q[i] = (float)sin(0.5 * i + 1.0);
+    attention_ref(q, k, v, want);
+    ts_attention_params p;
+    ts_attention_params_init(&p);
+    p.scale = 0.25f;
+    for (int d = 0; d < o.n; d++) {
+        int64_t qs[4] = {1, A_HEADS, 1, A_D}, ks[4] = {1, A_HEADS, A_KEYS, A_D};
+        ts_tensor *tq, *tk, *tv, *ty;
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 4, qs, &tq), TS_OK);
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 4, ks, &tk), TS_OK);
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 4, ks, &tv), TS_OK);
+        assert_int_equal(ts_tensor_create(o.dev[d], TS_F32, 4, qs, &ty), TS_OK);
+        assert_int_equal(ts_tensor_write(tq, q, sizeof q), TS_OK);
+        assert_int_equal(ts_tensor_write(tk, k, sizeof k), TS_OK);
+        assert_int_equal(ts_tensor_write(tv, v, sizeof v), TS_OK);
+        assert_int_equal(ts_attention(tq, tk, tv, &p, ty), TS_OK);
+        assert_int_equal(ts_tensor_read(ty, y, sizeof y), TS_OK);
+        for (int i = 0; i < A_HEADS * A_D; i++)
+            if (!(fabs(y[i] - want[i]) <= 1e-5))
+                fail_msg("%s: out[%d] = %.9g, expected %.9g", o.info[d].id, i, (double)y[i],
+                         want[i]);
+        ts_tensor_destroy(tq);
+        ts_tensor_destroy(tk);
+        ts_tensor_destroy(tv);
+        ts_tensor_destroy(ty);
+    }
+    ts_context_destroy(o.ctx);
+    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
+    assert_replans(&log, o.n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--backend") == 0) {
@@ -204,6 +378,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_limits_applied),
         cmocka_unit_test(test_bad_value_ignored),
         cmocka_unit_test(test_norm_falls_back_with_four_buffers),
+        cmocka_unit_test(test_kernel_wg_learned),
+        cmocka_unit_test(test_kernel_wg_learned_late),
     };
     char group[64];
     snprintf(group, sizeof group, "gpu_limits_%s", g_backend);
