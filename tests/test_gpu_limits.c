@@ -224,11 +224,20 @@ static void on_replan(ts_log_level level, const char *message, void *user)
         log->other++;
 }
 
-/* The lines a run under a kernel_wg limit must have logged: one per
- * device on OpenCL, none on Vulkan. */
-static void assert_replans(const replan_log *log, int devices)
+/* A context under the kernel_wg limit `limits`, its log lines counted. */
+static void open_logged(const char *limits, replan_log *log, opened *o)
 {
-    assert_int_equal(log->family, strcmp(g_backend, "opencl") == 0 ? devices : 0);
+    ts_set_log_callback(on_replan, log, TS_LOG_INFO);
+    assert_true(open_with(limits, o) > 0);
+}
+
+/* Close it; the run must have logged one line per device on OpenCL, none
+ * on Vulkan. */
+static void close_logged(opened *o, const replan_log *log)
+{
+    ts_context_destroy(o->ctx);
+    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
+    assert_int_equal(log->family, strcmp(g_backend, "opencl") == 0 ? o->n : 0);
     assert_int_equal(log->other, 0);
 }
 
@@ -243,9 +252,8 @@ static void test_kernel_wg_learned(void **state)
 {
     (void)state;
     replan_log log = {"softmax kernels now plan for 8", 0, 0};
-    ts_set_log_callback(on_replan, &log, TS_LOG_INFO);
     opened o;
-    assert_true(open_with("kernel_wg:softmax=8", &o) > 0);
+    open_logged("kernel_wg:softmax=8", &log, &o);
     float x[S_ROWS * S_COLS], y[S_ROWS * S_COLS];
     double want[S_ROWS * S_COLS];
     for (int i = 0; i < S_ROWS * S_COLS; i++)
@@ -275,9 +283,7 @@ static void test_kernel_wg_learned(void **state)
         ts_tensor_destroy(ty);
         ts_tensor_destroy(tz);
     }
-    ts_context_destroy(o.ctx);
-    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
-    assert_replans(&log, o.n);
+    close_logged(&o, &log);
 }
 
 /* Decoding attention, one query over A_KEYS keys [1, A_HEADS, ., A_D],
@@ -314,9 +320,8 @@ static void test_kernel_wg_learned_late(void **state)
 {
     (void)state;
     replan_log log = {"attention kernels now plan for 32", 0, 0};
-    ts_set_log_callback(on_replan, &log, TS_LOG_INFO);
     opened o;
-    assert_true(open_with("kernel_wg:attention=32", &o) > 0);
+    open_logged("kernel_wg:attention=32", &log, &o);
     static float q[A_HEADS * A_D], k[A_HEADS * A_KEYS * A_D], v[A_HEADS * A_KEYS * A_D];
     float y[A_HEADS * A_D];
     double want[A_HEADS * A_D];
@@ -351,9 +356,7 @@ static void test_kernel_wg_learned_late(void **state)
         ts_tensor_destroy(tv);
         ts_tensor_destroy(ty);
     }
-    ts_context_destroy(o.ctx);
-    ts_set_log_callback(NULL, NULL, TS_LOG_WARN);
-    assert_replans(&log, o.n);
+    close_logged(&o, &log);
 }
 
 int main(int argc, char **argv)
