@@ -55,6 +55,29 @@ if(TARGET tessel-conformance AND Python3_Interpreter_FOUND)
                    ${CMAKE_CURRENT_BINARY_DIR}/conformance-fake cpu:0)
 endif()
 
+# --log LEVEL (tools/common/tool_log.h): the library's lines on stderr
+# when asked, none otherwise (the library never prints by itself), and a
+# usage error for a level that is none.
+if(TARGET tessel-info)
+  add_test(NAME tools_log COMMAND tessel-info --log warn)
+  add_test(NAME tools_log_silent COMMAND tessel-info)
+  set_tests_properties(tools_log tools_log_silent PROPERTIES ENVIRONMENT "TESSEL_BACKENDS=cpu,bogus")
+  set_tests_properties(tools_log PROPERTIES PASS_REGULAR_EXPRESSION
+    "tessel-info: \\[warn\\] tessel: TESSEL_BACKENDS names unknown backend 'bogus'")
+  set_tests_properties(tools_log_silent PROPERTIES FAIL_REGULAR_EXPRESSION "bogus")
+  add_test(NAME tools_log_bad_level COMMAND tessel-info --log loud)
+  set_tests_properties(tools_log_bad_level PROPERTIES WILL_FAIL TRUE)
+endif()
+if(TARGET tessel-conformance)
+  # The line that says why a case is `fallback`.
+  add_test(NAME tools_log_conformance COMMAND tessel-conformance --device cpu:0 --op layer_norm
+           --case "f32/7x13 w b" --log info)
+  set_tests_properties(tools_log_conformance PROPERTIES
+    ENVIRONMENT "TESSEL_BACKENDS=cpu;TESSEL_TEST_HOOK=decline:layer_norm"
+    PASS_REGULAR_EXPRESSION
+    "tessel-conformance: \\[info\\] ts_layer_norm: cpu:0 has no kernel for f32 layer_norm")
+endif()
+
 add_test(NAME install_package
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/install/run.sh ${CMAKE_BINARY_DIR}
                  ${CMAKE_C_COMPILER})

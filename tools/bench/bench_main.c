@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/tool_log.h"
 #include "bench_common.h"
 
 int bench_gemm(const bench_args *args, bench_report *rep);
@@ -50,6 +51,7 @@ static void usage(FILE *fp)
                 "       attention also: [--dtype ...] [--head-dim D] [--decode]\n"
                 "       moe also: [--dtype f32|bf16|f16[,...]] [--experts E]\n"
                 "       any suite: [--compare-tuning] (built-in vs tuned values, one run)\n"
+                "                  [--log debug|info|warn|error] (tessel's log on stderr)\n"
                 "suites:\n");
     for (size_t i = 0; i < SUITE_COUNT; i++)
         fprintf(fp, "  %-12s %s\n", suites[i].name, suites[i].what);
@@ -148,6 +150,10 @@ static int parse(int argc, char **argv, bench_args *a, const char **device)
         } else if (strcmp(o, "--repeats") == 0 && v) {
             a->repeats = atoi(v);
             if (a->repeats < 1)
+                return 1;
+            i++;
+        } else if (strcmp(o, "--log") == 0 && v) {
+            if (tool_log_start("tessel-bench", v) != 0)
                 return 1;
             i++;
         } else if (strcmp(o, "--compare-tuning") == 0) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/tool_log.h"
 #include "conformance.h"
 
 /* Fixed by default so two CI runs of the same tree check the same inputs;
@@ -27,8 +28,7 @@ static const char usage_text[] =
     "  --json FILE     write every result as JSON\n"
     "  --junit FILE    write JUnit XML (one testsuite per device)\n"
     "  --list          print the devices and cases that would run, run nothing\n"
-    "  -v, --verbose   one line per case\n"
-    "  -h, --help      this text\n"
+    "  -v, --verbose   one line per case\n" TOOL_LOG_USAGE "  -h, --help      this text\n"
     "\n"
     "Exit status: 0 when no case failed or errored, 1 when one did, 2 on a\n"
     "usage error, 130 when Ctrl-C stopped the run (reports hold what ran).\n"
@@ -120,6 +120,11 @@ static int parse_one(int argc, char **argv, int *i, conf_options *opt)
     }
     if ((rc = option_value(argc, argv, i, "--junit", &v)) || v) {
         opt->junit_path = v;
+        return rc;
+    }
+    if ((rc = option_value(argc, argv, i, "--log", &v)) || v) {
+        if (!rc && tool_log_start("tessel-conformance", v) != 0)
+            return usage_error("--log wants debug, info, warn or error, not '%s'", v);
         return rc;
     }
     return usage_error("unknown option '%s'", a);

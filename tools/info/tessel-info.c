@@ -6,6 +6,8 @@
 
 #include <tessel/tessel.h>
 
+#include "../common/tool_log.h"
+
 static const char *kind_name(ts_device_kind k)
 {
     static const char *const names[] = {"discrete-gpu", "integrated-gpu", "cpu", "software",
@@ -210,11 +212,14 @@ static void print_json(const ts_device_info *d, const char *tuning, int is_defau
 
 static int usage(FILE *f, int rc)
 {
-    fprintf(f, "usage: tessel-info [--json]\n"
+    fprintf(f, "usage: tessel-info [--json] [--log LEVEL]\n"
                "Lists every device tessel can use, with the tuning values it gets and where\n"
                "each came from: * the user tuning file, + a tessel-tune file, ! an environment\n"
                "variable, unmarked built-in (docs/tuning.md). Honors TESSEL_BACKENDS,\n"
-               "TESSEL_DEVICE, TESSEL_MODULE_PATH, TESSEL_TUNING_FILE and TESSEL_TUNED.\n");
+               "TESSEL_DEVICE, TESSEL_MODULE_PATH, TESSEL_TUNING_FILE and TESSEL_TUNED.\n"
+               "\n"
+               "  --json          the same as JSON\n" TOOL_LOG_USAGE
+               "                  (--log info says why a backend or device is missing)\n");
     return rc;
 }
 
@@ -222,12 +227,16 @@ int main(int argc, char **argv)
 {
     int json = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
+        if (strcmp(argv[i], "--json") == 0) {
             json = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+            if (tool_log_start("tessel-info", argv[++i]) != 0)
+                return usage(stderr, 2);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             return usage(stdout, 0);
-        else
+        } else {
             return usage(stderr, 2);
+        }
     }
     ts_context *ctx;
     ts_status st = ts_context_create(&ctx);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/tool_log.h"
 #include "core/tuning.h"
 #include "tune.h"
 
@@ -655,7 +656,7 @@ static int write_file(tuner *t, const char *kept, char *path, size_t len)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tessel-tune --device ID [--op NAME] [--quick] [--json FILE]\n"
-               "                   [--repeats N] [--dry-run] [--no-shipped]\n"
+               "                   [--repeats N] [--dry-run] [--no-shipped] [--log LEVEL]\n"
                "Times candidate tuning values on one device (median of repeats after a\n"
                "checked warm-up), rejects any whose results are off the float64\n"
                "reference, and writes the winners to the device's tuned file in the\n"
@@ -666,7 +667,9 @@ static void usage(FILE *f)
                "  --json FILE  every measurement, for the record\n"
                "  --dry-run    print the tuned file instead of writing it\n"
                "  --no-shipped measure against the hand-written rows alone, not the shipped\n"
-               "               tuned files (to regenerate core/tuned/)\n");
+               "               tuned files (to regenerate core/tuned/)\n"
+               "  --log LEVEL  tessel's log lines of LEVEL and above on stderr (debug, info,\n"
+               "               warn, error)\n");
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -683,6 +686,8 @@ static int parse(int argc, char **argv, options *o)
             o->json = argv[++i];
         else if (strcmp(a, "--repeats") == 0 && has)
             o->repeats = atoi(argv[++i]);
+        else if (strcmp(a, "--log") == 0 && has && tool_log_start("tessel-tune", argv[i + 1]) == 0)
+            i++;
         else if (strcmp(a, "--quick") == 0)
             o->quick = true;
         else if (strcmp(a, "--dry-run") == 0)
