@@ -87,7 +87,7 @@ bool tsi_op_supported_locked(ts_device *dev, tsi_op *op)
 }
 
 /* Attempts at one op: each TSI_REPLAN lowers a backend limit (a kernel
- * family's workgroup width at least halves), so a few suffice. */
+ * family's workgroup width to a power of two below it), so a few suffice. */
 #define REPLAN_TRIES 8
 
 static ts_status plan_and_record(ts_device *dev, const tsi_kernel *k, tsi_op *op)
