@@ -191,7 +191,7 @@ static void test_norm_falls_back_with_four_buffers(void **state)
     ts_context_destroy(o.ctx);
 }
 
-/* Softmax rows of S (scale 1) into y, in f64. */
+/* Softmax of the S_ROWS rows of x (S_COLS each, scale 1) into y, in f64. */
 #define S_ROWS 3
 #define S_COLS 300
 static void softmax_ref(const float *x, double *y)
