@@ -265,6 +265,32 @@ ts_status tsi_gpu_vkfft_record(tsi_device *dev, const tsi_op *op)
     }
 }
 
+ts_status tsi_vkfft_launch_failed(tsi_device *dev, const tsi_vkfft_shape *shape, int vkfft_error)
+{
+    const tsi_vkfft_shape s_copy = *shape, *s = &s_copy; /* shape may live in the app */
+    const tsi_vkfft_driver *drv = tsi_gpu_vkfft_driver();
+    tsi_vkfft_apps *c = drv ? drv->apps(dev) : NULL;
+    for (int i = 0; c && i < c->n; i++) {
+        void *app = c->slot[i].app;
+        if (!app || !tsi_vkfft_same_shape(&c->slot[i].shape, s) ||
+            (drv->retire && !drv->retire(dev, app)))
+            continue;
+        drv->destroy(dev, app);
+        c->slot[i].app = NULL;
+    }
+    const tsi_gpu_caps *caps = tsi_gpu_caps_of(dev);
+    caps->host->log(TS_LOG_INFO,
+                    "%s: %s: VkFFT could not launch its kernels for an FFT of length %lld "
+                    "(VkFFT error %d); %s",
+                    caps->backend, caps->info->name, (long long)s->n, vkfft_error,
+                    tsi_vkfft_mode_get() == TSI_VKFFT_ONLY
+                        ? "that shape is unsupported (TESSEL_FFT=vkfft)"
+                        : "the own kernels take that shape");
+    return tsi_gpu_fail(dev, TSI_REPLAN,
+                        "VkFFT could not launch an FFT of length %lld: VkFFT error %d",
+                        (long long)s->n, vkfft_error);
+}
+
 /* ---- the kernel cache -------------------------------------------------------- */
 
 #define VKFFT_MAGIC "TSVKFFT1"

@@ -79,6 +79,16 @@ typedef struct tsi_vkfft_apps {
     uint64_t tick;
 } tsi_vkfft_apps;
 
+/* VkFFT built s's kernels but could not launch them on dev
+ * (VKFFT_ERROR_FAILED_TO_LAUNCH_KERNEL): on OpenCL, a driver that runs
+ * fewer work-items of a kernel than the local size VkFFT chose from the
+ * device's maximum (CL_INVALID_WORK_GROUP_SIZE, register pressure). The
+ * Vulkan module takes the same way should VkFFT report it. Drops s's application
+ * and declines VkFFT for s from now on (one info line in the log), and
+ * returns TSI_REPLAN: core plans the op again, and the own kernels take
+ * it (TESSEL_FFT=vkfft: unsupported). */
+ts_status tsi_vkfft_launch_failed(tsi_device *dev, const tsi_vkfft_shape *s, int vkfft_error);
+
 /* The parts of a GPU module's VkFFT that include vkFFT.h (vk_fft.c,
  * cl_fft.c); the routing between VkFFT and the own kernels and the
  * applications' cache are shared (gpu_vkfft.c). */

@@ -177,8 +177,14 @@ static ts_status vkfft_record(tsi_device *dev, const tsi_op *op, void *app)
     }
     TSI_CL_TRY(tsi_vkfft_record_stage(dev, op, &a->shape, a->work, false));
     VkFFTLaunchParams lp = {.commandQueue = &dev->queue, .buffer = &a->work->mem};
-    VkFFTResult r = VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
+    /* TESSEL_TEST_HOOK=vkfft_launch_fails: as a driver that cannot run a
+     * kernel VkFFT built at its local size. */
+    VkFFTResult r = dev->host->test_hook("vkfft_launch_fails")
+                        ? VKFFT_ERROR_FAILED_TO_LAUNCH_KERNEL
+                        : VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
     tsi_cl_note_enqueue(dev);
+    if (r == VKFFT_ERROR_FAILED_TO_LAUNCH_KERNEL)
+        return tsi_vkfft_launch_failed(dev, &a->shape, (int)r);
     if (r != VKFFT_SUCCESS) {
         dev->host->set_error("opencl: VkFFT could not enqueue an FFT of length %lld: VkFFT "
                              "error %d",

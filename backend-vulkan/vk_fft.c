@@ -232,10 +232,16 @@ static ts_status vkfft_record(tsi_device *d, const tsi_op *op, void *app)
     TSI_VK_TRY(tsi_vk_cmd(d, &cmd));
     tsi_vk_full_barrier(d, cmd);
     VkFFTLaunchParams lp = {.commandBuffer = &cmd, .buffer = &a->block.buf};
-    VkFFTResult r = VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
+    /* TESSEL_TEST_HOOK=vkfft_launch_fails: as an OpenCL driver that cannot
+     * run a kernel VkFFT built at its local size (cl_fft.c). */
+    VkFFTResult r = tsi_vk_host->test_hook("vkfft_launch_fails")
+                        ? VKFFT_ERROR_FAILED_TO_LAUNCH_KERNEL
+                        : VkFFTAppend(a->app, a->shape.inverse ? 1 : -1, &lp);
     tsi_vk_full_barrier(d, cmd);
     tsi_vk_mark_used(d, &a->work);
     d->frames[d->cur].dispatches += VK_FFT_DISPATCH_WEIGHT;
+    if (r == VKFFT_ERROR_FAILED_TO_LAUNCH_KERNEL)
+        return tsi_vkfft_launch_failed(d, &a->shape, (int)r);
     if (r != VKFFT_SUCCESS)
         return TSI_VK_FAIL(TS_ERR_BACKEND,
                            "vulkan: VkFFT could not record an FFT of length %lld: "

@@ -79,12 +79,14 @@ typedef struct tsi_kernel {
     ts_status (*record)(tsi_device *dev, const tsi_op *op);
 } tsi_kernel;
 
-/* What record returns when the plan relied on a limit the backend learns
- * only while recording: an OpenCL driver may build a kernel that runs
- * fewer work-items than the device's maximum, the width the plan chose
- * (CL_KERNEL_WORK_GROUP_SIZE, register pressure). The backend has lowered
- * its limit for that kernel family before returning it, and sets an error
- * message; core plans and records the op again (core/dispatch.c). Never
+/* What record returns when the plan relied on something the backend
+ * learns only while recording: an OpenCL driver may build a kernel that
+ * runs fewer work-items than the device's maximum, the width the plan
+ * chose (CL_KERNEL_WORK_GROUP_SIZE, register pressure), or refuse to
+ * launch a kernel VkFFT built. The backend has lowered that kernel
+ * family's limit, or declined VkFFT for the shape, before returning it,
+ * and sets an error message; core plans and records the op again, or runs
+ * its fallback when supports() now says no (core/dispatch.c). Never
  * reaches the caller. Any launch of the op recorded before it runs, and
  * the next attempt writes the op's outputs and workspace again from its
  * inputs, which no output aliases. */

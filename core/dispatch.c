@@ -108,16 +108,28 @@ static ts_status plan_and_record(ts_device *dev, const tsi_kernel *k, tsi_op *op
     return st;
 }
 
-ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
+/* Plan and record op, again while the backend asks (TSI_REPLAN). Returns
+ * TSI_REPLAN when the backend no longer runs the op under what it learned
+ * (its supports() now says no, or it kept asking); its message says which
+ * kernel fell short. */
+static ts_status record_replanning(ts_device *dev, tsi_op *op)
 {
     op->size = (uint32_t)sizeof *op;
     const tsi_kernel *k = kernel_of(dev, op);
     if (!k)
         return tsi_fail(TS_ERR_INTERNAL, "op %d recorded without a kernel", (int)op->code);
     ts_status st = TSI_REPLAN;
-    for (int i = 0; i < REPLAN_TRIES && st == TSI_REPLAN; i++)
+    for (int i = 0; i < REPLAN_TRIES && st == TSI_REPLAN; i++) {
+        if (i > 0 && k->supports && !k->supports(dev->bdev, op))
+            return TSI_REPLAN;
         st = plan_and_record(dev, k, op);
-    /* Still asking: the backend's message says which kernel fell short. */
+    }
+    return st;
+}
+
+ts_status tsi_op_record_locked(ts_device *dev, tsi_op *op)
+{
+    ts_status st = record_replanning(dev, op);
     return st == TSI_REPLAN ? TS_ERR_UNSUPPORTED : st;
 }
 
@@ -290,7 +302,14 @@ static ts_status dispatch_locked(tsi_dispatch *d, bool *declined)
         }
     }
     if (st == TS_OK)
-        st = tsi_op_record_locked(dev, op);
+        st = record_replanning(dev, op);
+    if (st == TSI_REPLAN) {
+        /* The backend found it cannot run the op after all (a kernel the
+         * driver would not launch as planned): its composition can. */
+        if (declined && d->fallback)
+            *declined = true;
+        st = TS_ERR_UNSUPPORTED;
+    }
     if (st == TS_OK)
         st = tsi_corrupt_locked(dev, armed_hook(d), &op->out[0]);
     temps_free(dev, &ts);

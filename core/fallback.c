@@ -7,7 +7,9 @@
  * file under the lock): when the backend has no kernel for that op itself
  * (not for a contiguous copy; a record error is never a reason), dispatch
  * stops before recording anything, releases the device lock and calls
- * tsi_fallback_run. The composition runs unlocked because
+ * tsi_fallback_run. The one reason found while recording: a backend that
+ * learns from the driver that it cannot run the op after all (TSI_REPLAN,
+ * then supports() says no; dispatch.c). The composition runs unlocked because
  * it is written with public ops (ts_unary, ts_matmul, ...): each one
  * validates, locks and dispatches on its own, and may itself fall back.
  *
