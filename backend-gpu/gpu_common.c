@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend-gpu/gpu.h"
+#include "core/plan_util.h"
 
 static uint32_t dtype_bytes(ts_dtype t)
 {
@@ -92,19 +93,11 @@ const tsi_gpu_caps *tsi_gpu_family_caps_find(const tsi_gpu_family_caps *t, const
     return dev;
 }
 
-static uint32_t pow2_floor(uint64_t v)
-{
-    uint32_t p = 1;
-    while ((uint64_t)p * 2 <= v && p < (1u << 31))
-        p *= 2;
-    return p;
-}
-
 bool tsi_gpu_family_lower_wg(tsi_gpu_family_caps *t, const tsi_gpu_caps *dev, const char *family,
                              uint64_t wg)
 {
     const tsi_gpu_caps *now = tsi_gpu_family_caps_find(t, dev, family);
-    if (wg == 0 || pow2_floor(wg) >= now->max_wg)
+    if (wg == 0 || tsi_pow2_floor(wg) >= now->max_wg)
         return false;
     tsi_gpu_caps *c;
     if (now != dev) {
@@ -116,7 +109,7 @@ bool tsi_gpu_family_lower_wg(tsi_gpu_family_caps *t, const tsi_gpu_caps *dev, co
         c = &t->caps[t->n++];
         *c = *dev;
     }
-    uint32_t cap = pow2_floor(wg);
+    uint32_t cap = tsi_pow2_floor(wg);
     c->max_wg = cap;
     /* The row and elementwise widths (0 reads as 64 in the plans). */
     if (c->row_wg > cap || (!c->row_wg && cap < 64))

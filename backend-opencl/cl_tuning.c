@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "backend-opencl/cl_internal.h"
+#include "core/plan_util.h"
 
 /* What a device no row matches gets, and what replaces a value out of
  * range (the defaults file's "anything else" row). */
@@ -34,14 +35,6 @@ static void from_environment(tsi_cl_tuning *out)
     }
 }
 
-static int pow2_floor(size_t v)
-{
-    int p = 1;
-    while ((size_t)p * 2 <= v && p < (1 << 20))
-        p *= 2;
-    return p;
-}
-
 void tsi_cl_tuning_pick(const tsi_host *host, const tsi_cl_caps *caps, tsi_cl_tuning *out)
 {
     const ts_device_info *info = &caps->info;
@@ -54,7 +47,7 @@ void tsi_cl_tuning_pick(const tsi_host *host, const tsi_cl_caps *caps, tsi_cl_tu
     size_t max_wg = caps->max_wg ? caps->max_wg : 1;
     if ((size_t)out->ew_wg > max_wg)
         out->ew_wg = (int)max_wg;
-    out->row_wg = pow2_floor((size_t)out->row_wg < max_wg ? (size_t)out->row_wg : max_wg);
+    out->row_wg = (int)tsi_pow2_floor((size_t)out->row_wg < max_wg ? (size_t)out->row_wg : max_wg);
     host->log(TS_LOG_DEBUG, "opencl: %s: tuning row_wg=%d elem_wg=%d (from %s)", info->name,
               out->row_wg, out->ew_wg, out->vendor);
 }

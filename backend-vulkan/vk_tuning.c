@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/plan_util.h"
 #include "vk_internal.h"
 
 /* What a device no row matches gets, and what replaces a value out of its
@@ -46,21 +47,13 @@ static void from_environment(tsi_vk_tuning *out)
     }
 }
 
-static uint32_t pow2_floor(uint32_t v)
-{
-    uint32_t p = 1;
-    while (p * 2 <= v)
-        p *= 2;
-    return p;
-}
-
 static void clamp_to_device(const VkPhysicalDeviceLimits *l, tsi_vk_tuning *out)
 {
     uint32_t max_wg = l->maxComputeWorkGroupInvocations;
     if (max_wg > l->maxComputeWorkGroupSize[0])
         max_wg = l->maxComputeWorkGroupSize[0];
-    out->row_wg = pow2_floor(out->row_wg < max_wg ? out->row_wg : max_wg);
-    out->elem_wg = pow2_floor(out->elem_wg < max_wg ? out->elem_wg : max_wg);
+    out->row_wg = tsi_pow2_floor(out->row_wg < max_wg ? out->row_wg : max_wg);
+    out->elem_wg = tsi_pow2_floor(out->elem_wg < max_wg ? out->elem_wg : max_wg);
 }
 
 void tsi_vk_tuning_pick(const tsi_vk_physical *p, tsi_vk_tuning *out)

@@ -15,6 +15,16 @@ static inline int64_t tsi_pow2_ceil(int64_t n)
     return p;
 }
 
+/* The largest power of two <= v (1 for v <= 1), at most 2^31: workgroup
+ * widths from a device's or a driver's limit. */
+static inline uint32_t tsi_pow2_floor(uint64_t v)
+{
+    uint32_t p = 1;
+    while ((uint64_t)p * 2 <= v && p < (1u << 31))
+        p *= 2;
+    return p;
+}
+
 /* A tile much larger than the problem only wastes scratch and idle lanes
  * (Lq = 1 decoding gets one-row query tiles); rounding to a power of two
  * keeps the number of distinct kernel builds (one per tile size on GPUs)
