@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "backend-cpu/cpu_internal.h"
+#include "backend-cpu/cpu_simd_x86_hsum.h"
 #include "core/half.h"
 
 typedef __m256 vf;
@@ -60,6 +61,8 @@ static inline float vf_hsum(vf v)
 {
     return _mm_cvtss_f32(hsum4(v));
 }
+
+#define vf_hsum8(v, out) tsi_x86_hsum8x8((v), (out))
 
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "backend-cpu/cpu_internal.h"
+#include "backend-cpu/cpu_simd_x86_hsum.h"
 #include "core/half.h"
 
 typedef __m512 vf;
@@ -52,6 +53,17 @@ typedef __mmask16 vm;
 #define vf_load_bf16(p)                                                                            \
     _mm512_castsi512_ps(_mm512_slli_epi32(                                                         \
         _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+
+/* Each vector's two 256-bit halves added, then the AVX2 tree. */
+static inline void k_hsum8(const __m512 *v, float *out)
+{
+    __m256 y[8];
+    for (int i = 0; i < 8; i++)
+        y[i] = _mm256_add_ps(_mm512_castps512_ps256(v[i]),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v[i]), 1)));
+    tsi_x86_hsum8x8(y, out);
+}
+#define vf_hsum8(v, out) k_hsum8((v), (out))
 
 static void k_f16_to_f32(const uint16_t *s, float *d, size_t n)
 {

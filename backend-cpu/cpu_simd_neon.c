@@ -44,6 +44,16 @@ typedef uint32x4_t vm;
 #define vi_as_vf vreinterpretq_f32_s32
 #define vf_hsum vaddvq_f32
 
+/* Eight sums at once (vf_hsum8): pairwise adds, three levels shared. */
+static inline void k_hsum8(const float32x4_t *v, float *out)
+{
+    float32x4_t p0 = vpaddq_f32(v[0], v[1]), p1 = vpaddq_f32(v[2], v[3]);
+    float32x4_t p2 = vpaddq_f32(v[4], v[5]), p3 = vpaddq_f32(v[6], v[7]);
+    vst1q_f32(out, vpaddq_f32(p0, p1));
+    vst1q_f32(out + 4, vpaddq_f32(p2, p3));
+}
+#define vf_hsum8(v, out) k_hsum8((v), (out))
+
 static inline vf vf_copysign(vf mag, vf sgn)
 {
     return vbslq_f32(vdupq_n_u32(0x80000000u), sgn, vabsq_f32(mag));
