@@ -132,7 +132,8 @@ void bench_settle(void);
  * `repeats` times each, so both see the same share of a noisy machine.
  * With a baseline, each switch sleeps settle_s seconds, letting the other
  * side's helper threads (OpenBLAS spins ~0.1 s after a call) go idle, and
- * makes one untimed call so the timed one runs warm. Fills median_s,
+ * makes untimed calls for 50 ms (one at least) so the timed one runs
+ * warm. Fills median_s,
  * spread, baseline_median_s, baseline_spread and repeats of *res (the
  * baseline ones 0 when fb is NULL or failed: a failing baseline only
  * loses the comparison). Returns fa's first failure, else 0. */
