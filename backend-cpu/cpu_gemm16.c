@@ -73,6 +73,8 @@ static void g16_dims_of(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *
     d->a_off = d->b_off + tsi_cpu_align_up((size_t)(d->kx * d->nc) * d->bsz);
     d->a_bytes = tsi_cpu_align_up((size_t)(d->mc * d->kx) * d->asz);
     d->total = d->a_off + d->a_bytes * (size_t)workers;
+    size_t skinny = tsi_cpu_gemm16_skinny_bytes(workers);
+    d->total = d->total > skinny ? d->total : skinny;
 }
 
 size_t tsi_cpu_gemm16_work_bytes(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_kernels *k,
@@ -404,7 +406,7 @@ static void store_empty(g16_job *j)
 void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_gemm16_kernel *kn,
                     const tsi_gemm16 *g, void *work)
 {
-    if (g->m <= 0 || g->n <= 0)
+    if (g->m <= 0 || g->n <= 0 || tsi_cpu_gemm16_skinny(pool, k, g, work))
         return;
     g16_job j = {.k = k, .kn = kn, .g = g, .work = work};
     int threads = pool ? tsi_cpu_pool_threads(pool) : 1;

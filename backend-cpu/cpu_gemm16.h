@@ -136,6 +136,16 @@ size_t tsi_cpu_gemm16_work_bytes(const tsi_cpu_gemm16_kernel *kn, const tsi_cpu_
 void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_gemm16_kernel *kn,
                     const tsi_gemm16 *g, void *work);
 
+/* Products of at most this many rows of a take the skinny path
+ * (cpu_gemm16_skinny.c: b read in place, no packing) where b's rows or
+ * columns are contiguous; TESSEL_CPU_SKINNY=0 turns it off (comparisons). */
+#define TSI_G16_SKINNY_ROWS 8
+/* Its workspace (tsi_cpu_gemm16_work_bytes covers it), and the path: false
+ * when g is not skinny (nothing done). */
+size_t tsi_cpu_gemm16_skinny_bytes(int workers);
+bool tsi_cpu_gemm16_skinny(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_gemm16 *g,
+                           void *work);
+
 /* How much faster the k-pair kernel dot ran than the f32 table's GEMM
  * micro-kernel, the one it would replace (dot has the table's gemm_mr x
  * gemm_nr tile), at depth k on L1-resident panels, interleaved, best of
