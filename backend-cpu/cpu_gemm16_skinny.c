@@ -118,7 +118,8 @@ bool tsi_cpu_gemm16_skinny(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const t
     if ((g->dt != TS_F16 && g->dt != TS_BF16) || g->m < 1 || g->m > TSI_G16_SKINNY_ROWS ||
         g->n < 1 || g->k < 1 || (g->b_cs != 1 && g->b_rs != 1))
         return false;
-    if (getenv("TESSEL_CPU_SKINNY") && strcmp(getenv("TESSEL_CPU_SKINNY"), "0") == 0)
+    const char *env = getenv("TESSEL_CPU_SKINNY");
+    if (env && strcmp(env, "0") == 0)
         return false;
     int threads = pool ? tsi_cpu_pool_threads(pool) : 1;
     sk_job j = {
