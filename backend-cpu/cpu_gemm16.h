@@ -138,8 +138,10 @@ void tsi_cpu_gemm16(tsi_cpu_pool *pool, const tsi_cpu_kernels *k, const tsi_cpu_
 
 /* Products of at most this many rows of a take the skinny path
  * (cpu_gemm16_skinny.c: b read in place, no packing) where b's rows or
- * columns are contiguous; TESSEL_CPU_SKINNY=0 turns it off (comparisons). */
-#define TSI_G16_SKINNY_ROWS 8
+ * columns are contiguous; TESSEL_CPU_SKINNY=0 turns it off (comparisons).
+ * At 16 rows it still took half to two thirds of the packed path's time
+ * (Zen 5, no AMX, 16 x 14336 x 4096 bf16 and f16, docs/tuning.md). */
+#define TSI_G16_SKINNY_ROWS 16
 /* Its workspace (tsi_cpu_gemm16_work_bytes covers it), and the path: false
  * when g is not skinny (nothing done). */
 size_t tsi_cpu_gemm16_skinny_bytes(int workers);

@@ -68,11 +68,13 @@ static const tsc_spec specs[] = {
     {"130x260x132 vec", 2, {130, 260}, 2, {260, 132}, {0}, {0}, 0, 1},
     /* Multiples of 16: the cooperative-matrix tile (f16 / bf16 where the
      * Vulkan device offers VK_KHR_cooperative_matrix). */
-    /* The CPU's skinny 16-bit path (m <= 8): b's columns contiguous and
+    /* The CPU's skinny 16-bit path (m <= 16): b's columns contiguous and
      * deeper than one depth block, a's rows padded to 4; b's rows
-     * contiguous, several column tasks, a depth no block size divides. */
+     * contiguous, several column tasks, a depth no block size divides;
+     * four groups of rows. */
     {"5x2300x70 skinny T(b)", 2, {5, 2300}, 2, {2300, 70}, {0}, {0}, TSC_LAY_IN1(T), 0},
     {"3x50x700 skinny", 2, {3, 50}, 2, {50, 700}, {0}, {0}, 0, 0},
+    {"14x90x130 skinny T(b)", 2, {14, 90}, 2, {90, 130}, {0}, {0}, TSC_LAY_IN1(T), 0},
     {"64x48x80 coop", 2, {64, 48}, 2, {48, 80}, {0}, {0}, 0, 0},
     {"batch 2: 48x32x16 coop", 3, {2, 48, 32}, 3, {2, 32, 16}, {0}, {0}, 0, 0},
     {"256x512x128 coop", 2, {256, 512}, 2, {512, 128}, {0}, {0}, 0, 1},
