@@ -66,8 +66,6 @@ static const tsc_spec specs[] = {
     {"batch 3: 19x12x36 T(a) vec b", 3, {3, 19, 12}, 3, {3, 12, 36}, {0}, {0}, TSC_LAY_IN0(T), 0},
     {"batch 2x1 . 1x3: 17x24x8 vec", 4, {2, 1, 17, 24}, 4, {1, 3, 24, 8}, {0}, {0}, 0, 0},
     {"130x260x132 vec", 2, {130, 260}, 2, {260, 132}, {0}, {0}, 0, 1},
-    /* Multiples of 16: the cooperative-matrix tile (f16 / bf16 where the
-     * Vulkan device offers VK_KHR_cooperative_matrix). */
     /* The CPU's skinny 16-bit path (m <= 16): b's columns contiguous and
      * deeper than one depth block, a's rows padded to 4; b's rows
      * contiguous, several column tasks, a depth no block size divides;
@@ -75,6 +73,8 @@ static const tsc_spec specs[] = {
     {"5x2300x70 skinny T(b)", 2, {5, 2300}, 2, {2300, 70}, {0}, {0}, TSC_LAY_IN1(T), 0},
     {"3x50x700 skinny", 2, {3, 50}, 2, {50, 700}, {0}, {0}, 0, 0},
     {"14x90x130 skinny T(b)", 2, {14, 90}, 2, {90, 130}, {0}, {0}, TSC_LAY_IN1(T), 0},
+    /* Multiples of 16: the cooperative-matrix tile (f16 / bf16 where the
+     * Vulkan device offers VK_KHR_cooperative_matrix). */
     {"64x48x80 coop", 2, {64, 48}, 2, {48, 80}, {0}, {0}, 0, 0},
     {"batch 2: 48x32x16 coop", 3, {2, 48, 32}, 3, {2, 32, 16}, {0}, {0}, 0, 0},
     {"256x512x128 coop", 2, {256, 512}, 2, {512, 128}, {0}, {0}, 0, 1},

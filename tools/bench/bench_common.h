@@ -133,10 +133,10 @@ void bench_settle(void);
  * With a baseline, each switch sleeps settle_s seconds, letting the other
  * side's helper threads (OpenBLAS spins ~0.1 s after a call) go idle, and
  * makes untimed calls for 50 ms (one at least) so the timed one runs
- * warm. Fills median_s,
- * spread, baseline_median_s, baseline_spread and repeats of *res (the
- * baseline ones 0 when fb is NULL or failed: a failing baseline only
- * loses the comparison). Returns fa's first failure, else 0. */
+ * warm. Fills median_s, spread, baseline_median_s, baseline_spread and
+ * repeats of *res (the baseline ones 0 when fb is NULL or failed: a
+ * failing baseline only loses the comparison). Returns fa's first
+ * failure, else 0. */
 int bench_compare(int (*fa)(void *ctx), void *ca, int (*fb)(void *ctx), void *cb, int repeats,
                   double settle_s, bench_result *res);
 /* settle_s for bench_compare on this device: the cpu backend's OpenBLAS
