@@ -80,7 +80,8 @@ typedef struct tsi_cpu_kernels {
      * for t in [t0, t1), u readable on [0, t1). */
     void (*long_conv)(const float *u, const float *k, int64_t kn, float *y, int64_t t0, int64_t t1);
 
-    /* Flash-decoding (cpu_attention_decode.c). K / V rows are stored as
+    /* Flash-decoding (cpu_attention_decode.c) and the skinny 16-bit GEMM
+     * (cpu_gemm16_skinny.c). K / V rows are stored as
      * fmt (TSI_KV_*) and widened in registers; nr is a multiple of 4.
      * attn_qk: s[r*lds + c] = sum_x q[r*d + x] * k[c*ks + x], c < nk.
      * attn_pv: o[r*ldo + x] += sum_c p[r*ldp + c] * v[c*vs + x], x < dv. */
