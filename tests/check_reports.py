@@ -18,12 +18,16 @@ conformance_hook).
       test_fake_registry.c: its fixed pass / fail (NaN, inf) / unsupported /
       error / fallback outcomes and names full of quotes, markup, a control byte and
       invalid UTF-8 must come out exactly right in both files, and
-      --op add --case NAME must pick the add case, not add_rows.
+      --op add --case NAME must pick the add case, not add_rows. The
+      same run with --no-isolate gives the same results; in --full, a case
+      that crashes its worker process and one that hangs past --timeout are
+      errors that say so, and the cases after each still run.
 """
 import json
 import math
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -293,7 +297,45 @@ def mode_fake(tool, outdir, device):
     rc, out = run([tool, "--device", "nope:9"])
     if rc != 2:
         fail("an unknown device must exit 2, not %d" % rc)
-    print("check_reports: OK: fake outcomes and odd names reported exactly")
+    rc, out = run([tool, "--device", device, "--no-isolate", "--timeout", "1"])
+    if rc != 2:
+        fail("--timeout with --no-isolate must exit 2, not %d" % rc)
+
+    # In this process (--no-isolate) the results are the worker's.
+    js1 = os.path.join(outdir, "fake-in-process.json")
+    rc, out = run([tool, "--device", device, "--no-isolate", "--json", js1])
+    if rc != 1 or [(r["op"], r["case"], r["status"]) for r in check_json(js1, [device])["results"]] \
+            != want:
+        fail("--no-isolate exited %d with other results:\n%s" % (rc, out))
+
+    # A crash and a hang cost one case each; the run goes on.
+    js2, xml2 = os.path.join(outdir, "process.json"), os.path.join(outdir, "process.xml")
+    rc, out = run([tool, "--device", device, "--full", "--op", "process", "--timeout", "2",
+                   "--json", js2, "--junit", xml2], timeout=300)
+    print(out)
+    if rc != 1:
+        fail("a crashed and a hung case must fail the run (exit 1), not %d" % rc)
+    doc = check_json(js2, [device])
+    check_junit(xml2, doc)
+    got = [(r["op"], r["case"], r["status"]) for r in doc["results"]]
+    want = [("crash", "f32/segfault", "error"), ("crash", "f32/after it", "pass"),
+            ("hang", "f32/never returns", "error"), ("hang", "f32/after it", "pass")]
+    if got != want:
+        fail("results %r, expected %r" % (got, want))
+    errors = [l for l in out.splitlines() if l.startswith("ERROR ")]
+    if len(errors) != 2 or "crashed: the worker process died from signal %d" % signal.SIGSEGV \
+            not in errors[0] or "timed out: no result after 2 s" not in errors[1] \
+            or any(" | rerun: " not in l for l in errors):
+        fail("the crash and the timeout must be ERROR lines that say so:\n" + "\n".join(errors))
+    if "worker processes restarted 2 times" not in out:
+        fail("the summary must say that workers were restarted:\n" + out)
+    renv, words = split_rerun(errors[0])
+    rc, out = run(words, renv)
+    print(out)
+    if rc != 1 or "1 selected cases" not in out or " 1 error" not in out:
+        fail("the crash's rerun command must report it again as one error (exit %d)" % rc)
+    print("check_reports: OK: fake outcomes and odd names reported exactly; a crash and a hang "
+          "cost one case each")
 
 
 def main():

@@ -27,7 +27,13 @@ typedef struct conf_options {
     const char *junit_path;
     int list;    /* --list: print the selection, run nothing */
     int verbose; /* -v: one line per case */
+    int isolate; /* run the cases in worker processes (default; --no-isolate) */
+    double timeout;  /* --timeout: seconds a case may take in a worker; 0 none */
+    int worker_fd;   /* >= 0: this process is a worker writing into this pipe */
+    int worker_from; /* a worker's first flat case index */
     const char *argv0;
+    int argc; /* the command line, for starting workers */
+    char **argv;
 } conf_options;
 
 /* 0: options parsed; 1: --help printed (exit 0); 2: usage error printed. */
@@ -57,6 +63,8 @@ typedef struct conf_run {
     int result_count;     /* filled so far */
     double seconds;
     int interrupted; /* SIGINT stopped the run early */
+    int worker_restarts; /* workers started after a crash or timeout */
+    int worker_failed;   /* a worker ended badly with no case to blame */
 } conf_run;
 
 /* ---- selecting and running (run.c); 0 on success, 2 on a usage error ---- */
@@ -64,8 +72,28 @@ typedef struct conf_run {
 int conf_select_devices(conf_run *run, ts_context *ctx);
 int conf_select_cases(conf_run *run);
 void conf_list(FILE *f, const conf_run *run);
+/* Prints the header line, then runs every selected case: in worker
+ * processes (isolate.c), or in this process with --no-isolate. */
 int conf_run_all(conf_run *run);
+void conf_print_header(const conf_run *run);
 void conf_run_free(conf_run *run);
+/* Ctrl-C stops a run after the current case: catch SIGINT (on) or restore
+ * the default (off); whether one came. */
+void conf_catch_interrupt(int on);
+int conf_interrupted(void);
+
+/* ---- worker processes (isolate.c) ------------------------------------------ */
+
+/* A worker's whole life: select what the run selects on ctx, tell the
+ * supervisor, run the cases from opt.worker_from; a process exit status. */
+int conf_worker(conf_run *run, ts_context *ctx);
+/* The supervisor's side of conf_run_all: no context in this process;
+ * run->devices come from the first worker. 0, or an exit status when no
+ * case could run (2: the worker's usage error, 130: Ctrl-C), or
+ * CONF_NO_WORKER: no worker could start (conf_run_all then runs the cases
+ * in this process). */
+#define CONF_NO_WORKER (-1)
+int conf_run_isolated(conf_run *run);
 int conf_any_failed(const conf_run *run);
 
 /* Totals of one device (device < 0: all; family NULL: every family). */

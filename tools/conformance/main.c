@@ -6,6 +6,7 @@
  * of an op the device has no kernel for, and count as passing; `ftz`
  * cases matched only with f32 subnormals flushed, on a device that does
  * not promise to keep them: a documented deviation, not a failure). */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conformance.h"
@@ -31,15 +32,35 @@ static void print_summary(const conf_run *run)
            run->case_count, run->device_count, run->device_count == 1 ? "" : "s", run->seconds,
            (unsigned long long)run->opt.seed, all.n[TSC_PASS], all.n[TSC_FALLBACK], all.n[TSC_FTZ],
            all.n[TSC_FAIL], all.n[TSC_UNSUPPORTED], all.n[TSC_ERROR]);
+    if (run->worker_restarts)
+        printf("worker processes restarted %d time%s after a crash or timeout (the errors "
+               "above)\n",
+               run->worker_restarts, run->worker_restarts == 1 ? "" : "s");
     if (run->opt.json_path)
         printf("json:  %s\n", run->opt.json_path);
     if (run->opt.junit_path)
         printf("junit: %s\n", run->opt.junit_path);
 }
 
-static int run_selected(conf_run *run, ts_context *ctx)
+static int open_context(ts_context **ctx)
 {
-    int rc = conf_select_devices(run, ctx);
+    ts_status st = ts_context_create(ctx);
+    if (st == TS_OK)
+        return 0;
+    fprintf(stderr, "tessel-conformance: cannot create a context: %s: %s\n", ts_status_str(st),
+            ts_last_error(NULL));
+    return 2;
+}
+
+/* Select and run. An isolated run (the default) leaves the devices to its
+ * workers and creates no context here, unless no worker can start (qemu
+ * user emulation): then the cases run in this process. */
+static int run_selected(conf_run *run, ts_context **ctx)
+{
+    bool here = !run->opt.isolate || run->opt.list;
+    int rc = here ? open_context(ctx) : 0;
+    if (!rc && here)
+        rc = conf_select_devices(run, *ctx);
     if (!rc)
         rc = conf_select_cases(run);
     if (rc)
@@ -48,14 +69,16 @@ static int run_selected(conf_run *run, ts_context *ctx)
         conf_list(stdout, run);
         return 0;
     }
-    printf("tessel %s conformance: %d %s cases x %d device%s, seed %llu\n", ts_version(),
-           run->case_count,
-           run->opt.case_name ? "selected"
-           : run->opt.full    ? "full"
-                              : "quick",
-           run->device_count, run->device_count == 1 ? "" : "s", (unsigned long long)run->opt.seed);
-    fflush(stdout);
     rc = conf_run_all(run);
+    if (rc == CONF_NO_WORKER) {
+        fprintf(stderr, "tessel-conformance: running the cases in this process instead\n");
+        run->opt.isolate = 0;
+        rc = open_context(ctx);
+        if (!rc)
+            rc = conf_select_devices(run, *ctx);
+        if (!rc)
+            rc = conf_run_all(run);
+    }
     if (rc)
         return rc;
     conf_print_table(stdout, run);
@@ -75,14 +98,14 @@ int main(int argc, char **argv)
     int rc = conf_parse_options(argc, argv, &run.opt);
     if (rc)
         return rc == 1 ? 0 : rc;
-    ts_context *ctx;
-    ts_status st = ts_context_create(&ctx);
-    if (st != TS_OK) {
-        fprintf(stderr, "tessel-conformance: cannot create a context: %s: %s\n", ts_status_str(st),
-                ts_last_error(NULL));
-        return 2;
+    ts_context *ctx = NULL;
+    if (run.opt.worker_fd >= 0) {
+        rc = open_context(&ctx);
+        if (!rc)
+            rc = conf_worker(&run, ctx);
+    } else {
+        rc = run_selected(&run, &ctx);
     }
-    rc = run_selected(&run, ctx);
     fflush(stdout);
     conf_run_free(&run);
     ts_context_destroy(ctx);

@@ -28,6 +28,12 @@ static const char usage_text[] =
     "  --json FILE     write every result as JSON\n"
     "  --junit FILE    write JUnit XML (one testsuite per device)\n"
     "  --list          print the devices and cases that would run, run nothing\n"
+    "  --timeout S     a case that gives no result within S seconds is an error\n"
+    "                  (its worker process is killed; default: no limit)\n"
+    "  --no-isolate    run the cases in this process (for a debugger); by\n"
+    "                  default they run in a worker process, so that a driver\n"
+    "                  that crashes or hangs costs one case, reported as an\n"
+    "                  error, and a new worker goes on with the next\n"
     "  -v, --verbose   one line per case\n" TOOL_LOG_USAGE "  -h, --help      this text\n"
     "\n"
     "Exit status: 0 when no case failed or errored, 1 when one did, 2 on a\n"
@@ -84,6 +90,29 @@ static int parse_seed(const char *s, uint64_t *seed)
     return 0;
 }
 
+static int parse_timeout(const char *s, double *timeout)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || v > 1e6)
+        return usage_error("--timeout wants seconds from 0 (no limit) to 1e6, not '%s'", s);
+    *timeout = v;
+    return 0;
+}
+
+/* The hidden options of a worker process (isolate.c). */
+static int parse_int(const char *s, const char *name, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > INT32_MAX)
+        return usage_error("%s wants a non-negative integer", name);
+    *out = (int)v;
+    return 0;
+}
+
 static int parse_one(int argc, char **argv, int *i, conf_options *opt)
 {
     const char *a = argv[*i], *v;
@@ -100,6 +129,10 @@ static int parse_one(int argc, char **argv, int *i, conf_options *opt)
         opt->list = 1;
         return 0;
     }
+    if (strcmp(a, "--no-isolate") == 0) {
+        opt->isolate = 0;
+        return 0;
+    }
     if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
         opt->verbose = 1;
         return 0;
@@ -114,6 +147,12 @@ static int parse_one(int argc, char **argv, int *i, conf_options *opt)
     }
     if ((rc = option_value(argc, argv, i, "--seed", &v)) || v)
         return rc ? rc : parse_seed(v, &opt->seed);
+    if ((rc = option_value(argc, argv, i, "--timeout", &v)) || v)
+        return rc ? rc : parse_timeout(v, &opt->timeout);
+    if ((rc = option_value(argc, argv, i, "--worker-fd", &v)) || v)
+        return rc ? rc : parse_int(v, "--worker-fd", &opt->worker_fd);
+    if ((rc = option_value(argc, argv, i, "--worker-from", &v)) || v)
+        return rc ? rc : parse_int(v, "--worker-from", &opt->worker_from);
     if ((rc = option_value(argc, argv, i, "--json", &v)) || v) {
         opt->json_path = v;
         return rc;
@@ -135,6 +174,10 @@ int conf_parse_options(int argc, char **argv, conf_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->seed = CONF_DEFAULT_SEED;
     opt->argv0 = argc > 0 ? argv[0] : "tessel-conformance";
+    opt->argc = argc;
+    opt->argv = argv;
+    opt->isolate = 1;
+    opt->worker_fd = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf(usage_text, CONF_DEFAULT_SEED);
@@ -144,5 +187,8 @@ int conf_parse_options(int argc, char **argv, conf_options *opt)
         if (rc)
             return rc;
     }
+    if (opt->timeout > 0 && !opt->isolate)
+        return usage_error("%s: a timeout needs the worker process (drop --no-isolate)",
+                           "--timeout");
     return 0;
 }

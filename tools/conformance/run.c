@@ -168,8 +168,35 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
+void conf_catch_interrupt(int on)
+{
+    /* A run started with SIGINT ignored (nohup, a background job) keeps it so. */
+    if (signal(SIGINT, on ? on_interrupt : SIG_DFL) == SIG_IGN)
+        signal(SIGINT, SIG_IGN);
+}
+
+int conf_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+void conf_print_header(const conf_run *run)
+{
+    const conf_options *o = &run->opt;
+    printf("tessel %s conformance: %d %s cases x %d device%s, seed %llu\n", ts_version(),
+           run->case_count,
+           o->case_name ? "selected"
+           : o->full    ? "full"
+                        : "quick",
+           run->device_count, run->device_count == 1 ? "" : "s", (unsigned long long)o->seed);
+    fflush(stdout);
+}
+
 int conf_run_all(conf_run *run)
 {
+    if (run->opt.isolate)
+        return conf_run_isolated(run);
+    conf_print_header(run);
     int total = run->device_count * run->case_count;
     run->results = calloc((size_t)total + 1, sizeof *run->results);
     if (!run->results) {
@@ -177,9 +204,7 @@ int conf_run_all(conf_run *run)
         return 2;
     }
     double start = now_seconds();
-    /* A run started with SIGINT ignored (nohup, a background job) keeps it so. */
-    if (signal(SIGINT, on_interrupt) == SIG_IGN)
-        signal(SIGINT, SIG_IGN);
+    conf_catch_interrupt(1);
     for (int d = 0; d < run->device_count && !interrupted; d++) {
         for (int i = 0; i < run->case_count && !interrupted; i++) {
             conf_result *res = &run->results[run->result_count];
@@ -194,8 +219,7 @@ int conf_run_all(conf_run *run)
         }
         conf_progress_device_done(run, d);
     }
-    if (signal(SIGINT, SIG_DFL) == SIG_IGN)
-        signal(SIGINT, SIG_IGN);
+    conf_catch_interrupt(0);
     run->seconds = now_seconds() - start;
     run->interrupted = interrupted != 0;
     conf_progress_done(run);
@@ -225,6 +249,8 @@ conf_counts conf_count(const conf_run *run, int device, const char *family)
 
 int conf_any_failed(const conf_run *run)
 {
+    if (run->worker_failed)
+        return 1;
     for (int i = 0; i < run->result_count; i++)
         if (run->results[i].r.status == TSC_FAIL || run->results[i].r.status == TSC_ERROR)
             return 1;

@@ -2,11 +2,16 @@
  * outcomes (pass, a NaN failure, unsupported, an error whose message holds
  * every character JSON and XML must escape, an exact-dtype failure with an
  * infinite error, a pass through a fallback) and case names with quotes, markup, a control byte and
- * invalid UTF-8. Linked instead of tessel_cases into tessel-conformance-fake
+ * invalid UTF-8; in --full only, a case that crashes its process and one
+ * that never returns, as a broken driver would, each followed by one that
+ * passes. Linked instead of tessel_cases into tessel-conformance-fake
  * (ctest conformance_fake). */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry.h"
 
@@ -19,9 +24,13 @@ static tsc_case cases[] = {
     {"softmax", "softmax", "f32/big 1024x1024", TS_F32, 1, NULL, 5, 0, TS_F32},
     {"argmax", "reduce", "i32/weird \x01\xff", TS_I32, 0, NULL, 6, 0, TS_I32},
     {"swiglu", "glu", "bf16/3x7", TS_BF16, 0, NULL, 7, 0, TS_BF16},
+    {"crash", "process", "f32/segfault", TS_F32, 1, NULL, 8, 0, TS_F32},
+    {"crash", "process", "f32/after it", TS_F32, 1, NULL, 0, 0, TS_F32},
+    {"hang", "process", "f32/never returns", TS_F32, 1, NULL, 9, 0, TS_F32},
+    {"hang", "process", "f32/after it", TS_F32, 1, NULL, 0, 0, TS_F32},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
-static const char *const families[] = {"binary", "softmax", "reduce", "glu"};
+static const char *const families[] = {"binary", "softmax", "reduce", "glu", "process"};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
 int tsc_case_count(void)
@@ -95,6 +104,17 @@ tsc_result tsc_run_case(const tsc_case *c, ts_device *dev, uint64_t seed)
         r.max_abs_err = r.max_rel_err = 2e-3;
         snprintf(r.message, sizeof r.message, "passed through core's fallback <composition>");
         break;
+    case 8: {
+        /* A real fault, not raise(): drivers' crash handlers (LLVM's)
+         * return from a raised SIGSEGV, but a faulting store faults again
+         * once they have stepped aside. */
+        volatile uintptr_t bad = 8;
+        *(volatile int *)bad = 1;
+        break;
+    }
+    case 9:
+        for (;;)
+            sleep(1);
     default:
         break;
     }
