@@ -61,4 +61,23 @@ ts_status tune_work_run(tune_work *w);
 bool tune_work_check(tune_work *w, double *err);
 void tune_work_destroy(tune_work *w);
 
+/* ---- the journal (tune_journal.c) ------------------------------------------- */
+
+/* The candidate in progress, on disk beside the tuned file, and the
+ * candidates that ended an earlier run with this driver. */
+typedef struct tune_journal {
+    bool on; /* false: no cache folder, nothing kept */
+    char trying[4200], crashed[4200];
+    char driver[128];
+    char *list; /* the .crashed file's lines */
+} tune_journal;
+
+/* Reads what an earlier run left (saying so on stderr) and arms the journal. */
+void tune_journal_open(tune_journal *j, const ts_device_info *info);
+/* Did this group's values (or "built-in") end an earlier run? */
+bool tune_journal_crashed(const tune_journal *j, const char *group, const char *values);
+void tune_journal_begin(const tune_journal *j, const char *group, const char *values);
+void tune_journal_end(const tune_journal *j);
+void tune_journal_close(tune_journal *j);
+
 #endif

@@ -8,9 +8,10 @@
  * group's cases) wins if it beats the built-in values by more than the
  * noise margin and slows none of the cases by more than WORST_CASE; the
  * winners go to the device's tuned file (<cache dir>/tuned/,
- * core/tuning_file.c), which every later context loads. Candidates are
- * applied through core's internal override API (core/tuning.h), so this
- * tool links the static library. */
+ * core/tuning_file.c), which every later context loads. A candidate that
+ * crashes or hangs the driver is skipped by the next run (tune_journal.c).
+ * Candidates are applied through core's internal override API
+ * (core/tuning.h), so this tool links the static library. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdarg.h>
@@ -83,6 +84,7 @@ typedef struct tuner {
     int json_rows;
     char winners[ENTRIES_LEN]; /* "key=value ..." of this run */
     char tuned_groups[256];    /* groups measured this run */
+    tune_journal journal;      /* candidates that crashed or hung a run */
 } tuner;
 
 static void progress(const tuner *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -286,12 +288,25 @@ static bool case_selected(const tuner *t, const tune_case *c, const char *group)
            (!t->opt.op || strcmp(t->opt.op, c->op) == 0);
 }
 
+/* TESSEL_TEST_HOOK=tune_crash:<key=value>: the process aborts inside a
+ * candidate whose values hold that key=value, as a driver that cannot
+ * build its kernels would (ctest tune_crash_cpu). */
+static void hooked_crash(const char *values)
+{
+    static const char prefix[] = "tune_crash:";
+    const char *hook = getenv("TESSEL_TEST_HOOK");
+    if (values && hook && strncmp(hook, prefix, sizeof prefix - 1) == 0 &&
+        tune_listed(values, hook + sizeof prefix - 1))
+        abort();
+}
+
 /* Time one candidate (NULL: built-in) on every case; false: rejected.
  * works: the cases' tensors, made once per group (NULL: made here, for
  * device-wide keys, whose candidates each open the device afresh). */
-static bool run_candidate(tuner *t, const tune_group *g, const char *values, const int *cases,
-                          int n_cases, tune_work **works, double *times)
+static bool run_cases(tuner *t, const tune_group *g, const char *values, const int *cases,
+                      int n_cases, tune_work **works, double *times)
 {
+    hooked_crash(values);
     if (apply(t, values) != 0) {
         fprintf(stderr, "tessel-tune: %s: candidate '%s' rejected: bad values\n", g->name, values);
         return false;
@@ -320,6 +335,25 @@ static bool run_candidate(tuner *t, const tune_group *g, const char *values, con
                     t->info.id, g->name, values ? values : "built-in", c->op, c->name, why);
         }
     }
+    return ok;
+}
+
+/* run_cases, unless this candidate ended an earlier run (the journal),
+ * with the journal saying what is being tried meanwhile. */
+static bool run_candidate(tuner *t, const tune_group *g, const char *values, const int *cases,
+                          int n_cases, tune_work **works, double *times)
+{
+    const char *shown = values ? values : "built-in";
+    if (tune_journal_crashed(&t->journal, g->name, shown)) {
+        end_progress(t);
+        fprintf(stderr,
+                "tessel-tune: %s: %s: candidate '%s' skipped: it ended an earlier run (%s)\n",
+                t->info.id, g->name, shown, t->journal.crashed);
+        return false;
+    }
+    tune_journal_begin(&t->journal, g->name, shown);
+    bool ok = run_cases(t, g, values, cases, n_cases, works, times);
+    tune_journal_end(&t->journal);
     return ok;
 }
 
@@ -781,6 +815,8 @@ int main(int argc, char **argv)
     }
     printf("tessel-tune %s: %s (%s)%s\n", t.info.id, t.info.name, t.info.driver,
            t.opt.quick ? ", quick" : "");
+    fflush(stdout);
+    tune_journal_open(&t.journal, &t.info);
     double t0 = now();
     for (size_t i = 0; i < sizeof groups / sizeof groups[0] && t.ctx; i++)
         tune_group_run(&t, &groups[i]);
@@ -796,6 +832,7 @@ int main(int argc, char **argv)
         fclose(t.json);
     }
     close_device(&t);
+    tune_journal_close(&t.journal);
     /* What the next context sees. */
     unsetenv("TESSEL_TUNED");
     if (rc == 0 && !t.opt.dry_run && open_device(&t) == 0) {
