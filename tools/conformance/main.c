@@ -71,7 +71,8 @@ static int run_selected(conf_run *run, ts_context **ctx)
     }
     rc = conf_run_all(run);
     if (rc == CONF_NO_WORKER) {
-        fprintf(stderr, "tessel-conformance: running the cases in this process instead\n");
+        fprintf(stderr, "tessel-conformance: running the cases in this process instead%s\n",
+                run->opt.timeout > 0 ? " (no --timeout there)" : "");
         run->opt.isolate = 0;
         rc = open_context(ctx);
         if (!rc)
