@@ -86,10 +86,7 @@ static bool user_file_path(char *path, size_t len, bool *explicit_path)
     return n >= 0 && (size_t)n < len;
 }
 
-/* The whole file into a malloc'd buffer. TS_ERR_NOT_FOUND: cannot be
- * opened (errno kept); TS_ERR_INVALID_ARGUMENT: too large or a read error
- * (why set); TS_ERR_OUT_OF_MEMORY. */
-static ts_status read_file(const char *path, char **out, size_t *len, const char **why)
+ts_status tsi_tuning_read_file(const char *path, char **out, size_t *len, const char **why)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -107,6 +104,7 @@ static ts_status read_file(const char *path, char **out, size_t *len, const char
         free(buf);
         return TS_ERR_INVALID_ARGUMENT;
     }
+    buf[n] = '\0';
     *out = buf;
     *len = n;
     return TS_OK;
@@ -125,7 +123,7 @@ static ts_status add_user_file(tsi_tuning_db *db, user_file *u)
     char *text = NULL, err[256] = "";
     size_t len = 0;
     const char *why = NULL;
-    ts_status st = read_file(u->path, &text, &len, &why);
+    ts_status st = tsi_tuning_read_file(u->path, &text, &len, &why);
     if (st == TS_ERR_NOT_FOUND && !explicit_path && errno == ENOENT) {
         u->path[0] = '\0'; /* no file in the cache folder: the usual case */
         return TS_OK;
@@ -215,7 +213,7 @@ static ts_status add_cache_files(tuned_set *t)
         char *text = NULL, err[256] = "";
         size_t len = 0;
         const char *why = "cannot open";
-        st = read_file(l.path, &text, &len, &why);
+        st = tsi_tuning_read_file(l.path, &text, &len, &why);
         l.db = st == TS_OK ? tsi_tuning_db_new() : NULL;
         if (st == TS_OK && !l.db)
             st = TS_ERR_OUT_OF_MEMORY;

@@ -93,6 +93,12 @@ bool tsi_tuned_file_path(const ts_device_info *dev, char *buf, size_t len);
  * not parse as a row; TS_ERR_OUT_OF_MEMORY. */
 ts_status tsi_tuned_file_format(const ts_device_info *dev, const char *entries, char **text);
 
+/* A tuning file whole, into a malloc'd NUL-terminated buffer (at most
+ * 1 MiB). TS_ERR_NOT_FOUND: cannot be opened (errno kept);
+ * TS_ERR_INVALID_ARGUMENT: too large or a read error (why set);
+ * TS_ERR_OUT_OF_MEMORY. */
+ts_status tsi_tuning_read_file(const char *path, char **out, size_t *len, const char **why);
+
 /* Write a tuned file through a temporary file renamed into place,
  * creating the folder. Sets the thread error message on failure. */
 ts_status tsi_tuned_file_write(const char *path, const char *text);

@@ -69,6 +69,8 @@ typedef struct conf_run {
 
 /* ---- selecting and running (run.c); 0 on success, 2 on a usage error ---- */
 
+/* Seconds on the wall clock, for case and run times. */
+double conf_now(void);
 int conf_select_devices(conf_run *run, ts_context *ctx);
 int conf_select_cases(conf_run *run);
 void conf_list(FILE *f, const conf_run *run);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conformance.h"
@@ -38,13 +37,6 @@ typedef struct conf_record {
         ts_device_info info; /* device */
     } u;
 } conf_record;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- the worker ------------------------------------------------------------ */
 
@@ -86,11 +78,11 @@ int conf_worker(conf_run *run, ts_context *ctx)
         rec = (conf_record){.kind = REC_BEGIN, .index = k};
         if (put(fd, &rec))
             return 3;
-        double t0 = now_seconds();
+        double t0 = conf_now();
         rec.u.r = tsc_run_case(run->cases[k % run->case_count], run->handles[k / run->case_count],
                                run->opt.seed);
         rec.kind = REC_END;
-        rec.seconds = now_seconds() - t0;
+        rec.seconds = conf_now() - t0;
         if (put(fd, &rec))
             return 3;
     }
@@ -247,19 +239,28 @@ static int take_hello(conf_run *run, worker *w, const conf_record *rec)
     return 0;
 }
 
+/* How a worker ended, beyond the cases it reported. */
+typedef enum worker_end {
+    END_OK,
+    END_FAILED_AFTER, /* ran its last case, then failed: no case to blame */
+    END_STOP,         /* the run cannot go on (said why) */
+    END_USAGE,        /* a usage error before any case (the worker said why) */
+    END_NO_WORKER,    /* none could start (qemu user emulation, valgrind) */
+} worker_end;
+
 /* Run one worker from flat index `from` until it ends or is killed.
- * Returns the next index to run, or -1 when the run must stop (a worker
- * that could not start or disagreed about the selection). *failed: the
- * worker ended badly with no case to blame; when no worker became ready,
- * its wait status. */
-static int supervise(conf_run *run, int from, int *failed)
+ * Returns the next index to run, or -1 with *end saying why there is
+ * none. */
+static int supervise(conf_run *run, int from, worker_end *end)
 {
     worker w = {0};
-    *failed = 0;
-    if (spawn(run, from, &w) != 0)
+    *end = END_OK;
+    if (spawn(run, from, &w) != 0) {
+        *end = END_NO_WORKER;
         return -1;
+    }
     int next = from, in_flight = -1, forwarded = 0;
-    double begun = now_seconds(); /* of the case in flight, or of the worker's start */
+    double begun = conf_now(); /* of the case in flight, or of the worker's start */
     for (;;) {
         if (conf_interrupted() && !forwarded) {
             kill(w.pid, SIGINT); /* it stops after its case, as this process would */
@@ -270,13 +271,13 @@ static int supervise(conf_run *run, int from, int *failed)
         int timed = run->opt.timeout > 0 && (in_flight >= 0 || !w.ready);
         int wait_ms = -1;
         if (timed) {
-            double left = run->opt.timeout - (now_seconds() - begun);
+            double left = run->opt.timeout - (conf_now() - begun);
             wait_ms = left > 0 ? (int)(left * 1000) + 1 : 0;
         }
         conf_record rec;
         int got = get(&w, &rec, wait_ms);
         if (got < 0) {
-            if (!timed || now_seconds() - begun < run->opt.timeout)
+            if (!timed || conf_now() - begun < run->opt.timeout)
                 continue; /* a signal (Ctrl-C) woke poll */
             kill(w.pid, SIGKILL);
             reap(&w);
@@ -285,13 +286,14 @@ static int supervise(conf_run *run, int from, int *failed)
                         "tessel-conformance: a worker process listed no devices within "
                         "%g s (--timeout)\n",
                         run->opt.timeout);
+                *end = END_STOP;
                 return -1;
             }
             char what[160];
             snprintf(what, sizeof what,
                      "timed out: no result after %g s (--timeout), the worker process was killed",
                      run->opt.timeout);
-            record_error(run, in_flight, now_seconds() - begun, what);
+            record_error(run, in_flight, conf_now() - begun, what);
             return in_flight + 1;
         }
         if (got == 0)
@@ -302,6 +304,7 @@ static int supervise(conf_run *run, int from, int *failed)
                 reap(&w);
                 fprintf(stderr, "tessel-conformance: a worker process selected other devices or "
                                 "cases than this one\n");
+                *end = END_STOP;
                 return -1;
             }
             if (w.ready && from == 0)
@@ -311,7 +314,7 @@ static int supervise(conf_run *run, int from, int *failed)
         int total = run->device_count * run->case_count;
         if (rec.kind == REC_BEGIN && rec.index == next && next < total) {
             in_flight = next;
-            begun = now_seconds();
+            begun = conf_now();
             conf_progress_begin(run, in_flight, total, in_flight / run->case_count,
                                 run->cases[in_flight % run->case_count]);
         } else if (rec.kind == REC_END && rec.index == in_flight) {
@@ -327,16 +330,20 @@ static int supervise(conf_run *run, int from, int *failed)
     if (!w.ready) {
         /* A usage error (an unknown device: the worker said so, exit 2),
          * or no worker here (qemu user emulation cannot start one). */
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 2) && !conf_interrupted())
-            fprintf(stderr, "tessel-conformance: the worker process %s before running a case\n",
-                    how);
-        *failed = status;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+            *end = END_USAGE;
+        } else {
+            *end = conf_interrupted() ? END_STOP : END_NO_WORKER;
+            if (!conf_interrupted())
+                fprintf(stderr, "tessel-conformance: the worker process %s before running a case\n",
+                        how);
+        }
         return -1;
     }
     char what[160];
     if (in_flight >= 0) {
         snprintf(what, sizeof what, "crashed: the worker process %s while running this case", how);
-        record_error(run, in_flight, now_seconds() - begun, what);
+        record_error(run, in_flight, conf_now() - begun, what);
         return in_flight + 1;
     }
     int total = run->device_count * run->case_count;
@@ -350,36 +357,39 @@ static int supervise(conf_run *run, int from, int *failed)
     }
     /* After its last case: a sanitizer's report at exit, a crash in a
      * driver's teardown. */
-    *failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !conf_interrupted();
-    if (*failed)
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !conf_interrupted()) {
+        *end = END_FAILED_AFTER;
         fprintf(stderr, "tessel-conformance: the worker process %s after its last case\n", how);
+    }
     return next;
 }
 
 int conf_run_isolated(conf_run *run)
 {
-    double start = now_seconds();
+    double start = conf_now();
     int next = 0, failed = 0;
     conf_catch_interrupt(1);
     for (;;) {
-        int at = supervise(run, next, &failed);
+        worker_end end;
+        int at = supervise(run, next, &end);
         if (at < 0) {
             if (!run->devices) {
                 conf_catch_interrupt(0);
                 if (conf_interrupted())
                     return 130;
-                return WIFEXITED(failed) && WEXITSTATUS(failed) == 2 ? 2 : CONF_NO_WORKER;
+                return end == END_NO_WORKER ? CONF_NO_WORKER : 2;
             }
             failed = 1;
             break;
         }
+        failed = end == END_FAILED_AFTER;
         if (at >= run->device_count * run->case_count || conf_interrupted())
             break;
         next = at;
         run->worker_restarts++;
     }
     conf_catch_interrupt(0);
-    run->seconds = now_seconds() - start;
+    run->seconds = conf_now() - start;
     run->interrupted = conf_interrupted();
     run->worker_failed = failed;
     if (run->interrupted && run->result_count % run->case_count != 0)

@@ -8,7 +8,7 @@
 
 #include "conformance.h"
 
-static double now_seconds(void)
+double conf_now(void)
 {
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
@@ -203,7 +203,7 @@ int conf_run_all(conf_run *run)
         fprintf(stderr, "tessel-conformance: out of memory\n");
         return 2;
     }
-    double start = now_seconds();
+    double start = conf_now();
     conf_catch_interrupt(1);
     for (int d = 0; d < run->device_count && !interrupted; d++) {
         for (int i = 0; i < run->case_count && !interrupted; i++) {
@@ -211,16 +211,16 @@ int conf_run_all(conf_run *run)
             res->device = d;
             res->c = run->cases[i];
             conf_progress_begin(run, run->result_count, total, d, res->c);
-            double t0 = now_seconds();
+            double t0 = conf_now();
             res->r = tsc_run_case(res->c, run->handles[d], run->opt.seed);
-            res->seconds = now_seconds() - t0;
+            res->seconds = conf_now() - t0;
             run->result_count++;
             conf_progress_end(run, res);
         }
         conf_progress_device_done(run, d);
     }
     conf_catch_interrupt(0);
-    run->seconds = now_seconds() - start;
+    run->seconds = conf_now() - start;
     run->interrupted = interrupted != 0;
     conf_progress_done(run);
     return 0;

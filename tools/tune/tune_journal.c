@@ -15,34 +15,6 @@
 #include "core/tuning.h"
 #include "tune.h"
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *s = NULL;
-    size_t len = 0, cap = 0, n;
-    char buf[4096];
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = 2 * (len + n + 1);
-            char *grown = realloc(s, cap);
-            if (!grown) {
-                free(s);
-                fclose(f);
-                return NULL;
-            }
-            s = grown;
-        }
-        memcpy(s + len, buf, n);
-        len += n;
-    }
-    fclose(f);
-    if (s)
-        s[len] = '\0';
-    return s;
-}
-
 /* One journal line: fields without tabs or newlines. */
 static void line_for(const tune_journal *j, const char *group, const char *values, char *out,
                      size_t len)
@@ -65,8 +37,15 @@ void tune_journal_open(tune_journal *j, const ts_device_info *info)
     for (char *p = j->driver; *p; p++)
         if (*p == '\t' || *p == '\n')
             *p = ' ';
-    j->list = read_all(j->crashed);
-    char *left = read_all(j->trying);
+    /* Either file may be missing or unreadable: then there is nothing to
+     * keep from it. */
+    char *left = NULL;
+    size_t len;
+    const char *why;
+    if (tsi_tuning_read_file(j->crashed, &j->list, &len, &why) != TS_OK)
+        j->list = NULL;
+    if (tsi_tuning_read_file(j->trying, &left, &len, &why) != TS_OK)
+        left = NULL;
     if (left && left[0]) {
         size_t old = j->list ? strlen(j->list) : 0;
         char *list = malloc(old + strlen(left) + 2);
